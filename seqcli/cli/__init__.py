@@ -1,0 +1,55 @@
+"""The `seqcli` command. Commands parse options and call plain functions; torch is
+imported only inside the commands that need it, so `seqcli --help` stays fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from seqcli import __version__
+from seqcli.errors import SeqcliError
+
+
+class Group(click.Group):
+    """Turns the errors a user can fix into one line and a meaningful exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SeqcliError as e:
+            raise click.ClickException(str(e)) from None
+        except BrokenPipeError:
+            # the reader went away (e.g. `| head`): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="seqcli")
+def cli() -> None:
+    """Train and run classic recurrent sequence models.
+
+    \b
+    seqcli train charlm book.txt --name poems --time-budget 600
+    seqcli generate -m poems --prime "ROMEO:" -n 300
+    seqcli models list
+    """
+
+
+def main() -> None:
+    cli(prog_name="seqcli")
+
+
+# registering the commands (each module imports only click at the top)
+from seqcli.cli import evaluate, generate, models, train  # noqa: E402
+
+cli.add_command(train.train)
+cli.add_command(generate.generate)
+cli.add_command(evaluate.evaluate)
+cli.add_command(models.models)

@@ -1,0 +1,64 @@
+"""`seqcli models`: list, show and remove stored models."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.group()
+def models() -> None:
+    """Manage the checkpoint store ($SEQCLI_HOME, else the user data directory)."""
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per model.")
+def list_models(as_json):
+    """List the stored models and the built-in ones."""
+    from seqcli.store import Store
+
+    store = Store()
+    rows = [store.describe(name) for name in store.names()]
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    from seqcli.output import models_table
+
+    models_table(rows, store.root)
+
+
+@models.command("show")
+@click.argument("name")
+@click.option("--full", is_flag=True, help="Include the vocabularies and the history.")
+def show(name, full):
+    """Print a model's manifest (JSON)."""
+    from seqcli.store import Store
+
+    manifest = Store().manifest(name)
+    if not full:
+        manifest["vocabs"] = {
+            k: f"{len(v['tokens'])} tokens"
+            for k, v in manifest.get("vocabs", {}).items()
+        }
+        history = manifest.get("history", [])
+        manifest["history"] = (
+            history[-3:] and [f"{len(history)} evaluations, last:"] + history[-1:]
+        )
+    click.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
+
+
+@models.command("rm")
+@click.argument("names", nargs=-1, required=True, metavar="NAME...")
+def remove(names):
+    """Delete models from the store."""
+    from seqcli import console
+    from seqcli.store import Store
+
+    store = Store()
+    for name in names:
+        store.path(name)  # an unknown name fails before anything is removed
+    for name in names:
+        store.remove(name)
+        console.info(f"removed {name}")

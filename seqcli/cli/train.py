@@ -1,0 +1,150 @@
+"""`seqcli train KIND ...`: build a model from a user's corpus."""
+
+from __future__ import annotations
+
+import click
+
+from seqcli.cli._options import (
+    device_option,
+    encoding_option,
+    quiet_option,
+    train_config,
+    train_options,
+)
+from seqcli.errors import SeqcliError
+
+
+@click.group()
+def train() -> None:
+    """Train a model and keep its best dev checkpoint in the store."""
+
+
+def _start(name: str, resume: bool, force: bool):
+    """The store, after checking that `name` may be (re)written this way."""
+    from seqcli.store import Store, check_name
+
+    store = Store()
+    check_name(name)
+    exists = name in store.names()
+    if resume and not store.has_state(name):
+        raise SeqcliError(f"model {name!r} has no training state to resume from")
+    if exists and not (resume or force):
+        raise SeqcliError(
+            f"model {name!r} already exists: continue it with --resume, "
+            "replace it with --force, or choose another --name"
+        )
+    if exists and store.is_builtin(name):
+        raise SeqcliError(
+            f"{name!r} is the name of a built-in model; choose another --name"
+        )
+    return store
+
+
+def _finish(name: str, run) -> None:
+    from seqcli import console
+
+    best = f"; best dev {run.best:.4g}" if run.best is not None else ""
+    console.info(
+        f"{name}: stopped ({run.stopped}) after {run.global_step} steps, "
+        f"{run.elapsed:.0f}s{best}"
+    )
+
+
+@train.command("charlm")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--name", required=True, help="Name of the model in the store.")
+@click.option(
+    "--dev", "dev_path", metavar="FILE", help="Dev text (default: the end of FILE...)."
+)
+@click.option(
+    "--dev-fraction",
+    type=click.FloatRange(0, 0.5, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="Part of the corpus held back for dev when --dev is not given.",
+)
+@click.option("--embedding", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--hidden", type=click.IntRange(min=1), default=512, show_default=True)
+@click.option("--layers", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option(
+    "--dropout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.25,
+    show_default=True,
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Parallel character streams.",
+)
+@click.option(
+    "--bptt",
+    type=click.IntRange(min=1),
+    default=128,
+    show_default=True,
+    help="Characters per window of truncated backpropagation.",
+)
+@train_options
+@click.option(
+    "--resume", is_flag=True, help="Continue the interrupted or finished run."
+)
+@click.option("--force", is_flag=True, help="Replace an existing model of this name.")
+@encoding_option
+@device_option
+@quiet_option
+def train_charlm(
+    files,
+    name,
+    dev_path,
+    dev_fraction,
+    embedding,
+    hidden,
+    layers,
+    dropout,
+    batch_size,
+    bptt,
+    resume,
+    force,
+    encoding_errors,
+    device,
+    **flags,
+):
+    """Train a character-level LSTM language model on text files.
+
+    \b
+    seqcli train charlm book.txt more.txt --name poems --time-budget 600
+    """
+    from seqcli import charlm
+    from seqcli.device import pick_device
+    from seqcli.train import Interrupted
+
+    store = _start(name, resume, force)
+    settings = train_config(charlm.TRAIN_DEFAULTS, flags)
+    try:
+        run = charlm.train(
+            list(files),
+            name=name,
+            store=store,
+            device=pick_device(device),
+            settings=settings,
+            model_settings={
+                "embedding": embedding,
+                "hidden": hidden,
+                "layers": layers,
+                "dropout": dropout,
+            },
+            batch_size=batch_size,
+            bptt=bptt,
+            dev_path=dev_path,
+            dev_fraction=dev_fraction,
+            resume=resume,
+            encoding_errors=encoding_errors,
+        )
+    except Interrupted:
+        click.echo(
+            f"interrupted: state saved; continue with --resume --name {name}", err=True
+        )
+        raise SystemExit(130) from None
+    _finish(name, run)

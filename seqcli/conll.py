@@ -1,0 +1,517 @@
+"""CoNLL-style column files and entity tag schemes.
+
+File model
+----------
+A CoNLL file is one token per line, columns separated by tabs or spaces, token
+first, a blank (or whitespace-only) line between sentences. ``read_conll`` turns
+the lines into a :class:`Document` whose ``items`` keep every input line, in
+order, as either
+
+* a :class:`Sentence`: a run of token lines (tokens, labels, the raw lines), or
+* a :class:`Passthrough`: a line copied verbatim on output: a blank line, a
+  ``-DOCSTART-`` line, or a comment line when ``comment_prefix`` is given.
+
+``write_conll`` (or the line generator ``format_conll``) writes passthrough lines
+unchanged and each token line with one predicted label appended as a new last
+column, joined with a tab if the input used tabs, else a space. So
+read → write reproduces the input, plus exactly one column on token lines.
+Line endings are written as ``\\n``; trailing blanks of a token line are dropped
+before the new column is appended.
+
+Labels are taken from one column (``label_column``, default the last; ``None``
+for unlabelled input). A label must be ``O`` or ``<P>-<TYPE>`` with ``P`` in
+B, I, E, S; the BILOU letters L and U are read as E and S (labels are stored
+normalised, the raw lines are not touched). Errors raise :class:`ConllError`
+with a ``file:line: message`` text.
+
+Tag schemes
+-----------
+``iob1``: entity tokens are ``I-``; ``B-`` only starts an entity that directly
+follows an entity of the same type (the original CoNLL-2003 files).
+``iob2``: every entity starts with ``B-``, continues with ``I-``.
+``bioes``: ``S-`` for one-token entities, else ``B-`` ``I-``* ``E-``.
+
+Decoding (``to_spans``) uses one rule set for all three schemes, the chunk rules
+of conlleval: ``B-``/``S-`` always start an entity; ``I-``/``E-`` continue an
+open ``B-``/``I-`` entity of the same type, otherwise they start a new one (the
+repair for ill-formed input such as ``I-PER`` after ``O`` in IOB2); ``E-``/``S-``
+close the entity. ``validate`` lists what deviates from a scheme's canonical
+form, so callers can warn that input was repaired. Encoding (``from_spans``)
+always writes the canonical form, so ``convert`` A → B → A is the identity for
+any sequence that ``validate`` accepts for A.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+SCHEMES = ("iob1", "iob2", "bioes")
+DOCSTART = "-DOCSTART-"
+
+Span = tuple[int, int, str]
+
+# BILOU's L(ast) and U(nit) are BIOES's E and S.
+_PREFIXES = {"B": "B", "I": "I", "E": "E", "S": "S", "L": "E", "U": "S"}
+_FIELD_SEP = re.compile(r"[ \t]+")
+
+
+class ConllError(ValueError):
+    """A malformed CoNLL file; the message starts with ``file:line:``."""
+
+    def __init__(self, source: str, line_no: int, message: str) -> None:
+        super().__init__(f"{source}:{line_no}: {message}")
+        self.source = source
+        self.line_no = line_no
+
+
+@dataclass
+class Sentence:
+    """One sentence: a run of token lines.
+
+    Attributes:
+        tokens: first column of each line.
+        labels: normalised labels (empty when the input has no label column).
+        lines: the original lines, without line endings.
+        line_no: 1-based line number of the first token.
+    """
+
+    tokens: list[str]
+    labels: list[str]
+    lines: list[str]
+    line_no: int
+
+    def column(self, index: int) -> list[str]:
+        """Return one column (e.g. POS tags) of this sentence's lines."""
+        return [_split_fields(line)[index] for line in self.lines]
+
+
+@dataclass
+class Passthrough:
+    """A line that is not a token: blank, ``-DOCSTART-`` or a comment."""
+
+    line: str
+    line_no: int
+
+
+Item = Sentence | Passthrough
+
+
+@dataclass
+class Document:
+    """Everything read from one file, in input order.
+
+    Attributes:
+        items: sentences and passthrough lines.
+        source: name used in error messages.
+        sep: separator for an appended column (tab if the input used tabs).
+        n_columns: columns per token line (0 if there were no token lines).
+    """
+
+    items: list[Item] = field(default_factory=list)
+    source: str = "<stdin>"
+    sep: str = " "
+    n_columns: int = 0
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """The sentences, without passthrough lines."""
+        return [item for item in self.items if isinstance(item, Sentence)]
+
+
+def _split_fields(line: str) -> list[str]:
+    # Only ASCII blanks separate columns: a token may be another Unicode space.
+    return _FIELD_SEP.split(line.strip(" \t"))
+
+
+def _is_passthrough(line: str, comment_prefix: str | None) -> bool:
+    if not line.strip():
+        return True
+    if comment_prefix and line.startswith(comment_prefix):
+        return True
+    return _split_fields(line)[0] == DOCSTART
+
+
+def is_tag(label: str) -> bool:
+    """Return True if ``label`` is ``O`` or ``<B|I|E|S|L|U>-<TYPE>``."""
+    prefix, dash, kind = label.partition("-")
+    return label == "O" or (prefix in _PREFIXES and bool(dash) and bool(kind))
+
+
+def parse_tag(label: str) -> tuple[str, str]:
+    """Split a tag into its prefix and entity type.
+
+    Args:
+        label: ``O`` or ``<P>-<TYPE>``; L and U prefixes are read as E and S.
+
+    Returns:
+        ``(prefix, type)``, ``("O", "")`` for ``O``.
+
+    Raises:
+        ValueError: if ``label`` is not a tag.
+    """
+    if not is_tag(label):
+        raise ValueError(f"not a tag: {label!r}")
+    if label == "O":
+        return "O", ""
+    prefix, _, kind = label.partition("-")
+    return _PREFIXES[prefix], kind
+
+
+def normalize_tag(label: str) -> str:
+    """Return ``label`` with L-/U- rewritten as E-/S-."""
+    prefix, kind = parse_tag(label)
+    return "O" if prefix == "O" else f"{prefix}-{kind}"
+
+
+def read_conll(
+    lines: Iterable[str],
+    *,
+    source: str = "<stdin>",
+    label_column: int | None = -1,
+    comment_prefix: str | None = None,
+) -> Document:
+    """Read CoNLL lines into a :class:`Document`.
+
+    Args:
+        lines: input lines, with or without line endings.
+        source: file name for error messages.
+        label_column: column index of the label (negative counts from the end);
+            ``None`` if the lines carry no label.
+        comment_prefix: lines starting with it are kept as passthrough lines.
+
+    Returns:
+        The document; every input line is in ``items``.
+
+    Raises:
+        ConllError: on a wrong column count, an out-of-range label column or
+            a label that is not a tag.
+    """
+    doc = Document(source=source)
+    current: Sentence | None = None
+    uses_tabs = False
+    for line_no, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        if _is_passthrough(line, comment_prefix):
+            current = None
+            doc.items.append(Passthrough(line, line_no))
+            continue
+        fields = _split_fields(line)
+        if doc.n_columns == 0:
+            doc.n_columns = len(fields)
+            _check_label_column(label_column, len(fields), source, line_no)
+        elif len(fields) != doc.n_columns:
+            raise ConllError(
+                source,
+                line_no,
+                f"expected {doc.n_columns} columns, got {len(fields)}",
+            )
+        uses_tabs = uses_tabs or "\t" in line
+        if current is None:
+            current = Sentence([], [], [], line_no)
+            doc.items.append(current)
+        current.tokens.append(fields[0])
+        current.lines.append(line)
+        if label_column is not None:
+            label = fields[label_column]
+            if not is_tag(label):
+                raise ConllError(
+                    source,
+                    line_no,
+                    f"bad label {label!r} (expected O or B-/I-/E-/S-TYPE)",
+                )
+            current.labels.append(normalize_tag(label))
+    doc.sep = "\t" if uses_tabs else " "
+    return doc
+
+
+def _check_label_column(
+    label_column: int | None, n_columns: int, source: str, line_no: int
+) -> None:
+    if label_column is None:
+        return
+    if not -n_columns <= label_column < n_columns:
+        raise ConllError(
+            source,
+            line_no,
+            f"label column {label_column} out of range for {n_columns} columns",
+        )
+    if label_column % n_columns == 0:
+        raise ConllError(
+            source,
+            line_no,
+            f"label column {label_column} is the token column "
+            "(use no label column for unlabelled input)",
+        )
+
+
+def read_conll_file(
+    path: str | Path,
+    *,
+    label_column: int | None = -1,
+    comment_prefix: str | None = None,
+) -> Document:
+    """Read a UTF-8 CoNLL file (see :func:`read_conll`).
+
+    Args:
+        path: the file.
+        label_column: as in :func:`read_conll`.
+        comment_prefix: as in :func:`read_conll`.
+
+    Returns:
+        The document, with ``source`` set to ``str(path)``.
+    """
+    with open(path, encoding="utf-8") as f:
+        return read_conll(
+            f,
+            source=str(path),
+            label_column=label_column,
+            comment_prefix=comment_prefix,
+        )
+
+
+def format_conll(
+    doc: Document, predictions: Sequence[Sequence[str]] | None = None
+) -> Iterator[str]:
+    """Yield the output lines (without line endings) for ``doc``.
+
+    Args:
+        doc: a document from :func:`read_conll`.
+        predictions: one label list per sentence, appended as a new last
+            column; ``None`` to reproduce the input lines.
+
+    Returns:
+        An iterator over lines.
+
+    Raises:
+        ValueError: if the predictions do not match the sentences; raised
+            before any line is yielded.
+    """
+    sentences = doc.sentences
+    if predictions is not None:
+        _check_predictions(doc, sentences, predictions)
+    index = 0
+    for item in doc.items:
+        if isinstance(item, Passthrough):
+            yield item.line
+            continue
+        if predictions is None:
+            yield from item.lines
+        else:
+            for line, label in zip(item.lines, predictions[index], strict=True):
+                yield line.rstrip(" \t") + doc.sep + label
+        index += 1
+
+
+def _check_predictions(
+    doc: Document,
+    sentences: list[Sentence],
+    predictions: Sequence[Sequence[str]],
+) -> None:
+    if len(predictions) != len(sentences):
+        raise ValueError(
+            f"{doc.source}: {len(predictions)} predictions "
+            f"for {len(sentences)} sentences"
+        )
+    for sent, labels in zip(sentences, predictions, strict=True):
+        if len(labels) != len(sent.tokens):
+            raise ValueError(
+                f"{doc.source}:{sent.line_no}: {len(labels)} predicted labels "
+                f"for {len(sent.tokens)} tokens"
+            )
+        for label in labels:
+            if not label or label != label.strip() or _FIELD_SEP.search(label):
+                raise ValueError(
+                    f"{doc.source}:{sent.line_no}: predicted label {label!r} "
+                    "is empty or contains blanks"
+                )
+
+
+def write_conll(
+    doc: Document,
+    predictions: Sequence[Sequence[str]] | None,
+    out: TextIO,
+) -> None:
+    """Write ``doc`` to ``out``, appending one predicted label per token.
+
+    Args:
+        doc: a document from :func:`read_conll`.
+        predictions: one label list per sentence, or ``None`` to copy.
+        out: a text stream.
+
+    Raises:
+        ValueError: if the predictions do not match; nothing is written then.
+    """
+    for line in format_conll(doc, predictions):
+        out.write(line + "\n")
+
+
+def _check_scheme(scheme: str) -> None:
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown tag scheme {scheme!r} (use one of {SCHEMES})")
+
+
+def to_spans(labels: Sequence[str], scheme: str | None = None) -> list[Span]:
+    """Decode labels into entity spans.
+
+    All schemes decode with the same rules (see the module docstring), so an
+    ill-formed sequence is repaired the way conlleval reads it.
+
+    Args:
+        labels: tags of one sentence.
+        scheme: ``iob1``, ``iob2`` or ``bioes``; only checked, may be omitted.
+
+    Returns:
+        ``(start, end, type)`` triples, end exclusive, in order.
+
+    Raises:
+        ValueError: on a label that is not a tag or an unknown scheme.
+    """
+    if scheme is not None:
+        _check_scheme(scheme)
+    spans: list[Span] = []
+    start: int | None = None  # start of the open entity, if any
+    kind = ""
+    for i, label in enumerate(labels):
+        prefix, tag_type = parse_tag(label)
+        continues = start is not None and tag_type == kind and prefix in ("I", "E")
+        if not continues:
+            if start is not None:
+                spans.append((start, i, kind))
+            start = None if prefix == "O" else i
+            kind = tag_type
+        if start is not None and prefix in ("E", "S"):
+            spans.append((start, i + 1, kind))
+            start = None
+    if start is not None:
+        spans.append((start, len(labels), kind))
+    return spans
+
+
+def from_spans(spans: Iterable[Span], length: int, scheme: str) -> list[str]:
+    """Encode entity spans as labels in the canonical form of a scheme.
+
+    Args:
+        spans: ``(start, end, type)`` triples, end exclusive, not overlapping.
+        length: number of tokens.
+        scheme: ``iob1``, ``iob2`` or ``bioes``.
+
+    Returns:
+        One label per token.
+
+    Raises:
+        ValueError: on an unknown scheme or spans that are empty, overlapping,
+            out of range or have an empty type.
+    """
+    _check_scheme(scheme)
+    labels = ["O"] * length
+    prev_end, prev_type = -1, ""
+    for start, end, kind in sorted(spans):
+        if not (0 <= start < end <= length) or start < prev_end or not kind:
+            raise ValueError(f"bad span {(start, end, kind)} for length {length}")
+        if scheme == "bioes" and end - start == 1:
+            labels[start] = f"S-{kind}"
+            prev_end, prev_type = end, kind
+            continue
+        labels[start:end] = [f"I-{kind}"] * (end - start)
+        if scheme == "bioes":
+            labels[start] = f"B-{kind}"
+            labels[end - 1] = f"E-{kind}"
+        elif scheme == "iob2" or (start == prev_end and kind == prev_type):
+            labels[start] = f"B-{kind}"
+        prev_end, prev_type = end, kind
+    return labels
+
+
+def convert(labels: Sequence[str], src: str, dst: str) -> list[str]:
+    """Convert labels from scheme ``src`` to scheme ``dst``.
+
+    Args:
+        labels: tags of one sentence in ``src``.
+        src: source scheme.
+        dst: target scheme.
+
+    Returns:
+        The same entities, canonically encoded in ``dst``.
+    """
+    return from_spans(to_spans(labels, src), len(labels), dst)
+
+
+def validate(labels: Sequence[str], scheme: str) -> list[str]:
+    """List where ``labels`` are not in the canonical form of ``scheme``.
+
+    An empty list means ``convert(labels, scheme, x)`` and back is lossless
+    (up to L-/U- coming back as E-/S-).
+    Anything listed is still decoded, by the repair rule of :func:`to_spans`.
+
+    Args:
+        labels: tags of one sentence.
+        scheme: ``iob1``, ``iob2`` or ``bioes``.
+
+    Returns:
+        Problems as ``"token N: ..."`` strings (N is 1-based).
+    """
+    _check_scheme(scheme)
+    problems: list[str] = []
+    prev_prefix, prev_type, prev_label = "O", "", "O"
+    for i, label in enumerate([*labels, "O"]):
+        n = i + 1
+        if not is_tag(label):
+            problems.append(f"token {n}: {label!r} is not a tag")
+            prev_prefix, prev_type, prev_label = "O", "", "O"
+            continue
+        prefix, kind = parse_tag(label)
+        inside = prev_prefix in ("B", "I") and prev_type == kind
+        after = f"after {prev_label}" if i else "at the start"
+        if i == len(labels):
+            pass  # the sentinel only closes an open bioes entity
+        elif scheme != "bioes" and prefix in ("E", "S"):
+            problems.append(f"token {n}: {label} is not used in {scheme}")
+        elif scheme == "iob2" and prefix == "I" and not inside:
+            problems.append(f"token {n}: {label} {after} starts an entity")
+        elif scheme == "iob1" and prefix == "B" and not inside:
+            problems.append(f"token {n}: {label} {after} (iob1 wants I-{kind})")
+        elif scheme == "bioes" and prefix in ("I", "E") and not inside:
+            problems.append(f"token {n}: {label} {after} starts an entity")
+        closed = not inside or prefix not in ("I", "E")
+        if scheme == "bioes" and prev_prefix in ("B", "I") and closed:
+            problems.append(f"token {i}: {prev_label} is not closed by E-")
+        prev_prefix, prev_type, prev_label = prefix, kind, label
+    return problems
+
+
+def detect_scheme(label_seqs: Iterable[Sequence[str]]) -> str:
+    """Guess the tag scheme of a corpus.
+
+    ``bioes`` if any E-/S- (or L-/U-) tag occurs. Otherwise count entities that
+    start with I- (no open entity of the same type before them) and with B-
+    (not directly after the same type): ``iob1`` if I- starts are the
+    majority, as in CoNLL-2003's files (B- only between adjacent same-type
+    entities, plus two stray ones), else ``iob2`` (also when there are none).
+
+    Args:
+        label_seqs: label lists, one per sentence.
+
+    Returns:
+        ``"iob1"``, ``"iob2"`` or ``"bioes"``.
+
+    Raises:
+        ValueError: on a label that is not a tag.
+    """
+    i_starts = b_starts = 0
+    for labels in label_seqs:
+        prev_prefix, prev_type = "O", ""
+        for label in labels:
+            prefix, kind = parse_tag(label)
+            if prefix in ("E", "S"):
+                return "bioes"
+            inside = prev_prefix in ("B", "I") and prev_type == kind
+            if prefix == "I" and not inside:
+                i_starts += 1
+            elif prefix == "B" and not inside:
+                b_starts += 1
+            prev_prefix, prev_type = prefix, kind
+    return "iob1" if i_starts > b_starts else "iob2"

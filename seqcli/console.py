@@ -1,0 +1,75 @@
+"""Messages and progress on stderr; stdout is kept for data."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from rich.console import Console
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+quiet = False  # set by the CLI's -q
+
+
+def info(message: str) -> None:
+    if not quiet:
+        err.print(message, markup=False)
+
+
+def warn(message: str) -> None:
+    # warnings show even with -q: they are about the user's data
+    err.print(f"warning: {message}", markup=False, style="yellow")
+
+
+class Progress:
+    """A rich bar on a terminal, a plain line every `every` seconds otherwise.
+
+    Progress is a fraction in [0, 1] so that both epoch counts and time budgets fit.
+    """
+
+    def __init__(self, description: str, every: float = 15.0):
+        self.description = description
+        self.every = every
+        self.bar = None
+        self.last_line = 0.0
+        self.start = time.monotonic()
+
+    def __enter__(self) -> Progress:
+        if not quiet and sys.stderr.isatty():
+            from rich.progress import (
+                BarColumn,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[status]}"),
+                console=err,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.description, total=1.0, status="")
+        return self
+
+    def update(self, fraction: float, status: str = "") -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=min(fraction, 1.0), status=status)
+        elif not quiet and time.monotonic() - self.last_line >= self.every:
+            self.last_line = time.monotonic()
+            elapsed = time.monotonic() - self.start
+            err.print(
+                f"{self.description} {100 * min(fraction, 1.0):5.1f}%"
+                f" {elapsed:6.0f}s {status}",
+                markup=False,
+            )
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()

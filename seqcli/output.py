@@ -1,0 +1,48 @@
+"""Formatting results for stdout: rich tables for people, JSON for programs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+def _metrics(metrics: dict) -> str:
+    return "  ".join(
+        f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float))
+    )
+
+
+def models_table(rows: list[dict], root: Path) -> None:
+    table = Table(title=f"models in {root}", title_justify="left")
+    for column in ("name", "kind", "size", "dev metrics", "created"):
+        table.add_column(column)
+    for row in rows:
+        name = row["name"] + (" (built-in)" if row["builtin"] else "")
+        status = "" if row["status"] == "ok" else f" [{row['status']}]"
+        table.add_row(
+            name,
+            row["kind"] + status,
+            _size(row["bytes"]),
+            _metrics(row["metrics"]),
+            row["created"][:16].replace("T", " "),
+        )
+    Console(highlight=False).print(table)
+
+
+def metrics_table(name: str, metrics: dict) -> None:
+    table = Table(title=name, title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in metrics.items():
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    Console(highlight=False).print(table)

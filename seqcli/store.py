@@ -1,0 +1,238 @@
+"""The checkpoint store: one folder per model, weights in safetensors, the rest in JSON.
+
+A folder holds `manifest.json` and the weights file it names, `model-<sha>.safetensors`.
+Writing the manifest (temp file + rename) is the commit point of a save: a crash before
+it leaves the previous manifest and its weights untouched. A resumable training state
+is kept the same way beside it (`train-state.json`, `train-state-<sha>.safetensors`).
+Nothing goes through pickle.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from seqcli.errors import SeqcliError
+
+FORMAT = 1
+MODEL, STATE = "manifest", "train-state"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+BUILTIN = Path(__file__).parent / "defaults"
+
+
+def home() -> Path:
+    """$SEQCLI_HOME, else the user data directory (e.g. ~/.local/share/seqcli)."""
+    root = os.environ.get("SEQCLI_HOME")
+    if root:
+        return Path(root).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("seqcli", appauthor=False))
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise SeqcliError(
+            f"invalid model name {name!r}: use letters, digits, '.', '_' and '-' "
+            "(at most 64, starting with a letter or digit)"
+        )
+    return name
+
+
+class Store:
+    """Models under `root` (the user's, writable) and `builtin` (shipped, read-only)."""
+
+    def __init__(self, root: Path | None = None, builtin: Path | None = BUILTIN):
+        self.root = Path(root) if root is not None else home()
+        self.builtin = builtin
+
+    # --- finding models ---
+    def names(self) -> list[str]:
+        """All model names, the user's and the built-in ones, sorted."""
+        found = set()
+        for base in (self.root, self.builtin):
+            if base is not None and base.is_dir():
+                found |= {
+                    d.name
+                    for d in base.iterdir()
+                    if (d / f"{MODEL}.json").exists() or (d / f"{STATE}.json").exists()
+                }
+        return sorted(found)
+
+    def is_builtin(self, name: str) -> bool:
+        return not self._user_dir(name).is_dir() and self._builtin_dir(name) is not None
+
+    def path(self, name: str) -> Path:
+        """The folder of an existing model (the user's first, then the built-in)."""
+        user = self._user_dir(name)
+        if (user / f"{MODEL}.json").exists() or (user / f"{STATE}.json").exists():
+            return user
+        builtin = self._builtin_dir(name)
+        if builtin is not None:
+            return builtin
+        known = ", ".join(self.names()) or "none yet"
+        raise SeqcliError(f"no model named {name!r} (models: {known})")
+
+    def _user_dir(self, name: str) -> Path:
+        return self.root / check_name(name)
+
+    def _builtin_dir(self, name: str) -> Path | None:
+        if self.builtin is None:
+            return None
+        d = self.builtin / check_name(name)
+        return d if (d / f"{MODEL}.json").exists() else None
+
+    # --- models ---
+    def save(self, name: str, tensors: dict, manifest: dict) -> Path:
+        """Atomically write a model's weights and manifest; returns its folder."""
+        import torch
+
+        from seqcli import __version__
+
+        manifest = {
+            **manifest,
+            "format": FORMAT,
+            "name": name,
+            "created": datetime.datetime.now()
+            .astimezone()
+            .isoformat(timespec="seconds"),
+            "versions": {"seqcli": __version__, "torch": torch.__version__},
+        }
+        folder = self._user_dir(name)
+        _write_pair(folder, MODEL, tensors, manifest)
+        return folder
+
+    def manifest(self, name: str) -> dict:
+        meta = _read_json(self.path(name) / f"{MODEL}.json", name)
+        if meta is None:
+            raise SeqcliError(
+                f"model {name!r} has no finished checkpoint yet, only a training "
+                "state: continue it with --resume"
+            )
+        return meta
+
+    def load(self, name: str, kind: str | None = None) -> tuple[dict, dict]:
+        """(manifest, tensors) of a model, verified: format version, kind, sha256."""
+        folder = self.path(name)
+        manifest = self.manifest(name)
+        if kind is not None and manifest.get("kind") != kind:
+            raise SeqcliError(
+                f"model {name!r} is a {manifest.get('kind')} model, not a {kind} model"
+            )
+        return manifest, _read_tensors(folder, manifest, name)
+
+    def remove(self, name: str) -> None:
+        if self.is_builtin(name):
+            raise SeqcliError(f"model {name!r} is built in and cannot be removed")
+        shutil.rmtree(self.path(name))
+
+    # --- resumable training state ---
+    def save_state(self, name: str, tensors: dict, meta: dict) -> None:
+        _write_pair(self._user_dir(name), STATE, tensors, {**meta, "format": FORMAT})
+
+    def has_state(self, name: str) -> bool:
+        return (self._user_dir(name) / f"{STATE}.json").exists()
+
+    def load_state(self, name: str) -> tuple[dict, dict]:
+        folder = self._user_dir(name)
+        meta = _read_json(folder / f"{STATE}.json", name)
+        if meta is None:
+            raise SeqcliError(f"model {name!r} has no training state to resume from")
+        return meta, _read_tensors(folder, meta, name)
+
+    # --- listing ---
+    def describe(self, name: str) -> dict:
+        """A summary row for `models list`."""
+        folder = self.path(name)
+        size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        try:
+            meta = _read_json(folder / f"{MODEL}.json", name)
+        except SeqcliError:
+            meta = {"kind": "?", "status": "damaged"}
+        if meta is None:
+            meta = {"kind": "?", "status": "training (resumable)"}
+        return {
+            "name": name,
+            "kind": meta.get("kind", "?"),
+            "bytes": size,
+            "metrics": meta.get("metrics", {}),
+            "created": meta.get("created", ""),
+            "builtin": self.is_builtin(name),
+            "status": meta.get("status", "ok"),
+        }
+
+
+def _write_pair(folder: Path, stem: str, tensors: dict, meta: dict) -> None:
+    from safetensors.torch import save
+
+    folder.mkdir(parents=True, exist_ok=True)
+    blob = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()})
+    digest = hashlib.sha256(blob).hexdigest()
+    weights = f"{stem}-{digest[:16]}.safetensors"
+    meta = {**meta, "weights": {"file": weights, "sha256": digest, "bytes": len(blob)}}
+    _atomic_write(folder / weights, blob)
+    _atomic_write(folder / f"{stem}.json", json.dumps(meta, indent=1).encode())
+    # only now that the new manifest is in place may the old weights go
+    for old in folder.glob(f"{stem}-*.safetensors"):
+        if old.name != weights:
+            old.unlink(missing_ok=True)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _read_json(path: Path, name: str) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise SeqcliError(
+            f"model {name!r} is damaged: {path.name} is not valid JSON"
+        ) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        version = meta.get("format") if isinstance(meta, dict) else None
+        raise SeqcliError(
+            f"model {name!r} has checkpoint format {version}; "
+            f"this seqcli reads format {FORMAT}"
+        )
+    return meta
+
+
+def _read_tensors(folder: Path, meta: dict, name: str) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    weights = meta.get("weights") or {}
+    file = folder / str(weights.get("file", ""))
+    if not weights.get("file") or not file.is_file():
+        raise SeqcliError(f"model {name!r} is damaged: its weights file is missing")
+    blob = file.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != weights.get("sha256"):
+        raise SeqcliError(
+            f"model {name!r} is damaged: {file.name} does not match its sha256 "
+            "(truncated or modified)"
+        )
+    try:
+        return load(blob)
+    except SafetensorError as e:
+        raise SeqcliError(f"model {name!r} is damaged: {e}") from None

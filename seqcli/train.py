@@ -1,0 +1,300 @@
+"""One training loop for every model kind.
+
+A task (see `Task`) turns a model and data into batches, losses and dev metrics; `fit`
+does the rest: AdamW, warm-up and cosine learning rate, gradient clipping, dev
+evaluation, keeping the best checkpoint, early stopping, a time budget, progress on
+stderr, and a resumable state on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import torch
+
+from seqcli import console
+from seqcli.device import autocast, seed_everything
+from seqcli.store import Store
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = (
+        20  # passes over the training data (an upper bound with a time budget)
+    )
+    time_budget: float | None = None  # seconds of training, evaluation included
+    lr: float = 2e-3  # peak learning rate
+    min_lr: float = 0.1  # final learning rate as a fraction of lr (cosine schedule)
+    schedule: str = "cosine"  # cosine | constant (after warm-up)
+    warmup: int = 50  # steps of linear warm-up
+    optimizer: str = "adamw"  # adam | adamw
+    weight_decay: float = 0.0
+    clip: float = 1.0  # max gradient norm; 0 turns clipping off
+    eval_every: int = 0  # steps between dev evaluations; 0 = once per epoch
+    patience: int = 5  # evaluations without improvement before stopping early
+    seed: int = 1
+
+
+class Task(Protocol):
+    """What `fit` needs to know about a model kind."""
+
+    metric: str  # the dev metric that picks the best checkpoint
+    higher_is_better: bool
+
+    def steps_per_epoch(self) -> int: ...
+    def batches(self, epoch: int, start: int) -> Iterator[Any]: ...
+    def loss(self, model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]: ...
+    def evaluate(self, model: torch.nn.Module) -> dict[str, float]: ...
+    def state_tensors(self) -> dict[str, torch.Tensor]: ...
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None: ...
+
+
+class Interrupted(Exception):
+    """Training stopped by Ctrl-C after saving a resumable state."""
+
+
+@dataclass
+class Position:
+    epoch: int = 0
+    step: int = 0  # steps done in this epoch
+    global_step: int = 0
+    elapsed: float = 0.0  # training seconds, over all runs
+    tokens: int = 0
+    best: float | None = None
+    bad_evals: int = 0
+    history: list[dict] = field(default_factory=list)
+    stopped: str = ""  # why the last run stopped
+
+
+def fit(
+    model: torch.nn.Module,
+    task: Task,
+    cfg: TrainConfig,
+    *,
+    store: Store,
+    name: str,
+    manifest: dict,
+    device: torch.device,
+    resume: bool = False,
+) -> Position:
+    """Train `model` on `task`, saving its best dev checkpoint to `store` as `name`.
+
+    `manifest` holds what describes the model (kind, config, vocabularies); metrics,
+    history and training settings are added on each save. Raises Interrupted on Ctrl-C.
+    """
+    seed_everything(cfg.seed)
+    model.to(device)
+    opt = _optimizer(model, cfg)
+    pos = Position()
+    if resume:
+        pos = _restore(store, name, model, opt, task, device)
+    total = max(1, cfg.epochs * task.steps_per_epoch())
+    last_eval_seconds = 0.0
+    run_start, run_elapsed0 = time.monotonic(), pos.elapsed
+
+    def elapsed() -> float:
+        return run_elapsed0 + time.monotonic() - run_start
+
+    def progress() -> float:
+        done = pos.global_step / total
+        if cfg.time_budget:
+            done = max(done, elapsed() / cfg.time_budget)
+        return done
+
+    def evaluate() -> bool:
+        """Dev metrics, save if best; True when training should stop early."""
+        nonlocal last_eval_seconds
+        t0 = time.monotonic()
+        model.eval()
+        with torch.no_grad(), autocast(device):
+            metrics = task.evaluate(model)
+        model.train()
+        last_eval_seconds = time.monotonic() - t0
+        value = metrics[task.metric]
+        better = pos.best is None or (
+            value > pos.best if task.higher_is_better else value < pos.best
+        )
+        pos.history.append(
+            {
+                "epoch": round(pos.epoch + pos.step / task.steps_per_epoch(), 3),
+                "step": pos.global_step,
+                "seconds": round(elapsed(), 1),
+            }
+            | metrics
+        )
+        shown = " ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+        epoch = pos.epoch + pos.step / task.steps_per_epoch()
+        console.info(
+            f"epoch {epoch:.2f} step {pos.global_step}: dev {shown}"
+            + (" (best, saved)" if better else "")
+        )
+        if better:
+            pos.best, pos.bad_evals = value, 0
+            store.save(name, model.state_dict(), _manifest(manifest, cfg, pos, metrics))
+        else:
+            pos.bad_evals += 1
+        return pos.bad_evals >= cfg.patience
+
+    model.train()
+    window_tokens, window_start = 0, time.monotonic()
+    loss_ema = None
+    with _SigintFlag() as interrupted, console.Progress(f"training {name}") as bar:
+        while pos.epoch < cfg.epochs and not pos.stopped:
+            for batch in task.batches(pos.epoch, pos.step):
+                if cfg.time_budget and elapsed() + last_eval_seconds >= cfg.time_budget:
+                    pos.stopped = "time budget"
+                    break
+                for group in opt.param_groups:
+                    group["lr"] = _lr(cfg, pos.global_step, progress())
+                with autocast(device):
+                    loss, n_tokens = task.loss(model, batch)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+                opt.step()
+                pos.step += 1
+                pos.global_step += 1
+                pos.tokens += n_tokens
+                window_tokens += n_tokens
+                value = loss.item()
+                loss_ema = value if loss_ema is None else 0.95 * loss_ema + 0.05 * value
+                rate = window_tokens / max(time.monotonic() - window_start, 1e-9)
+                bar.update(progress(), f"loss {loss_ema:.3f}  {rate:,.0f} tok/s")
+                if cfg.eval_every and pos.global_step % cfg.eval_every == 0:
+                    if evaluate():
+                        pos.stopped = "early stopping"
+                if interrupted.is_set:
+                    pos.elapsed = elapsed()
+                    _save_state(store, name, model, opt, task, pos, manifest, cfg)
+                    raise Interrupted
+                if pos.stopped:
+                    break
+            else:
+                pos.epoch, pos.step = pos.epoch + 1, 0
+                if not cfg.eval_every and evaluate():
+                    pos.stopped = "early stopping"
+                continue
+            break
+        if pos.stopped == "time budget" and (
+            not pos.history or pos.history[-1]["step"] != pos.global_step
+        ):
+            evaluate()
+    pos.stopped = pos.stopped or "epochs done"
+    pos.elapsed = elapsed()
+    _save_state(store, name, model, opt, task, pos, manifest, cfg)
+    return pos
+
+
+def _lr(cfg: TrainConfig, step: int, progress: float) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    if cfg.schedule == "constant":
+        return cfg.lr
+    floor = cfg.lr * cfg.min_lr
+    return floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _manifest(base: dict, cfg: TrainConfig, pos: Position, metrics: dict) -> dict:
+    return {
+        **base,
+        "metrics": metrics,
+        "history": pos.history,
+        "training": {
+            **base.get("training", {}),
+            "settings": asdict(cfg),
+            "steps": pos.global_step,
+            "tokens": pos.tokens,
+            "seconds": round(pos.elapsed, 1),
+        },
+    }
+
+
+class _SigintFlag:
+    """Ctrl-C sets a flag checked between steps, so a step is never cut in half;
+    a second Ctrl-C interrupts at once."""
+
+    def __enter__(self) -> _SigintFlag:
+        self.is_set = False
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread
+            self.previous = None
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.is_set:
+            raise KeyboardInterrupt
+        self.is_set = True
+        console.info("stopping after this step (Ctrl-C again to abort)")
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+# --- resumable state: weights, optimizer, RNG, data position ---
+
+
+def _save_state(store, name, model, opt, task, pos, manifest, cfg) -> None:
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    opt_state = opt.state_dict()
+    scalars: dict[str, dict] = {}
+    for index, values in opt_state["state"].items():
+        for key, value in values.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{index}.{key}"] = value
+            else:
+                scalars.setdefault(str(index), {})[key] = value
+    tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        tensors["rng.cuda"] = torch.cuda.get_rng_state()
+    tensors |= {f"task.{k}": v for k, v in task.state_tensors().items()}
+    meta = {
+        "manifest": manifest,
+        "settings": asdict(cfg),
+        "position": asdict(pos),
+        "optimizer": {"param_groups": opt_state["param_groups"], "scalars": scalars},
+    }
+    store.save_state(name, tensors, meta)
+
+
+def _restore(store, name, model, opt, task, device) -> Position:
+    meta, tensors = store.load_state(name)
+
+    def part(prefix: str) -> dict:
+        return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+    model.load_state_dict(part("model."))
+    state: dict[int, dict] = {}
+    for key, value in part("optim.").items():
+        index, field_name = key.split(".", 1)
+        state.setdefault(int(index), {})[field_name] = value
+    for index, values in meta["optimizer"]["scalars"].items():
+        state.setdefault(int(index), {}).update(values)
+    opt.load_state_dict(
+        {"state": state, "param_groups": meta["optimizer"]["param_groups"]}
+    )
+    torch.set_rng_state(tensors["rng.torch"])
+    if "rng.cuda" in tensors and torch.cuda.is_available():
+        torch.cuda.set_rng_state(tensors["rng.cuda"])
+    task.load_state_tensors({k: v.to(device) for k, v in part("task.").items()})
+    pos = Position(**meta["position"])
+    pos.stopped = ""
+    console.info(
+        f"resuming {name} at epoch {pos.epoch + 1}, step {pos.global_step} "
+        f"({pos.elapsed:.0f}s trained)"
+    )
+    return pos

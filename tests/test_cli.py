@@ -1,0 +1,278 @@
+"""The command line end to end, through Click's runner and through real pipes."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seqcli.cli import cli
+
+CORPUS = "the quick brown fox jumps over the lazy dog.\n" * 60
+TINY = [
+    "--embedding",
+    "8",
+    "--hidden",
+    "24",
+    "--layers",
+    "1",
+    "--batch-size",
+    "4",
+    "--bptt",
+    "32",
+    "--epochs",
+    "3",
+    "--warmup",
+    "1",
+    "--lr",
+    "0.02",
+]
+
+
+@pytest.fixture(scope="module")
+def trained_store(tmp_path_factory):
+    """A store holding one small charlm, 'tiny', trained through the CLI."""
+    from click.testing import CliRunner
+
+    root = tmp_path_factory.mktemp("trained")
+    corpus = root / "corpus.txt"
+    corpus.write_text(CORPUS)
+    env = {"SEQCLI_HOME": str(root / "store"), "SEQCLI_DEVICE": "cpu"}
+    result = CliRunner().invoke(
+        cli, ["train", "charlm", str(corpus), "--name", "tiny", *TINY], env=env
+    )
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture
+def home(trained_store, tmp_path, monkeypatch):
+    """This test's own copy of the trained store."""
+    home = tmp_path / "home"
+    shutil.copytree(trained_store / "store", home)
+    monkeypatch.setenv("SEQCLI_HOME", str(home))
+    return home
+
+
+def invoke(runner, *args, input=None):
+    return runner.invoke(cli, [str(a) for a in args], input=input)
+
+
+def one_error_line(result) -> bool:
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    return len(errors) == 1 and "Traceback" not in result.output
+
+
+def test_help_lists_every_command(runner):
+    result = invoke(runner, "--help")
+    for command in ("train", "generate", "eval", "models"):
+        assert command in result.output
+
+
+def test_train_reports_progress_on_stderr_only(trained_store):
+    manifest = json.loads((trained_store / "store/tiny/manifest.json").read_text())
+    assert manifest["kind"] == "charlm"
+    assert manifest["metrics"]["loss"] < 3.0  # better than uniform over 27 symbols
+    assert len(manifest["history"]) == 3
+
+
+def test_generate_writes_the_asked_number_of_characters(home, runner):
+    result = invoke(
+        runner, "generate", "-m", "tiny", "--prime", "the", "-n", 50, "--seed", 1
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("the")
+    assert len(result.stdout) == 3 + 50 + 1
+    again = invoke(
+        runner, "generate", "-m", "tiny", "--prime", "the", "-n", 50, "--seed", 1
+    )
+    assert again.stdout == result.stdout
+
+
+def test_generate_reads_the_prime_from_stdin(home, runner):
+    result = invoke(runner, "generate", "-m", "tiny", "-n", 5, input="the lazy\n")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("the lazy") and len(result.stdout) == 8 + 5 + 1
+
+
+def test_generate_json_samples(home, runner):
+    result = invoke(
+        runner,
+        "generate",
+        "-m",
+        "tiny",
+        "-n",
+        20,
+        "--samples",
+        3,
+        "--json",
+        "--prime",
+        "fox",
+        "--top-k",
+        5,
+        "--top-p",
+        0.9,
+    )
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["sample"] for r in rows] == [1, 2, 3]
+    assert all(r["prime"] == "fox" and len(r["text"]) == 20 for r in rows)
+
+
+def test_unknown_prime_characters_are_skipped_with_a_warning(home, runner):
+    result = invoke(runner, "generate", "-m", "tiny", "-n", 5, "--prime", "th€e")
+    assert result.exit_code == 0
+    assert "never saw" in result.stderr and "€" in result.stderr
+    assert result.stdout.startswith("the")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-n", "-1"], "-n/--length"),
+        (["-t", "-0.5"], "temperature"),
+        (["--top-p", "0"], "top-p"),
+        (["--top-p", "1.5"], "top-p"),
+    ],
+)
+def test_bad_generate_options_exit_2(home, runner, args, message):
+    result = invoke(runner, "generate", "-m", "tiny", *args)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_unknown_model_lists_what_exists(home, runner):
+    result = invoke(runner, "generate", "-m", "nope")
+    assert result.exit_code == 1
+    assert "no model named 'nope' (models: tiny" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_tampered_checkpoint_is_refused(home, runner):
+    (weights,) = (home / "tiny").glob("manifest-*.safetensors")
+    weights.write_bytes(weights.read_bytes()[:-3] + b"xyz")
+    result = invoke(runner, "generate", "-m", "tiny", "-n", 5)
+    assert result.exit_code == 1 and "damaged" in result.stderr
+    assert one_error_line(result)
+
+
+def test_checkpoint_of_another_kind_is_refused(home, runner):
+    path = home / "tiny" / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "kind": "tagger"}))
+    result = invoke(runner, "generate", "-m", "tiny")
+    assert result.exit_code == 1 and "is a tagger model, not a charlm" in result.stderr
+
+
+def test_eval_json(home, runner, tmp_path):
+    held_out = tmp_path / "held.txt"
+    held_out.write_text("the lazy dog jumps over the quick brown fox.\n" * 3)
+    result = invoke(runner, "eval", "-m", "tiny", "--json", held_out)
+    metrics = json.loads(result.stdout)
+    assert set(metrics) == {"loss", "bpc", "perplexity", "characters"}
+    assert metrics["bpc"] == pytest.approx(metrics["loss"] / 0.6931471805599453)
+
+
+def test_models_list_show_rm(home, runner):
+    listed = invoke(runner, "models", "list", "--json")
+    assert [json.loads(line)["name"] for line in listed.stdout.splitlines()] == ["tiny"]
+    assert "tiny" in invoke(runner, "models", "list").stdout
+    shown = json.loads(invoke(runner, "models", "show", "tiny").stdout)
+    assert shown["kind"] == "charlm" and "sha256" in shown["weights"]
+    assert invoke(runner, "models", "rm", "tiny").exit_code == 0
+    assert not (home / "tiny").exists()
+    assert invoke(runner, "models", "rm", "tiny").exit_code == 1
+
+
+def test_training_refuses_to_overwrite_without_force(home, runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(CORPUS)
+    before = (home / "tiny" / "manifest.json").read_bytes()
+    result = invoke(runner, "train", "charlm", corpus, "--name", "tiny", *TINY)
+    assert result.exit_code == 1 and "--force" in result.stderr
+    assert (home / "tiny" / "manifest.json").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the corpus is empty"),
+        (b"good text\n\xff\xfe bad", "not valid UTF-8 at byte 10"),
+    ],
+)
+def test_bad_corpora_are_clear_errors(runner, tmp_path, content, message):
+    corpus = tmp_path / "c.txt"
+    corpus.write_bytes(content)
+    result = invoke(runner, "train", "charlm", corpus, "--name", "x", *TINY)
+    assert result.exit_code == 1 and message in result.stderr
+    assert one_error_line(result)
+
+
+def test_invalid_utf8_can_be_replaced(runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_bytes(CORPUS.encode() + b"\xff")
+    result = invoke(
+        runner,
+        "train",
+        "charlm",
+        corpus,
+        "--name",
+        "x",
+        *TINY,
+        "--encoding-errors",
+        "replace",
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_a_corpus_shorter_than_a_batch_shrinks_the_batch(runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("abcabcabcabc" * 10)
+    result = invoke(
+        runner, "train", "charlm", corpus, "--name", "x", "--hidden", 8, "--epochs", 1
+    )
+    assert result.exit_code == 0, result.output
+    assert "shorter than one batch" in result.stderr
+
+
+def run_seqcli(*args, **kwargs):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.run(
+        [sys.executable, "-m", "seqcli", *map(str, args)],
+        capture_output=True,
+        env=env,
+        **kwargs,
+    )
+
+
+def test_a_closed_pipe_ends_generation_quietly(home):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    pipeline = subprocess.run(
+        f"{sys.executable} -m seqcli generate -m tiny -n 100000 -q | head -c 20",
+        shell=True,
+        capture_output=True,
+        env=env,
+        executable="/bin/bash",
+        timeout=120,
+    )
+    assert len(pipeline.stdout) == 20
+    assert b"Traceback" not in pipeline.stderr and b"Error" not in pipeline.stderr
+    status = subprocess.run(
+        f"set -o pipefail; {sys.executable} -m seqcli generate -m tiny -n 100000 -q "
+        "| head -c 5 >/dev/null",
+        shell=True,
+        env=env,
+        executable="/bin/bash",
+        timeout=120,
+    )
+    assert status.returncode == 0
+
+
+def test_stdout_holds_only_data_in_a_real_pipe(home):
+    result = run_seqcli(
+        "generate", "-m", "tiny", "-n", 30, "--prime", "lazy", input=b"", timeout=120
+    )
+    assert result.returncode == 0
+    assert result.stdout.decode().startswith("lazy")
+    assert b"device: cpu" in result.stderr

@@ -1,0 +1,148 @@
+import json
+import os
+
+import pytest
+import torch
+
+from seqcli import store as store_module
+from seqcli.errors import SeqcliError
+from seqcli.store import Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "home", builtin=tmp_path / "builtin")
+
+
+def tensors(value: float) -> dict:
+    return {"w": torch.full((3, 2), value), "b": torch.arange(4)}
+
+
+def save(store, name="m", value=1.0, kind="charlm"):
+    store.save(name, tensors(value), {"kind": kind, "config": {"x": value}})
+
+
+def test_save_then_load_gives_identical_tensors(store):
+    save(store)
+    manifest, loaded = store.load("m", "charlm")
+    assert manifest["kind"] == "charlm" and manifest["config"] == {"x": 1.0}
+    assert manifest["format"] == store_module.FORMAT
+    assert set(manifest["versions"]) == {"seqcli", "torch"}
+    for k, v in tensors(1.0).items():
+        assert torch.equal(loaded[k], v)
+
+
+def test_home_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEQCLI_HOME", str(tmp_path / "x"))
+    assert Store().root == tmp_path / "x"
+    monkeypatch.delenv("SEQCLI_HOME")
+    assert "seqcli" in str(Store().root)
+
+
+def test_a_new_save_replaces_the_old_one_and_its_weights(store):
+    save(store, value=1.0)
+    save(store, value=2.0)
+    assert torch.equal(store.load("m")[1]["w"], torch.full((3, 2), 2.0))
+    assert len(list((store.root / "m").glob("manifest-*.safetensors"))) == 1
+
+
+@pytest.mark.parametrize("fail_on", ["weights", "manifest"])
+def test_a_save_killed_midway_leaves_the_old_model_loadable(
+    store, monkeypatch, fail_on
+):
+    save(store, value=1.0)
+    real_replace = os.replace
+
+    def dying_replace(src, dst):
+        if (fail_on == "manifest") == str(dst).endswith(".json"):
+            raise KeyboardInterrupt("killed")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(store_module.os, "replace", dying_replace)
+    with pytest.raises(KeyboardInterrupt):
+        save(store, value=2.0)
+    monkeypatch.undo()
+    assert torch.equal(store.load("m")[1]["w"], torch.full((3, 2), 1.0))
+    assert not list((store.root / "m").glob(".*tmp*"))
+
+
+def test_tampered_weights_are_refused(store):
+    save(store)
+    (weights,) = (store.root / "m").glob("manifest-*.safetensors")
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1
+    weights.write_bytes(bytes(data))
+    with pytest.raises(SeqcliError, match="damaged.*sha256"):
+        store.load("m")
+
+
+def test_truncated_weights_are_refused(store):
+    save(store)
+    (weights,) = (store.root / "m").glob("manifest-*.safetensors")
+    weights.write_bytes(weights.read_bytes()[:20])
+    with pytest.raises(SeqcliError, match="damaged"):
+        store.load("m")
+
+
+def test_broken_manifest_and_other_format_are_refused(store):
+    save(store)
+    path = store.root / "m" / "manifest.json"
+    meta = json.loads(path.read_text())
+    path.write_text(json.dumps({**meta, "format": 99}))
+    with pytest.raises(SeqcliError, match="format 99"):
+        store.load("m")
+    path.write_text("{not json")
+    with pytest.raises(SeqcliError, match="not valid JSON"):
+        store.load("m")
+
+
+def test_another_kind_is_refused(store):
+    save(store, kind="tagger")
+    with pytest.raises(SeqcliError, match="'m' is a tagger model, not a charlm model"):
+        store.load("m", "charlm")
+
+
+def test_unknown_name_lists_what_exists(store):
+    save(store, "alpha")
+    with pytest.raises(SeqcliError, match=r"no model named 'beta' \(models: alpha\)"):
+        store.load("beta")
+
+
+def test_bad_names_are_refused(store):
+    for name in ["../x", "", ".hidden", "a/b", "x" * 65]:
+        with pytest.raises(SeqcliError, match="invalid model name"):
+            store.path(name)
+
+
+def test_remove(store):
+    save(store, "a")
+    save(store, "b")
+    store.remove("a")
+    assert store.names() == ["b"]
+
+
+def test_builtin_models_load_but_cannot_be_removed(tmp_path):
+    Store(tmp_path / "builtin", builtin=None).save(
+        "base", tensors(3.0), {"kind": "charlm"}
+    )
+    store = Store(tmp_path / "home", builtin=tmp_path / "builtin")
+    assert store.names() == ["base"] and store.is_builtin("base")
+    assert torch.equal(store.load("base")[1]["w"], torch.full((3, 2), 3.0))
+    with pytest.raises(SeqcliError, match="built in"):
+        store.remove("base")
+    assert store.describe("base")["builtin"]
+
+
+def test_training_state_round_trip(store):
+    store.save_state("m", {"x": torch.ones(2)}, {"position": {"step": 3}})
+    assert store.has_state("m") and store.names() == ["m"]
+    meta, loaded = store.load_state("m")
+    assert meta["position"] == {"step": 3} and torch.equal(loaded["x"], torch.ones(2))
+    with pytest.raises(SeqcliError, match="only a training state"):
+        store.load("m")
+
+
+def test_no_pickle_anywhere(store):
+    save(store)
+    for f in (store.root / "m").iterdir():
+        assert not f.read_bytes().startswith(b"\x80")  # pickle protocol header

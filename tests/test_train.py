@@ -1,0 +1,117 @@
+import os
+import signal
+
+import pytest
+import torch
+
+from seqcli.charlm import CharLM, CharLMConfig, CharLMTask
+from seqcli.store import Store
+from seqcli.train import Interrupted, TrainConfig, fit
+
+TEXT = "the cat sat on the mat. the dog sat on the log. " * 20
+VOCAB = sorted(set(TEXT))
+
+
+def ids(text: str) -> torch.Tensor:
+    return torch.tensor([VOCAB.index(c) for c in text])
+
+
+def make(seed: int = 0):
+    torch.manual_seed(seed)
+    cfg = CharLMConfig(
+        vocab_size=len(VOCAB), embedding=8, hidden=16, layers=2, dropout=0.2
+    )
+    model = CharLM(cfg)
+    task = CharLMTask(
+        ids(TEXT[:800]),
+        ids(TEXT[800:]),
+        batch_size=4,
+        bptt=16,
+        device=torch.device("cpu"),
+    )
+    return model, task, {"kind": "charlm", "config": cfg.__dict__}
+
+
+class InterruptAt:
+    """Wraps a task and sends this process a real SIGINT during global step `at`."""
+
+    def __init__(self, task, at: int):
+        self.task, self.at, self.seen = task, at, 0
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def loss(self, model, batch):
+        self.seen += 1
+        if self.seen == self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return self.task.loss(model, batch)
+
+
+def run(tmp_path, cfg, *, interrupt_at=None, resume=False, name="m"):
+    model, task, manifest = make()
+    if interrupt_at:
+        task = InterruptAt(task, interrupt_at)
+    pos = fit(
+        model,
+        task,
+        cfg,
+        store=Store(tmp_path),
+        name=name,
+        manifest=manifest,
+        device=torch.device("cpu"),
+        resume=resume,
+    )
+    return model, pos
+
+
+def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path):
+    cfg = TrainConfig(epochs=3, lr=1e-2, warmup=3, eval_every=0)
+    straight, pos = run(tmp_path / "a", cfg)
+    steps_per_epoch = pos.global_step // 3
+    with pytest.raises(Interrupted):  # mid-way through the second epoch
+        run(tmp_path / "b", cfg, interrupt_at=steps_per_epoch + 2)
+    assert Store(tmp_path / "b").has_state("m")
+    resumed, pos2 = run(tmp_path / "b", cfg, resume=True)
+    assert pos2.global_step == pos.global_step
+    resumed_state = resumed.state_dict()
+    for k, a in straight.state_dict().items():
+        assert torch.equal(a, resumed_state[k]), k
+    assert [h["loss"] for h in pos.history] == [h["loss"] for h in pos2.history]
+
+
+def test_best_checkpoint_is_kept_and_reloads(tmp_path):
+    cfg = TrainConfig(epochs=4, lr=1e-2, warmup=2)
+    model, pos = run(tmp_path, cfg)
+    manifest, tensors = Store(tmp_path).load("m", "charlm")
+    assert manifest["metrics"]["loss"] == pytest.approx(pos.best)
+    assert pos.best == min(h["loss"] for h in pos.history)
+    assert len(manifest["history"]) == 4
+    reloaded = CharLM(CharLMConfig(**manifest["config"]))
+    reloaded.load_state_dict(tensors)
+
+
+def test_time_budget_stops_and_evaluates_the_last_weights(tmp_path):
+    cfg = TrainConfig(epochs=10_000, time_budget=1.0, warmup=1)
+    _, pos = run(tmp_path, cfg)
+    assert pos.stopped == "time budget"
+    assert pos.elapsed < 5
+    assert pos.history[-1]["step"] == pos.global_step
+
+
+def test_early_stopping(tmp_path):
+    # a learning rate of ~0 never improves after the first evaluation
+    cfg = TrainConfig(epochs=50, lr=1e-12, warmup=0, patience=2, eval_every=3)
+    _, pos = run(tmp_path, cfg)
+    assert pos.stopped == "early stopping"
+    assert len(pos.history) <= 4
+
+
+def test_learning_rate_schedule():
+    from seqcli.train import _lr
+
+    cfg = TrainConfig(lr=1.0, warmup=10, min_lr=0.1)
+    assert _lr(cfg, 0, 0.0) == pytest.approx(0.1)
+    assert _lr(cfg, 10, 0.0) == pytest.approx(1.0)
+    assert _lr(cfg, 50, 0.5) == pytest.approx(0.55)
+    assert _lr(cfg, 99, 1.0) == pytest.approx(0.1)
