@@ -9,29 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from seqcli import console
+from seqcli.config import CharLMConfig
 from seqcli.errors import SeqcliError
 
 KIND = "charlm"
 
-
-@dataclass
-class CharLMConfig:
-    vocab_size: int
-    embedding: int = 64  # size of each character's embedding
-    hidden: int = 512  # LSTM units per layer
-    layers: int = 2  # stacked LSTM layers
-    dropout: float = 0.25  # between layers and before the output layer
-
-
-# the training loop's defaults for this kind (see seqcli.train.TrainConfig)
-TRAIN_DEFAULTS = {"epochs": 20, "lr": 2e-3, "warmup": 50, "patience": 5}
 
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, batch, hidden)
 
@@ -199,9 +188,7 @@ def train(
     store,
     device: torch.device,
     settings,
-    model_settings: dict,
-    batch_size: int = 64,
-    bptt: int = 128,
+    config: CharLMConfig,
     dev_path: str | None = None,
     dev_fraction: float = 0.05,
     resume: bool = False,
@@ -232,16 +219,14 @@ def train(
         vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
     else:
         vocab = Vocab.build([chars(text), chars(dev_text)])
-        cfg = CharLMConfig(vocab_size=len(vocab), **model_settings)
+        config.vocab_size = len(vocab)
         manifest = {
             "kind": KIND,
-            "config": cfg.__dict__,
+            "config": asdict(config),
             "vocabs": {"chars": vocab.to_dict()},
             "training": {
                 "data": [str(p) for p in paths],
                 "dev": dev_path or f"last {dev_fraction:.0%} of the data",
-                "batch_size": batch_size,
-                "bptt": bptt,
             },
         }
     train_ids = torch.tensor(vocab.encode(chars(text)), dtype=torch.long)
@@ -260,12 +245,12 @@ def train(
         )
 
     model = from_manifest(manifest)
-    training = manifest["training"]
+    config = model.cfg
     task = CharLMTask(
         train_ids,
         dev_ids,
-        batch_size=training["batch_size"],
-        bptt=training["bptt"],
+        batch_size=config.batch_size,
+        bptt=config.bptt,
         device=device,
     )
     n_params = sum(p.numel() for p in model.parameters())

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from seqcli.charlm import CharLM, CharLMConfig, fit_batch_shape, lm_loss, streams
+from seqcli.charlm import CharLM, fit_batch_shape, lm_loss, streams
+from seqcli.config import CharLMConfig
 from seqcli.errors import SeqcliError
 from seqcli.sampling import Stepper, generate
 

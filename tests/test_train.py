@@ -4,7 +4,8 @@ import signal
 import pytest
 import torch
 
-from seqcli.charlm import CharLM, CharLMConfig, CharLMTask
+from seqcli.charlm import CharLM, CharLMTask
+from seqcli.config import CharLMConfig
 from seqcli.store import Store
 from seqcli.train import Interrupted, TrainConfig, fit
 

@@ -11,6 +11,7 @@ from seqcli.cli._options import (
     train_config,
     train_options,
 )
+from seqcli.config import TRAIN_DEFAULTS, CharLMConfig
 from seqcli.errors import SeqcliError
 
 
@@ -50,6 +51,23 @@ def _finish(name: str, run) -> None:
     )
 
 
+def _model_option(name: str, kind: type, help: str | None = None, **range_args):
+    """A model setting whose default comes from the kind's config dataclass."""
+    from dataclasses import fields
+
+    default = {f.name: f.default for f in fields(CONFIG)}[name.replace("-", "_")]
+    return click.option(
+        f"--{name}",
+        type=(click.IntRange if kind is int else click.FloatRange)(**range_args),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+CONFIG = CharLMConfig
+
+
 @train.command("charlm")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--name", required=True, help="Name of the model in the store.")
@@ -63,29 +81,12 @@ def _finish(name: str, run) -> None:
     show_default=True,
     help="Part of the corpus held back for dev when --dev is not given.",
 )
-@click.option("--embedding", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--hidden", type=click.IntRange(min=1), default=512, show_default=True)
-@click.option("--layers", type=click.IntRange(min=1), default=2, show_default=True)
-@click.option(
-    "--dropout",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=0.25,
-    show_default=True,
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=1),
-    default=64,
-    show_default=True,
-    help="Parallel character streams.",
-)
-@click.option(
-    "--bptt",
-    type=click.IntRange(min=1),
-    default=128,
-    show_default=True,
-    help="Characters per window of truncated backpropagation.",
-)
+@_model_option("embedding", int, "Size of each character's embedding.", min=1)
+@_model_option("hidden", int, "LSTM units per layer.", min=1)
+@_model_option("layers", int, "Stacked LSTM layers.", min=1)
+@_model_option("dropout", float, "Dropout between layers.", min=0, max=1, max_open=True)
+@_model_option("batch-size", int, "Parallel character streams.", min=1)
+@_model_option("bptt", int, "Characters per window of truncated backprop.", min=1)
 @train_options
 @click.option(
     "--resume", is_flag=True, help="Continue the interrupted or finished run."
@@ -121,22 +122,22 @@ def train_charlm(
     from seqcli.train import Interrupted
 
     store = _start(name, resume, force)
-    settings = train_config(charlm.TRAIN_DEFAULTS, flags)
+    config = CharLMConfig(
+        embedding=embedding,
+        hidden=hidden,
+        layers=layers,
+        dropout=dropout,
+        batch_size=batch_size,
+        bptt=bptt,
+    )
     try:
         run = charlm.train(
             list(files),
             name=name,
             store=store,
             device=pick_device(device),
-            settings=settings,
-            model_settings={
-                "embedding": embedding,
-                "hidden": hidden,
-                "layers": layers,
-                "dropout": dropout,
-            },
-            batch_size=batch_size,
-            bptt=bptt,
+            settings=train_config(TRAIN_DEFAULTS["charlm"], flags),
+            config=config,
             dev_path=dev_path,
             dev_fraction=dev_fraction,
             resume=resume,
