@@ -35,3 +35,53 @@ def decode(raw: bytes, path: str, errors: str = "strict") -> str:
 
 def read_text(path: str, errors: str = "strict") -> str:
     return decode(read_bytes(path), path, errors)
+
+
+def read_lines(path: str, errors: str = "strict") -> list[str]:
+    """The lines of a UTF-8 file (or stdin for '-'), without line endings."""
+    return read_text(path, errors).splitlines()
+
+
+def length_batches(
+    lengths: list[int],
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+    epoch: int = 0,
+) -> list[list[int]]:
+    """Indices grouped into batches of similar length (little padding).
+
+    For training (`shuffle`), items are shuffled, sorted by length within pools of
+    50 batches, and the batch order is shuffled; the result depends only on
+    (seed, epoch), so a resumed run sees the same batches. For inference, items are
+    sorted by length; callers restore the input order from the indices.
+    """
+    import random
+
+    order = list(range(len(lengths)))
+    if not shuffle:
+        order.sort(key=lambda i: lengths[i])
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    rng = random.Random(seed * 1_000_003 + epoch)
+    rng.shuffle(order)
+    pool = 50 * batch_size
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def pad(seqs: list[list[int]], pad_index: int):
+    """(ids (batch, max_len) LongTensor padded with pad_index, lengths (batch,))."""
+    import torch
+
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    ids = torch.full(
+        (len(seqs), max(lengths.max().item(), 1)), pad_index, dtype=torch.long
+    )
+    for row, seq in enumerate(seqs):
+        ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+    return ids, lengths
