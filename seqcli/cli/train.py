@@ -20,7 +20,7 @@ def train() -> None:
     """Train a model and keep its best dev checkpoint in the store."""
 
 
-def _start(name: str, resume: bool, force: bool):
+def start(name: str, resume: bool, force: bool):
     """The store, after checking that `name` may be (re)written this way."""
     from seqcli.store import Store, check_name
 
@@ -41,31 +41,38 @@ def _start(name: str, resume: bool, force: bool):
     return store
 
 
-def _finish(name: str, run) -> None:
+def run(name: str, train_fn, **kwargs) -> None:
+    """Call a kind's train function; Ctrl-C exits 130 once the state is saved."""
     from seqcli import console
+    from seqcli.train import Interrupted
 
-    best = f"; best dev {run.best:.4g}" if run.best is not None else ""
+    try:
+        pos = train_fn(name=name, **kwargs)
+    except Interrupted:
+        click.echo(
+            f"interrupted: state saved; continue with --resume --name {name}", err=True
+        )
+        raise SystemExit(130) from None
+    best = f"; best dev {pos.best:.4g}" if pos.best is not None else ""
     console.info(
-        f"{name}: stopped ({run.stopped}) after {run.global_step} steps, "
-        f"{run.elapsed:.0f}s{best}"
+        f"{name}: stopped ({pos.stopped}) after {pos.global_step} steps, "
+        f"{pos.elapsed:.0f}s{best}"
     )
 
 
-def _model_option(name: str, kind: type, help: str | None = None, **range_args):
-    """A model setting whose default comes from the kind's config dataclass."""
+def model_option(config: type, name: str, help: str, **range_args):
+    """A model setting (--NAME) whose default comes from a kind's config dataclass."""
     from dataclasses import fields
 
-    default = {f.name: f.default for f in fields(CONFIG)}[name.replace("-", "_")]
+    field = {f.name: f for f in fields(config)}[name.replace("-", "_")]
+    number = click.IntRange if field.type in (int, "int") else click.FloatRange
     return click.option(
         f"--{name}",
-        type=(click.IntRange if kind is int else click.FloatRange)(**range_args),
-        default=default,
+        type=number(**range_args),
+        default=field.default,
         show_default=True,
         help=help,
     )
-
-
-CONFIG = CharLMConfig
 
 
 @train.command("charlm")
@@ -81,12 +88,16 @@ CONFIG = CharLMConfig
     show_default=True,
     help="Part of the corpus held back for dev when --dev is not given.",
 )
-@_model_option("embedding", int, "Size of each character's embedding.", min=1)
-@_model_option("hidden", int, "LSTM units per layer.", min=1)
-@_model_option("layers", int, "Stacked LSTM layers.", min=1)
-@_model_option("dropout", float, "Dropout between layers.", min=0, max=1, max_open=True)
-@_model_option("batch-size", int, "Parallel character streams.", min=1)
-@_model_option("bptt", int, "Characters per window of truncated backprop.", min=1)
+@model_option(CharLMConfig, "embedding", "Size of each character's embedding.", min=1)
+@model_option(CharLMConfig, "hidden", "LSTM units per layer.", min=1)
+@model_option(CharLMConfig, "layers", "Stacked LSTM layers.", min=1)
+@model_option(
+    CharLMConfig, "dropout", "Dropout between layers.", min=0, max=1, max_open=True
+)
+@model_option(CharLMConfig, "batch-size", "Parallel character streams.", min=1)
+@model_option(
+    CharLMConfig, "bptt", "Characters per window of truncated backprop.", min=1
+)
 @train_options
 @click.option(
     "--resume", is_flag=True, help="Continue the interrupted or finished run."
@@ -119,9 +130,8 @@ def train_charlm(
     """
     from seqcli import charlm
     from seqcli.device import pick_device
-    from seqcli.train import Interrupted
 
-    store = _start(name, resume, force)
+    store = start(name, resume, force)
     config = CharLMConfig(
         embedding=embedding,
         hidden=hidden,
@@ -130,22 +140,16 @@ def train_charlm(
         batch_size=batch_size,
         bptt=bptt,
     )
-    try:
-        run = charlm.train(
-            list(files),
-            name=name,
-            store=store,
-            device=pick_device(device),
-            settings=train_config(TRAIN_DEFAULTS["charlm"], flags),
-            config=config,
-            dev_path=dev_path,
-            dev_fraction=dev_fraction,
-            resume=resume,
-            encoding_errors=encoding_errors,
-        )
-    except Interrupted:
-        click.echo(
-            f"interrupted: state saved; continue with --resume --name {name}", err=True
-        )
-        raise SystemExit(130) from None
-    _finish(name, run)
+    run(
+        name,
+        charlm.train,
+        paths=list(files),
+        store=store,
+        device=pick_device(device),
+        settings=train_config(TRAIN_DEFAULTS["charlm"], flags),
+        config=config,
+        dev_path=dev_path,
+        dev_fraction=dev_fraction,
+        resume=resume,
+        encoding_errors=encoding_errors,
+    )
