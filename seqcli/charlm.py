@@ -270,11 +270,21 @@ def train(
     )
 
 
-def evaluate_files(model: CharLM, vocab, paths: list[str], errors: str = "strict"):
-    """{loss (nats/char), bpc, perplexity, characters} of the model on text files."""
-    from seqcli.vocab import chars
+def evaluate_command(
+    model: CharLM,
+    manifest: dict,
+    *,
+    files: list[str],
+    encoding_errors: str = "strict",
+    **_,
+) -> dict:
+    """`seqcli eval` for a char-LM: {loss (nats/char), bpc, perplexity, characters}."""
+    from seqcli.vocab import Vocab, chars
 
-    text = load_corpus(paths, errors)
+    if not files:
+        raise SeqcliError("give the text file(s) to score")
+    vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+    text = load_corpus(files, encoding_errors)
     unknown = vocab.unknown(chars(text))
     if unknown:
         console.warn(

@@ -17,36 +17,43 @@ from seqcli.cli._options import (
 @click.command("eval")
 @model_option(required=True, help="The model to score.")
 @click.argument("files", nargs=-1, metavar="FILE...")
+@click.option("--src", metavar="FILE", help="translator: source sentences.")
+@click.option("--tgt", metavar="FILE", help="translator: reference translations.")
+@click.option("--pairs", metavar="FILE", help="translator: source<TAB>target lines.")
+@click.option(
+    "--label-column",
+    type=int,
+    default=-1,
+    show_default=True,
+    help="tagger: the CoNLL column holding the gold labels.",
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the metrics as one JSON object."
 )
 @encoding_option
 @device_option
 @quiet_option
-def evaluate(model, files, as_json, encoding_errors, device):
+def evaluate(model, files, as_json, device, **inputs):
     """Score a model on held-out data; the metrics depend on its kind.
 
     \b
-    charlm:  loss (nats/char), bpc, perplexity on text files
+    charlm:      loss (nats/char), bpc, perplexity on text FILE...
+    tagger:      entity precision, recall, F1 (conlleval) on CoNLL FILE...
+    translator:  sacreBLEU and chrF on --src/--tgt or --pairs
     \b
     seqcli eval -m poems --json held_out.txt
     """
-    from seqcli import charlm, kinds
+    import importlib
+
+    from seqcli import kinds
     from seqcli.device import pick_device
-    from seqcli.errors import SeqcliError
     from seqcli.store import Store
-    from seqcli.vocab import Vocab
 
     store = Store()
     kind = store.manifest(model).get("kind")
     net, manifest = kinds.load(store, model, kind, pick_device(device))
-    if kind == "charlm":
-        if not files:
-            raise click.UsageError("give the text file(s) to score")
-        vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
-        metrics = charlm.evaluate_files(net, vocab, list(files), encoding_errors)
-    else:
-        raise SeqcliError(f"cannot evaluate a {kind} model")
+    module = importlib.import_module(kinds.KINDS[kind])
+    metrics = module.evaluate_command(net, manifest, files=list(files), **inputs)
     if as_json:
         click.echo(json.dumps(metrics))
     else:
