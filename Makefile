@@ -34,6 +34,9 @@ bench: install
 	$(BIN)/python bench/charlm.py
 	$(BIN)/python bench/crf.py
 
+models: install
+	$(BIN)/python scripts/build_defaults.py charlm
+
 lint: install
 	$(BIN)/ruff check seqcli tests bench corpora
 

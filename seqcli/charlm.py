@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqcli import console
+from seqcli import console, distributed
 from seqcli.config import CharLMConfig
 from seqcli.errors import SeqcliError
 
@@ -133,11 +133,14 @@ class CharLMTask:
         batch_size: int,
         bptt: int,
         device: torch.device,
+        rank: int = 0,
+        world: int = 1,
     ):
-        self.batch_size, self.bptt = fit_batch_shape(
-            train_ids.numel(), batch_size, bptt
-        )
-        self.data = streams(train_ids, self.batch_size).to(device)
+        # under torchrun each rank reads its own `batch_size` of the world's streams
+        total, self.bptt = fit_batch_shape(train_ids.numel(), batch_size * world, bptt)
+        self.batch_size = max(1, total // world)
+        rows = slice(rank * self.batch_size, (rank + 1) * self.batch_size)
+        self.data = streams(train_ids, self.batch_size * world)[rows].to(device)
         self.dev = dev_ids.to(device)
         self.state: State | None = None
 
@@ -200,6 +203,7 @@ def train(
     """
     import hashlib
 
+    from seqcli.device import seed_everything
     from seqcli.train import fit
     from seqcli.vocab import Vocab, chars
 
@@ -244,6 +248,7 @@ def train(
             f"{len(unknown)} character(s) not in the vocabulary: {unknown[:10]}"
         )
 
+    seed_everything(settings.seed)  # the initial weights too
     model = from_manifest(manifest)
     config = model.cfg
     task = CharLMTask(
@@ -252,6 +257,8 @@ def train(
         batch_size=config.batch_size,
         bptt=config.bptt,
         device=device,
+        rank=distributed.rank(),
+        world=distributed.world_size(),
     )
     n_params = sum(p.numel() for p in model.parameters())
     console.info(

@@ -17,7 +17,28 @@ class CharLMConfig:
     bptt: int = 128  # characters per window of truncated backpropagation
 
 
+@dataclass
+class TranslatorConfig:
+    src_vocab_size: int = 0  # set from the corpus
+    tgt_vocab_size: int = 0  # set from the corpus
+    src_lang: str = "en"  # spaCy tokenizer of the source language
+    tgt_lang: str = "de"  # spaCy tokenizer of the target language
+    embedding: int = 256  # size of each word's embedding
+    hidden: int = 384  # LSTM units (per direction in the encoder)
+    encoder_layers: int = 1  # stacked bidirectional LSTM layers
+    decoder_layers: int = 1  # stacked LSTM layers in the decoder
+    dropout: float = 0.3  # on embeddings, between layers and before the output
+    attention: str = "luong"  # luong (bilinear) | bahdanau (MLP) scores
+    input_feeding: bool = False  # feed the last attentional vector to the next step
+    tie_embeddings: bool = True  # output layer shares the target embedding
+    label_smoothing: float = 0.1  # 0 = plain cross-entropy
+    batch_size: int = 64  # sentence pairs per step
+    min_freq: int = 2  # rarer words become <unk>
+    max_vocab: int = 20000  # most frequent words kept per language
+
+
 # the training loop's defaults per kind (see seqcli.train.TrainConfig)
 TRAIN_DEFAULTS = {
     "charlm": {"epochs": 20, "lr": 3e-3, "warmup": 50, "patience": 5},
+    "translator": {"epochs": 30, "lr": 2e-3, "warmup": 100, "patience": 5},
 }

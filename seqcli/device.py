@@ -16,8 +16,18 @@ def pick_device(requested: str | None = None) -> torch.device:
     """Resolve --device / $SEQCLI_DEVICE / auto to a device; report it on stderr.
 
     auto: the CUDA GPU with the most free memory, else Apple MPS, else the CPU.
+    Under torchrun, each process takes the device of its LOCAL_RANK.
     """
     name = (requested or os.environ.get("SEQCLI_DEVICE") or "auto").strip().lower()
+    from seqcli import distributed
+
+    if distributed.launched():  # under torchrun: the device follows LOCAL_RANK
+        device = distributed.setup()
+        console.info(
+            f"device: {device} (rank {distributed.rank()} of "
+            f"{distributed.world_size()})"
+        )
+        return device
     if name == "auto":
         device = _auto()
     else:

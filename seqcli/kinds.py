@@ -9,7 +9,7 @@ import torch
 from seqcli.errors import SeqcliError
 from seqcli.store import Store
 
-KINDS = {"charlm": "seqcli.charlm"}
+KINDS = {"charlm": "seqcli.charlm", "translator": "seqcli.translator"}
 
 
 def load(store: Store, name: str, kind: str | None, device: torch.device):

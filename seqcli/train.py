@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import torch
 
-from seqcli import console
+from seqcli import console, distributed
 from seqcli.device import autocast, seed_everything
 from seqcli.store import Store
 
@@ -89,6 +89,9 @@ def fit(
     """
     seed_everything(cfg.seed)
     model.to(device)
+    net = distributed.wrap(model, device)  # the model itself in a single process
+    if not distributed.is_main():
+        console.quiet = True  # rank 0 reports for all
     opt = _optimizer(model, cfg)
     pos = Position()
     if resume:
@@ -135,7 +138,9 @@ def fit(
         )
         if better:
             pos.best, pos.bad_evals = value, 0
-            store.save(name, model.state_dict(), _manifest(manifest, cfg, pos, metrics))
+            if distributed.is_main():
+                state = model.state_dict()
+                store.save(name, state, _manifest(manifest, cfg, pos, metrics))
         else:
             pos.bad_evals += 1
         return pos.bad_evals >= cfg.patience
@@ -143,16 +148,24 @@ def fit(
     model.train()
     window_tokens, window_start = 0, time.monotonic()
     loss_ema = None
-    with _SigintFlag() as interrupted, console.Progress(f"training {name}") as bar:
+    with _StopFlag() as interrupted, console.Progress(f"training {name}") as bar:
         while pos.epoch < cfg.epochs and not pos.stopped:
             for batch in task.batches(pos.epoch, pos.step):
-                if cfg.time_budget and elapsed() + last_eval_seconds >= cfg.time_budget:
+                over = bool(cfg.time_budget) and (
+                    elapsed() + last_eval_seconds >= cfg.time_budget
+                )
+                stop, over = distributed.agree([interrupted.is_set, over], device)
+                if stop:
+                    pos.elapsed = elapsed()
+                    _save_state(store, name, model, opt, task, pos, manifest, cfg)
+                    raise Interrupted
+                if over:
                     pos.stopped = "time budget"
                     break
                 for group in opt.param_groups:
                     group["lr"] = _lr(cfg, pos.global_step, progress())
                 with autocast(device):
-                    loss, n_tokens = task.loss(model, batch)
+                    loss, n_tokens = task.loss(net, batch)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.clip:
@@ -169,10 +182,6 @@ def fit(
                 if cfg.eval_every and pos.global_step % cfg.eval_every == 0:
                     if evaluate():
                         pos.stopped = "early stopping"
-                if interrupted.is_set:
-                    pos.elapsed = elapsed()
-                    _save_state(store, name, model, opt, task, pos, manifest, cfg)
-                    raise Interrupted
                 if pos.stopped:
                     break
             else:
@@ -222,16 +231,18 @@ def _manifest(base: dict, cfg: TrainConfig, pos: Position, metrics: dict) -> dic
     }
 
 
-class _SigintFlag:
-    """Ctrl-C sets a flag checked between steps, so a step is never cut in half;
-    a second Ctrl-C interrupts at once."""
+class _StopFlag:
+    """Ctrl-C (SIGINT) or SIGTERM sets a flag checked between steps, so a step is never
+    cut in half; a second signal interrupts at once."""
 
-    def __enter__(self) -> _SigintFlag:
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __enter__(self) -> _StopFlag:
         self.is_set = False
         try:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread
-            self.previous = None
+            self.previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        except ValueError:  # not the main thread: leave the signals alone
+            self.previous = {}
         return self
 
     def _handle(self, signum, frame) -> None:
@@ -241,8 +252,8 @@ class _SigintFlag:
         console.info("stopping after this step (Ctrl-C again to abort)")
 
     def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
 
 
 # --- resumable state: weights, optimizer, RNG, data position ---
@@ -258,17 +269,23 @@ def _save_state(store, name, model, opt, task, pos, manifest, cfg) -> None:
                 tensors[f"optim.{index}.{key}"] = value
             else:
                 scalars.setdefault(str(index), {})[key] = value
-    tensors["rng.torch"] = torch.get_rng_state()
+    # every rank's RNG states, so that each resumes its own dropout masks
+    for i, rng in enumerate(distributed.gather(torch.get_rng_state())):
+        tensors[f"rng.torch.{i}"] = rng
     if torch.cuda.is_available():
-        tensors["rng.cuda"] = torch.cuda.get_rng_state()
-    tensors |= {f"task.{k}": v for k, v in task.state_tensors().items()}
+        for i, rng in enumerate(distributed.gather(torch.cuda.get_rng_state())):
+            tensors[f"rng.cuda.{i}"] = rng
+    for key, value in task.state_tensors().items():  # e.g. carried LSTM states
+        for i, part in enumerate(distributed.gather(value)):
+            tensors[f"task.{i}.{key}"] = part
     meta = {
         "manifest": manifest,
         "settings": asdict(cfg),
         "position": asdict(pos),
         "optimizer": {"param_groups": opt_state["param_groups"], "scalars": scalars},
     }
-    store.save_state(name, tensors, meta)
+    if distributed.is_main():
+        store.save_state(name, tensors, meta)
 
 
 def _restore(store, name, model, opt, task, device) -> Position:
@@ -287,10 +304,11 @@ def _restore(store, name, model, opt, task, device) -> Position:
     opt.load_state_dict(
         {"state": state, "param_groups": meta["optimizer"]["param_groups"]}
     )
-    torch.set_rng_state(tensors["rng.torch"])
-    if "rng.cuda" in tensors and torch.cuda.is_available():
-        torch.cuda.set_rng_state(tensors["rng.cuda"])
-    task.load_state_tensors({k: v.to(device) for k, v in part("task.").items()})
+    rank = distributed.rank()
+    torch.set_rng_state(tensors.get(f"rng.torch.{rank}", tensors["rng.torch.0"]))
+    if "rng.cuda.0" in tensors and torch.cuda.is_available():
+        torch.cuda.set_rng_state(tensors.get(f"rng.cuda.{rank}", tensors["rng.cuda.0"]))
+    task.load_state_tensors({k: v.to(device) for k, v in part(f"task.{rank}.").items()})
     pos = Position(**meta["position"])
     pos.stopped = ""
     console.info(

@@ -276,3 +276,17 @@ def test_stdout_holds_only_data_in_a_real_pipe(home):
     assert result.returncode == 0
     assert result.stdout.decode().startswith("lazy")
     assert b"device: cpu" in result.stderr
+
+
+def test_the_same_seed_trains_the_same_weights(runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(CORPUS)
+    digests = []
+    for name in ("a", "b"):
+        result = invoke(
+            runner, "train", "charlm", corpus, "--name", name, *TINY, "--seed", 3, "-q"
+        )
+        assert result.exit_code == 0, result.output
+        shown = json.loads(invoke(runner, "models", "show", name).stdout)
+        digests.append(shown["weights"]["sha256"])
+    assert digests[0] == digests[1]

@@ -60,6 +60,11 @@ TRAIN_FLAGS = [
         type=click.Choice(["cosine", "constant"]),
         help="After warm-up: cosine decay to the end (epochs or budget), or constant.",
     ),
+    click.option(
+        "--min-lr",
+        type=click.FloatRange(0, 1),
+        help="Final learning rate of the cosine schedule, as a fraction of --lr.",
+    ),
     click.option("--warmup", type=click.IntRange(min=0), help="Warm-up steps."),
     click.option("--optimizer", type=click.Choice(["adamw", "adam"])),
     click.option("--weight-decay", type=click.FloatRange(min=0)),

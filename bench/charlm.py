@@ -1,0 +1,189 @@
+"""Char-LM benchmarks: quality at equal wall time, generation speed, CLI start-up.
+
+    python bench/charlm.py [--quality-seconds 600] [--skip-quality]
+
+1. Validation loss (nats/char) on the last 5% of Tiny Shakespeare's train part after
+   training the default model for --quality-seconds.
+2. Generation speed (chars/s), one stream and 32 streams, side by side in one run:
+   seqcli's stepper (int8 and float32), a plain nn.LSTM step loop (the faster of
+   oneDNN on and off), and re-running the model over the last 40 characters for every
+   new character. Also the loss of stepping int8 vs float32 over dev text, to show
+   that quantization keeps the quality.
+3. `seqcli --help` wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import best_time, write  # noqa: E402
+from seqcli import charlm  # noqa: E402
+from seqcli.config import TRAIN_DEFAULTS, CharLMConfig  # noqa: E402
+from seqcli.sampling import Stepper  # noqa: E402
+from seqcli.store import Store  # noqa: E402
+from seqcli.train import TrainConfig  # noqa: E402
+from seqcli.vocab import Vocab, chars  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpora" / "shakespeare" / "train.txt"
+
+
+def quality(seconds: float) -> tuple[dict, charlm.CharLM, Vocab]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp), builtin=None)
+        settings = TrainConfig(**TRAIN_DEFAULTS["charlm"], time_budget=seconds)
+        pos = charlm.train(
+            [str(CORPUS)],
+            name="bench",
+            store=store,
+            device=torch.device("cpu"),
+            settings=settings,
+            config=CharLMConfig(),
+        )
+        manifest, tensors = store.load("bench")
+    model = charlm.from_manifest(manifest)
+    model.load_state_dict(tensors)
+    record = {
+        "bench": "charlm quality",
+        "seconds": seconds,
+        "val_loss": pos.best,
+        "steps": pos.global_step,
+        "tokens": pos.tokens,
+        "config": manifest["config"],
+    }
+    return record, model.eval(), Vocab.from_dict(manifest["vocabs"]["chars"])
+
+
+def default_model() -> tuple[charlm.CharLM, Vocab]:
+    """The built-in model if it is there, else an untrained one of the default size."""
+    store = Store()
+    if "shakespeare" in store.names():
+        manifest, tensors = store.load("shakespeare")
+        model = charlm.from_manifest(manifest)
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+        return model.eval(), Vocab.from_dict(manifest["vocabs"]["chars"])
+    vocab = Vocab(sorted(set(CORPUS.read_text(encoding="utf-8"))))
+    return charlm.CharLM(CharLMConfig(vocab_size=len(vocab))).eval(), vocab
+
+
+@torch.no_grad()
+def speeds(model: charlm.CharLM, batch: int, n: int) -> list[dict]:
+    x0 = torch.zeros(batch, dtype=torch.long)
+
+    def seqcli_steps(quantize: bool):
+        stepper = Stepper(model, quantize=quantize)
+
+        def run():
+            logits, state = stepper.prime(x0[:, None])
+            for _ in range(n):
+                logits, state = stepper.step(logits.argmax(-1), state)
+
+        return run
+
+    def plain_loop():
+        x, state = x0[:, None], None
+        for _ in range(n):
+            logits, state, _ = model(x, state)
+            x = logits[:, -1].argmax(-1, keepdim=True)
+
+    def rerun_window():  # the model over the last 40 characters, for every character
+        window = torch.zeros(batch, 40, dtype=torch.long)
+        for _ in range(n):
+            logits, _, _ = model(window)
+            window = torch.cat(
+                [window[:, 1:], logits[:, -1].argmax(-1, keepdim=True)], 1
+            )
+
+    def timed(fn, onednn: bool) -> float:
+        with torch.backends.mkldnn.flags(enabled=onednn):
+            return batch * n / best_time(fn, repeat=3)
+
+    rates = {
+        "seqcli int8": timed(seqcli_steps(True), False),
+        "seqcli float32": timed(seqcli_steps(False), False),
+        "plain loop": max(timed(plain_loop, True), timed(plain_loop, False)),
+        "rerun 40-char window": max(
+            timed(rerun_window, True), timed(rerun_window, False)
+        ),
+    }
+    return [
+        {
+            "bench": "charlm generation",
+            "streams": batch,
+            "method": method,
+            "chars_per_s": round(rate, 1),
+            "seqcli_int8_ratio": round(rates["seqcli int8"] / rate, 2),
+        }
+        for method, rate in rates.items()
+    ]
+
+
+@torch.no_grad()
+def stepped_loss(model: charlm.CharLM, ids: torch.Tensor, quantize: bool) -> float:
+    stepper = Stepper(model, quantize=quantize)
+    logits, state = stepper.prime(ids[None, :1])
+    total = 0.0
+    for t in range(1, len(ids)):
+        total += F.cross_entropy(logits, ids[t : t + 1]).item()
+        logits, state = stepper.step(ids[t : t + 1], state)
+    return total / (len(ids) - 1)
+
+
+def help_latency() -> dict:
+    def run():
+        subprocess.run(
+            [sys.executable, "-m", "seqcli", "--help"],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+
+    return {"bench": "seqcli --help", "seconds": round(best_time(run, repeat=5), 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quality-seconds", type=float, default=600)
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--chars", type=int, default=400)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    records = []
+    if not args.skip_quality:
+        record, model, vocab = quality(args.quality_seconds)
+        records.append(record)
+        print(record)
+    else:
+        model, vocab = default_model()
+    for batch in (1, 32):
+        for r in speeds(model, batch, args.chars if batch == 1 else args.chars // 4):
+            records.append(r)
+            print(r)
+    text = CORPUS.read_text(encoding="utf-8")
+    dev = torch.tensor(vocab.encode(chars(text[int(len(text) * 0.95) :][:5000])))
+    loss = {q: stepped_loss(model, dev, q) for q in (False, True)}
+    records.append(
+        {
+            "bench": "charlm int8 stepping quality",
+            "chars": len(dev),
+            "loss_float32": loss[False],
+            "loss_int8": loss[True],
+        }
+    )
+    print(records[-1])
+    records.append(help_latency())
+    print(records[-1])
+    print("wrote", write("charlm", records))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Data-parallel training: 2 gloo processes under torchrun equal one process trained
+on the same global batch."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = "the quick brown fox jumps over the lazy dog. " * 40
+SETTINGS = [
+    "--embedding",
+    "8",
+    "--hidden",
+    "16",
+    "--layers",
+    "2",
+    "--dropout",
+    "0",
+    "--bptt",
+    "16",
+    "--epochs",
+    "2",
+    "--warmup",
+    "2",
+    "--lr",
+    "0.01",
+    "-q",
+]
+
+
+def train(tmp_path, home: str, *launcher, batch: int):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS)
+    env = {**os.environ, "SEQCLI_HOME": str(tmp_path / home), "PYTHONPATH": str(ROOT)}
+    command = [
+        *launcher,
+        "-m",
+        "seqcli",
+        "train",
+        "charlm",
+        str(corpus),
+        "--name",
+        "m",
+        "--batch-size",
+        str(batch),
+        *SETTINGS,
+    ]
+    result = subprocess.run(command, env=env, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    return tmp_path / home / "m"
+
+
+def final_weights(folder: Path) -> dict:
+    (state,) = folder.glob("train-state-*.safetensors")
+    return {k: v for k, v in load_file(state).items() if k.startswith("model.")}
+
+
+def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
+    torchrun = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+    ]
+    two = train(tmp_path, "two", *torchrun, batch=2)
+    one = train(tmp_path, "one", sys.executable, batch=4)
+    a, b = final_weights(two), final_weights(one)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-5), key
+    # rank 0 alone wrote: one manifest, one weights file, one training state
+    names = sorted(p.name.split("-")[0] for p in two.iterdir())
+    assert names == ["manifest", "manifest.json", "train", "train"]
+    assert not list(two.glob(".*"))
