@@ -53,7 +53,10 @@ def pick(
     if temperature == 0:
         return logits.argmax(-1)
     logits = filter_logits(logits.float() / temperature, top_k, top_p)
-    return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(1)
+    # Gumbel-max: argmax(logits + Gumbel noise) is an exact sample of softmax(logits),
+    # and cheaper than multinomial at one step per call; -log(Exp(1)) is Gumbel
+    noise = torch.empty_like(logits).exponential_(generator=generator)
+    return (logits - noise.clamp_min_(1e-30).log_()).argmax(-1)
 
 
 class Stepper:
@@ -128,8 +131,13 @@ class Stepper:
 
 
 def _linear(weight: torch.Tensor, bias: torch.Tensor | None, quantize: bool):
-    """x → x @ weight.T + bias, with int8 weights when fbgemm's dynamic ops exist."""
-    if quantize and "fbgemm" in torch.backends.quantized.supported_engines:
+    """x → x @ weight.T + bias, with int8 weights when fbgemm's dynamic ops exist.
+
+    Small matrices (the output layer over ~100 characters) stay float32: there the
+    int8 call costs more than the weights it saves reading.
+    """
+    engines = torch.backends.quantized.supported_engines
+    if quantize and weight.numel() >= 1 << 16 and "fbgemm" in engines:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -175,9 +183,12 @@ def generate(
     model.eval()
     stepper = Stepper(model, quantize=quantize)
     ids = torch.tensor([prime_ids] * samples, device=device)
+    # shape: (vocab,), added to every step's logits
+    never = torch.zeros(model.cfg.vocab_size, device=device)
+    never[list(banned)] = float("-inf")
     logits, state = stepper.prime(ids)
     for _ in range(length):
-        logits[:, list(banned)] = float("-inf")
+        logits = logits + never
         nxt = pick(
             logits,
             temperature=temperature,

@@ -290,3 +290,54 @@ def test_the_same_seed_trains_the_same_weights(runner, tmp_path):
         shown = json.loads(invoke(runner, "models", "show", name).stdout)
         digests.append(shown["weights"]["sha256"])
     assert digests[0] == digests[1]
+
+
+def test_ctrl_c_saves_a_resumable_state_and_exits_130(tmp_path):
+    import signal
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(CORPUS)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "SEQCLI_HOME": str(tmp_path / "home"),
+    }
+    args = [
+        sys.executable,
+        "-m",
+        "seqcli",
+        "train",
+        "charlm",
+        str(corpus),
+        "--name",
+        "m",
+        "--hidden",
+        "16",
+        "--layers",
+        "1",
+        "--batch-size",
+        "2",
+        "--bptt",
+        "8",
+    ]
+    proc = subprocess.Popen(
+        [*args, "--epochs", "500", "--eval-every", "5"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in proc.stderr:  # the first dev evaluation: training is under way
+        if "dev loss" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, rest
+    assert "--resume" in rest and "Traceback" not in rest
+    resumed = subprocess.run(
+        [*args, "--epochs", "1", "--resume", "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
