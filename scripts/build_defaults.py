@@ -86,7 +86,7 @@ def build_charlm(args) -> None:
             store,
             "shakespeare",
             {
-                "corpus": "Tiny Shakespeare, train part (first 90%): shared/corpora/shakespeare",
+                "corpus": "Tiny Shakespeare, train part (first 90%)",
                 "license": "public domain text",
                 "dev": "the last 5% of that train part (held out from training)",
                 "time_budget_seconds": args.time_budget,

@@ -24,7 +24,7 @@ class TranslatorConfig:
     src_lang: str = "en"  # spaCy tokenizer of the source language
     tgt_lang: str = "de"  # spaCy tokenizer of the target language
     embedding: int = 256  # size of each word's embedding
-    hidden: int = 384  # LSTM units (per direction in the encoder)
+    hidden: int = 256  # LSTM units (per direction in the encoder)
     encoder_layers: int = 1  # stacked bidirectional LSTM layers
     decoder_layers: int = 1  # stacked LSTM layers in the decoder
     dropout: float = 0.3  # on embeddings, between layers and before the output
@@ -37,8 +37,30 @@ class TranslatorConfig:
     max_vocab: int = 20000  # most frequent words kept per language
 
 
+@dataclass
+class TaggerConfig:
+    word_vocab_size: int = 0  # set from the corpus (and --vectors)
+    char_vocab_size: int = 0  # set from the corpus
+    num_tags: int = 0  # set from the labels and the scheme
+    lang: str = "en"  # spaCy tokenizer for plain-text input
+    scheme: str = "bioes"  # tags the CRF learns: bioes | iob2 | iob1
+    # lower: lower-cased word lookup plus a capitalisation feature (GloVe is
+    # lower-cased; fewer, better-trained rows); cased: the word as written
+    case: str = "lower"
+    embedding: int = 100  # size of each word's embedding (--vectors: theirs)
+    caps_embedding: int = 10  # size of the capitalisation feature (case=lower)
+    char_embedding: int = 30  # size of each character's embedding
+    char_filters: int = 50  # char CNN filters (width 3): each word's spelling
+    hidden: int = 128  # BiLSTM units per direction
+    layers: int = 1  # stacked BiLSTM layers
+    dropout: float = 0.5  # on word features and on the BiLSTM output
+    word_dropout: float = 0.3  # chance a training word seen once reads as <unk>
+    batch_size: int = 32  # sentences per step
+
+
 # the training loop's defaults per kind (see seqcli.train.TrainConfig)
 TRAIN_DEFAULTS = {
     "charlm": {"epochs": 20, "lr": 3e-3, "warmup": 50, "patience": 5},
     "translator": {"epochs": 30, "lr": 2e-3, "warmup": 100, "patience": 5},
+    "tagger": {"epochs": 50, "lr": 2e-3, "warmup": 100, "patience": 8, "clip": 5.0},
 }

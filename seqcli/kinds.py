@@ -9,7 +9,11 @@ import torch
 from seqcli.errors import SeqcliError
 from seqcli.store import Store
 
-KINDS = {"charlm": "seqcli.charlm", "translator": "seqcli.translator"}
+KINDS = {
+    "charlm": "seqcli.charlm",
+    "translator": "seqcli.translator",
+    "tagger": "seqcli.tagger",
+}
 
 
 def load(store: Store, name: str, kind: str | None, device: torch.device):

@@ -39,10 +39,30 @@ def models_table(rows: list[dict], root: Path) -> None:
     Console(highlight=False).print(table)
 
 
+def _cell(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def metrics_table(name: str, metrics: dict) -> None:
+    """Scalar metrics as rows; a nested {row: {column: value}} metric (e.g. a
+    tagger's per_type scores) as a table of its own below."""
     table = Table(title=name, title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
+    nested = {}
     for key, value in metrics.items():
-        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
-    Console(highlight=False).print(table)
+        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+            nested[key] = value
+            continue
+        table.add_row(key, _cell(value))
+    console = Console(highlight=False)
+    console.print(table)
+    for key, rows in nested.items():
+        columns = list(dict.fromkeys(c for row in rows.values() for c in row))
+        sub = Table(title=f"{name}: {key}", title_justify="left")
+        sub.add_column("")
+        for column in columns:
+            sub.add_column(column, justify="right")
+        for label, row in rows.items():
+            sub.add_row(label, *(_cell(row.get(c, "")) for c in columns))
+        console.print(sub)

@@ -122,16 +122,13 @@ def fit(
         better = pos.best is None or (
             value > pos.best if task.higher_is_better else value < pos.best
         )
+        epoch = pos.epoch + pos.step / task.steps_per_epoch()
         pos.history.append(
-            {
-                "epoch": round(pos.epoch + pos.step / task.steps_per_epoch(), 3),
-                "step": pos.global_step,
-                "seconds": round(elapsed(), 1),
-            }
+            {"epoch": round(epoch, 3), "step": pos.global_step}
+            | {"seconds": round(elapsed(), 1)}
             | metrics
         )
         shown = " ".join(f"{k} {v:.4g}" for k, v in metrics.items())
-        epoch = pos.epoch + pos.step / task.steps_per_epoch()
         console.info(
             f"epoch {epoch:.2f} step {pos.global_step}: dev {shown}"
             + (" (best, saved)" if better else "")
@@ -146,8 +143,7 @@ def fit(
         return pos.bad_evals >= cfg.patience
 
     model.train()
-    window_tokens, window_start = 0, time.monotonic()
-    loss_ema = None
+    run_tokens, loss_ema = 0, None
     with _StopFlag() as interrupted, console.Progress(f"training {name}") as bar:
         while pos.epoch < cfg.epochs and not pos.stopped:
             for batch in task.batches(pos.epoch, pos.step):
@@ -174,10 +170,10 @@ def fit(
                 pos.step += 1
                 pos.global_step += 1
                 pos.tokens += n_tokens
-                window_tokens += n_tokens
+                run_tokens += n_tokens
                 value = loss.item()
                 loss_ema = value if loss_ema is None else 0.95 * loss_ema + 0.05 * value
-                rate = window_tokens / max(time.monotonic() - window_start, 1e-9)
+                rate = run_tokens / max(time.monotonic() - run_start, 1e-9)
                 bar.update(progress(), f"loss {loss_ema:.3f}  {rate:,.0f} tok/s")
                 if cfg.eval_every and pos.global_step % cfg.eval_every == 0:
                     if evaluate():

@@ -47,9 +47,20 @@ def main() -> None:
 
 
 # registering the commands (each module imports only click at the top)
-from seqcli.cli import evaluate, generate, models, train  # noqa: E402
+from seqcli.cli import (  # noqa: E402
+    evaluate,
+    generate,
+    models,
+    tag,
+    train,
+    translate,
+)
 
 cli.add_command(train.train)
 cli.add_command(generate.generate)
 cli.add_command(evaluate.evaluate)
 cli.add_command(models.models)
+cli.add_command(translate.translate)
+train.train.add_command(translate.train_translator)
+cli.add_command(tag.tag)
+train.train.add_command(tag.train_tagger)

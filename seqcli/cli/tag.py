@@ -1,0 +1,341 @@
+"""`seqcli tag` (named entities in text or CoNLL files) and `seqcli train tagger`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+
+import click
+
+from seqcli.cli import train as train_cli
+from seqcli.cli._options import (
+    device_option,
+    encoding_option,
+    model_option,
+    quiet_option,
+    train_config,
+    train_options,
+)
+from seqcli.config import TRAIN_DEFAULTS, TaggerConfig
+from seqcli.errors import SeqcliError
+
+DEFAULT_MODEL = "conll-en"
+SCHEMES = ["iob1", "iob2", "bioes"]
+GROUP = 16  # batches of lines read, tagged and written at a time
+
+
+def inline(record: dict) -> str:
+    """Tokens joined by spaces, entities bracketed: `[PER John Smith] flew .`"""
+    from seqcli.conll import to_spans
+
+    words = list(record["tokens"])
+    for start, end, label in to_spans(record["tags"]):
+        words[start] = f"[{label} {words[start]}"
+        words[end - 1] += "]"
+    return " ".join(words)
+
+
+def jsonl(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False)
+
+
+def conll(record: dict) -> Iterator[str]:
+    """token<TAB>tag lines, then a blank line."""
+    for token, tag in zip(record["tokens"], record["tags"], strict=True):
+        yield f"{token}\t{tag}"
+    yield ""
+
+
+def text_lines(path: str, errors: str) -> Iterator[str]:
+    """Lines of a UTF-8 file or stdin ("-"), read as they come, without endings."""
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except FileNotFoundError:
+        raise SeqcliError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SeqcliError(f"{path}: is a directory, not a file") from None
+    except OSError as e:
+        raise SeqcliError(f"{path}: cannot read ({e.strerror})") from None
+    offset, empty = 0, True
+    try:
+        for raw in stream:
+            empty = False
+            try:
+                line = raw.decode("utf-8", errors=errors)
+            except UnicodeDecodeError as e:
+                raise SeqcliError(
+                    f"{path}: not valid UTF-8 at byte {offset + e.start} "
+                    "(fix the file or pass --encoding-errors replace)"
+                ) from None
+            if offset == 0:
+                line = line.removeprefix("\ufeff")
+            offset += len(raw)
+            yield line.rstrip("\n").removesuffix("\r")
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    if empty:
+        raise SeqcliError(f"{'<stdin>' if path == '-' else path}: the input is empty")
+
+
+def _groups(items: Iterator, size: int) -> Iterator[list]:
+    group = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+@click.command()
+@model_option(default=DEFAULT_MODEL, help="A tagger model.")
+@click.argument("file", default="-", metavar="[FILE|-]")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["inline", "jsonl", "conll"]),
+    default="inline",
+    show_default=True,
+    help="inline: [PER John Smith] brackets; jsonl: one object per line with "
+    "character offsets; conll: a prediction column (token<TAB>tag for text input).",
+)
+@click.option(
+    "--input",
+    "input_format",
+    type=click.Choice(["text", "conll"]),
+    default="text",
+    show_default=True,
+    help="text: one record per line; conll: tokens in the first column.",
+)
+@click.option("--lang", help="spaCy tokenizer for text (default: the model's).")
+@click.option(
+    "--scheme",
+    type=click.Choice(SCHEMES),
+    help="Tag scheme of the output (default: that of the model's training data).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Sentences per forward pass.",
+)
+@encoding_option
+@device_option
+@quiet_option
+def tag(
+    model, file, fmt, input_format, lang, scheme, batch_size, encoding_errors, device
+):
+    """Tag named entities in text (one record per line) or in a CoNLL file.
+
+    Output is written as it is tagged: an empty line gives an empty record, so
+    the output lines up with the input.
+
+    \b
+    echo "John Smith flew from Paris to Berlin." | seqcli tag -m ner
+    seqcli tag -m ner --format jsonl news.txt
+    seqcli tag -m ner --input conll --format conll test.conll > predicted.conll
+    """
+    from seqcli import kinds, tagger
+    from seqcli.device import pick_device
+    from seqcli.store import Store
+
+    net, manifest = kinds.load(Store(), model, "tagger", pick_device(device))
+    encoder = tagger.encoder_from_manifest(manifest)
+    scheme = scheme or manifest["input_scheme"]
+    out = sys.stdout
+    if input_format == "conll":
+        _tag_conll(
+            net, manifest, encoder, file, fmt, scheme, batch_size, encoding_errors
+        )
+        return
+    from seqcli.vocab import WordTokenizer
+
+    tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
+    for texts in _groups(text_lines(file, encoding_errors), batch_size * GROUP):
+        found = tagger.tag_texts(
+            net,
+            manifest,
+            texts,
+            tokenizer=tokenizer,
+            scheme=scheme,
+            batch_size=batch_size,
+            encoder=encoder,
+        )
+        for record in found:
+            if fmt == "conll":
+                out.write("".join(line + "\n" for line in conll(record)))
+            else:
+                out.write((inline if fmt == "inline" else jsonl)(record) + "\n")
+        out.flush()
+
+
+def _tag_conll(net, manifest, encoder, path, fmt, scheme, batch_size, errors) -> None:
+    """CoNLL in: every input line out with a prediction column, or records."""
+    from seqcli import tagger
+    from seqcli.conll import Document, format_conll
+
+    doc = tagger.read_conll(path, label_column=None, errors=errors)
+    out = sys.stdout
+    size = batch_size * GROUP
+    for start in range(0, len(doc.items), size):
+        part = Document(doc.items[start : start + size], doc.source, doc.sep)
+        sentences = part.sentences
+        tags = tagger.tag_tokens(
+            net,
+            manifest,
+            [s.tokens for s in sentences],
+            scheme=scheme,
+            batch_size=batch_size,
+            encoder=encoder,
+        )
+        if fmt == "conll":
+            out.write("".join(line + "\n" for line in format_conll(part, tags)))
+        else:
+            for sentence, labels in zip(sentences, tags, strict=True):
+                record = _conll_record(sentence, labels)
+                out.write((inline if fmt == "inline" else jsonl)(record) + "\n")
+        out.flush()
+
+
+def _conll_record(sentence, labels: list[str]) -> dict:
+    """A record for a CoNLL sentence, its text being the tokens joined by spaces."""
+    from seqcli.tagger import records
+
+    offsets, at = [], 0
+    for token in sentence.tokens:
+        offsets.append((token, at))
+        at += len(token) + 1
+    return records([" ".join(sentence.tokens)], [offsets], [labels])[0]
+
+
+@click.command("tagger")
+@click.argument("path", metavar="TRAIN.conll")
+@click.option("--dev", "dev_path", required=True, metavar="FILE", help="Dev CoNLL.")
+@click.option("--name", required=True, help="Name of the model in the store.")
+@click.option(
+    "--label-column",
+    type=int,
+    default=-1,
+    show_default=True,
+    help="Column of the gold labels, from 0 (negative counts from the end).",
+)
+@click.option(
+    "--vectors",
+    metavar="FILE",
+    help="Word vectors (GloVe or word2vec text, .gz allowed) to start from.",
+)
+@click.option(
+    "--vector-words",
+    type=click.IntRange(min=0),
+    default=50_000,
+    show_default=True,
+    help="The commonest words of --vectors added to the vocabulary.",
+)
+@click.option(
+    "--lang",
+    default="en",
+    show_default=True,
+    help="spaCy tokenizer the model uses for plain text.",
+)
+@click.option(
+    "--scheme",
+    type=click.Choice(SCHEMES),
+    default=TaggerConfig.scheme,
+    show_default=True,
+    help="Tag scheme the CRF learns (input and output keep the data's scheme).",
+)
+@click.option(
+    "--case",
+    type=click.Choice(["lower", "cased"]),
+    default=TaggerConfig.case,
+    show_default=True,
+    help="lower: lower-cased words plus a capitalisation feature; cased: as written.",
+)
+@train_cli.model_option(TaggerConfig, "embedding", "Size of word embeddings.", min=1)
+@train_cli.model_option(
+    TaggerConfig, "char-embedding", "Size of character embeddings.", min=1
+)
+@train_cli.model_option(
+    TaggerConfig, "char-filters", "Char-CNN filters (spelling features).", min=1
+)
+@train_cli.model_option(TaggerConfig, "hidden", "BiLSTM units per direction.", min=1)
+@train_cli.model_option(TaggerConfig, "layers", "Stacked BiLSTM layers.", min=1)
+@train_cli.model_option(
+    TaggerConfig, "dropout", "Dropout on features and BiLSTM output.", min=0, max=0.9
+)
+@train_cli.model_option(
+    TaggerConfig,
+    "word-dropout",
+    "Chance a training word seen once reads as unknown.",
+    min=0,
+    max=1,
+)
+@train_cli.model_option(TaggerConfig, "batch-size", "Sentences per step.", min=1)
+@train_options
+@click.option(
+    "--resume", is_flag=True, help="Continue the interrupted or finished run."
+)
+@click.option("--force", is_flag=True, help="Replace an existing model of this name.")
+@encoding_option
+@device_option
+@quiet_option
+def train_tagger(
+    path,
+    dev_path,
+    name,
+    label_column,
+    vectors,
+    vector_words,
+    lang,
+    scheme,
+    case,
+    resume,
+    force,
+    encoding_errors,
+    device,
+    **flags,
+):
+    """Train a BiLSTM-CRF named-entity tagger on CoNLL data (IOB1, IOB2 or BIOES).
+
+    The best checkpoint by dev entity F1 (conlleval) is kept.
+
+    \b
+    seqcli train tagger train.conll --dev dev.conll --name ner --time-budget 1800
+    """
+    from seqcli import tagger
+    from seqcli.device import pick_device
+
+    sizes = {
+        k: flags.pop(k)
+        for k in (
+            "embedding",
+            "char_embedding",
+            "char_filters",
+            "hidden",
+            "layers",
+            "dropout",
+            "word_dropout",
+            "batch_size",
+        )
+    }
+    store = train_cli.start(name, resume, force)
+    config = TaggerConfig(lang=lang, scheme=scheme, case=case, **sizes)
+    train_cli.run(
+        name,
+        tagger.train,
+        path=path,
+        store=store,
+        device=pick_device(device),
+        settings=train_config(TRAIN_DEFAULTS["tagger"], flags),
+        config=config,
+        dev_path=dev_path,
+        label_column=label_column,
+        vectors=vectors,
+        vector_words=vector_words,
+        resume=resume,
+        encoding_errors=encoding_errors,
+    )

@@ -1,0 +1,737 @@
+"""The translator: an LSTM encoder-decoder with attention, and its training task.
+
+Encoder: word embeddings → bidirectional LSTM (packed). Decoder: an LSTM started from
+the encoder's final states (through a linear bridge); after each step its output
+attends over all encoder outputs (masked; Luong's bilinear or Bahdanau's MLP score),
+and tanh(W [context; output]) is the attentional vector that predicts the next word
+and, with input feeding, is fed to the next step. Without input feeding the decoder
+runs over the whole target at once in training, several times faster on a CPU.
+
+Words come from spaCy's rule-based tokenizers and keep their case: sacreBLEU is
+case-sensitive and German capitalises its nouns, so a lowercased model would need a
+truecaser to score well. Target tokens carry where the text had no space ("##" glued
+to the side without one, e.g. "man", "##'s" and "(##", "ein"), so that `detokenize`
+gives back the original spacing exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqcli import console, distributed
+from seqcli.config import TranslatorConfig
+from seqcli.errors import SeqcliError
+from seqcli.vocab import Vocab
+
+KIND = "translator"
+GLUE = "##"  # marks the side of a target token that had no space in the text
+MAX_SOURCE_TOKENS = 200  # longer inputs are cut (with a warning) to bound memory
+MAX_TRAIN_TOKENS = 100  # longer training pairs are left out
+
+
+# --- tokens and text ---
+
+
+def glue_tokens(tokens: Sequence[tuple[str, int]]) -> list[str]:
+    """Tokens with GLUE on the side where the text had no space.
+
+    Punctuation takes the mark when it sits before a word ("(##", "ein"), otherwise
+    the following token does ("Strand", "##."), so words mostly keep one form.
+
+    Args:
+        tokens: (token, character offset) pairs, as from WordTokenizer.
+    Returns:
+        the marked tokens.
+    """
+    out = [t for t, _ in tokens]
+    for i in range(len(tokens) - 1):
+        (a, start), (b, next_start) = tokens[i], tokens[i + 1]
+        if start + len(a) == next_start:
+            if b[:1].isalnum() and not a[-1:].isalnum():
+                out[i] += GLUE
+            else:
+                out[i + 1] = GLUE + out[i + 1]
+    return out
+
+
+def detokenize(tokens: Sequence[str]) -> str:
+    """Text from glued tokens: one space between tokens unless a GLUE says none."""
+    parts: list[str] = []
+    glue_next = True
+    for token in tokens:
+        left = token.startswith(GLUE) and len(token) > len(GLUE)
+        if left:
+            token = token[len(GLUE) :]
+        right = token.endswith(GLUE) and len(token) > len(GLUE)
+        if right:
+            token = token[: -len(GLUE)]
+        if not (left or glue_next):
+            parts.append(" ")
+        parts.append(token)
+        glue_next = right
+    return "".join(parts)
+
+
+# --- the model ---
+
+
+@dataclass
+class Memory:
+    """What the decoder attends to, for a batch of sentences."""
+
+    outputs: torch.Tensor  # (batch, src_len, 2 * hidden) encoder outputs
+    keys: torch.Tensor  # (batch, src_len, key) outputs projected for the scores
+    mask: torch.Tensor  # (batch, src_len) True at real tokens
+    final: torch.Tensor  # (batch, 2 * hidden) top layer's last states, both directions
+    final_cell: torch.Tensor  # (batch, 2 * hidden) the same for the cell states
+
+    def select(self, index: torch.Tensor) -> Memory:
+        """The rows `index` (batch,) of everything: for beams and shrinking batches."""
+        return Memory(*(x.index_select(0, index) for x in asdict_shallow(self)))
+
+
+@dataclass
+class DecoderState:
+    h: torch.Tensor  # (layers, batch, hidden)
+    c: torch.Tensor  # (layers, batch, hidden)
+    feed: torch.Tensor | None  # (batch, out) last attentional vector (input feeding)
+
+    def select(self, index: torch.Tensor) -> DecoderState:
+        return DecoderState(
+            self.h.index_select(1, index),
+            self.c.index_select(1, index),
+            None if self.feed is None else self.feed.index_select(0, index),
+        )
+
+
+def asdict_shallow(obj) -> list[torch.Tensor]:
+    return [getattr(obj, f) for f in obj.__dataclass_fields__]
+
+
+class Attention(nn.Module):
+    """Scores of a query against every source position, softmaxed over real tokens.
+
+    luong: q · W k (bilinear, "general"); bahdanau: v · tanh(W q + U k) (MLP).
+    """
+
+    def __init__(self, kind: str, query: int, key: int):
+        super().__init__()
+        if kind not in ("luong", "bahdanau"):
+            raise ValueError(f"attention must be luong or bahdanau, not {kind!r}")
+        self.kind = kind
+        self.key = nn.Linear(key, query, bias=False)
+        if kind == "bahdanau":
+            self.query = nn.Linear(query, query, bias=False)
+            self.v = nn.Linear(query, 1, bias=False)
+
+    def forward(
+        self, query: torch.Tensor, memory: Memory
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """
+        Args:
+            query: (batch, steps, query) decoder outputs.
+        Returns:
+            context (batch, steps, 2 * hidden) and weights (batch, steps, src_len).
+        """
+        if self.kind == "luong":
+            # shape: (batch, steps, src_len)
+            scores = query @ memory.keys.transpose(1, 2)
+        else:
+            mixed = self.query(query).unsqueeze(2) + memory.keys.unsqueeze(1)
+            scores = self.v(torch.tanh(mixed)).squeeze(3)
+        scores = scores.masked_fill(~memory.mask.unsqueeze(1), float("-inf"))
+        weights = scores.softmax(-1)
+        return weights @ memory.outputs, weights
+
+
+class Translator(nn.Module):
+    """LSTM encoder-decoder with attention; `forward` gives the training loss."""
+
+    pad_index, bos_index, eos_index = Vocab.pad_index, Vocab.bos_index, Vocab.eos_index
+    banned = [Vocab.pad_index, Vocab.bos_index]  # never produced by the search
+
+    def __init__(self, cfg: TranslatorConfig):
+        super().__init__()
+        self.cfg = cfg
+        h, e = cfg.hidden, cfg.embedding
+        self.out_size = e if cfg.tie_embeddings else h
+        self.src_embed = nn.Embedding(cfg.src_vocab_size, e, padding_idx=0)
+        self.encoder = nn.LSTM(
+            e,
+            h,
+            cfg.encoder_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=cfg.dropout if cfg.encoder_layers > 1 else 0.0,
+        )
+        # the decoder starts from the encoder's last states, mapped to each layer
+        self.bridge_h = nn.Linear(2 * h, cfg.decoder_layers * h)
+        self.bridge_c = nn.Linear(2 * h, cfg.decoder_layers * h)
+        self.tgt_embed = nn.Embedding(cfg.tgt_vocab_size, e, padding_idx=0)
+        self.decoder = nn.LSTM(
+            e + (self.out_size if cfg.input_feeding else 0),
+            h,
+            cfg.decoder_layers,
+            batch_first=True,
+            dropout=cfg.dropout if cfg.decoder_layers > 1 else 0.0,
+        )
+        self.attention = Attention(cfg.attention, h, 2 * h)
+        self.combine = nn.Linear(2 * h + h, self.out_size)
+        self.drop = nn.Dropout(cfg.dropout)
+        # tied: the output layer is the target embedding (kept one tensor, no copy)
+        self.out_bias = nn.Parameter(torch.zeros(cfg.tgt_vocab_size))
+        if not cfg.tie_embeddings:
+            self.out = nn.Linear(self.out_size, cfg.tgt_vocab_size, bias=False)
+
+    # --- encoder ---
+    def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> Memory:
+        """
+        Args:
+            src: (batch, src_len) source ids, padded with <pad>.
+            lengths: (batch,) true lengths, each at least 1.
+        Returns:
+            the Memory the decoder attends to.
+        """
+        # shape: (batch, src_len, embedding)
+        embedded = self.drop(self.src_embed(src))
+        packed = nn.utils.rnn.pack_padded_sequence(
+            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        out, (h, c) = self.encoder(packed)
+        # shape: (batch, src_len, 2 * hidden)
+        out, _ = nn.utils.rnn.pad_packed_sequence(
+            out, batch_first=True, total_length=src.size(1)
+        )
+        out = self.drop(out)
+        batch = src.size(0)
+
+        def last(states: torch.Tensor) -> torch.Tensor:
+            # shape: (layers * 2, batch, hidden) -> (batch, 2 * hidden), top layer
+            top = states.view(self.cfg.encoder_layers, 2, batch, -1)[-1]
+            return torch.cat([top[0], top[1]], -1)
+
+        mask = torch.arange(src.size(1), device=src.device)[None] < lengths[:, None].to(
+            src.device
+        )
+        return Memory(out, self.attention.key(out), mask, last(h), last(c))
+
+    def init_state(self, memory: Memory) -> DecoderState:
+        layers, h = self.cfg.decoder_layers, self.cfg.hidden
+        batch = memory.final.size(0)
+
+        def bridge(layer: nn.Linear, final: torch.Tensor) -> torch.Tensor:
+            # shape: (batch, layers * hidden) -> (layers, batch, hidden)
+            x = torch.tanh(layer(final)).view(batch, layers, h)
+            return x.transpose(0, 1).contiguous()
+
+        feed = None
+        if self.cfg.input_feeding:
+            feed = memory.final.new_zeros(batch, self.out_size)
+        return DecoderState(
+            bridge(self.bridge_h, memory.final),
+            bridge(self.bridge_c, memory.final_cell),
+            feed,
+        )
+
+    # --- decoder ---
+    def _attend(
+        self, output: torch.Tensor, memory: Memory
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Attentional vectors (batch, steps, out) and weights (batch, steps, src)."""
+        context, weights = self.attention(output, memory)
+        return torch.tanh(self.combine(torch.cat([context, output], -1))), weights
+
+    def _logits(self, attentional: torch.Tensor) -> torch.Tensor:
+        x = self.drop(attentional)
+        weight = self.tgt_embed.weight if self.cfg.tie_embeddings else self.out.weight
+        return F.linear(x, weight, self.out_bias)
+
+    def decode(
+        self, tgt_in: torch.Tensor, memory: Memory
+    ) -> tuple[torch.Tensor, DecoderState]:
+        """Teacher-forced decoding of a whole target.
+
+        Args:
+            tgt_in: (batch, tgt_len) <bos> followed by the target ids.
+        Returns:
+            logits (batch, tgt_len, tgt_vocab) and the final state.
+        """
+        state = self.init_state(memory)
+        # shape: (batch, tgt_len, embedding)
+        embedded = self.drop(self.tgt_embed(tgt_in))
+        if not self.cfg.input_feeding:
+            # shape: (batch, tgt_len, hidden)
+            out, (h, c) = self.decoder(embedded, (state.h, state.c))
+            attentional, _ = self._attend(out, memory)
+            return self._logits(attentional), DecoderState(h, c, None)
+        steps = []
+        for t in range(tgt_in.size(1)):
+            attentional, state, _ = self._step(embedded[:, t], state, memory)
+            steps.append(attentional)
+        # shape: (batch, tgt_len, out)
+        return self._logits(torch.stack(steps, 1)), state
+
+    def _step(
+        self, embedded: torch.Tensor, state: DecoderState, memory: Memory
+    ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
+        x = embedded if state.feed is None else torch.cat([embedded, state.feed], -1)
+        # shape: (batch, 1, hidden)
+        out, (h, c) = self.decoder(x.unsqueeze(1), (state.h, state.c))
+        attentional, weights = self._attend(out, memory)
+        attentional = attentional.squeeze(1)
+        feed = attentional if self.cfg.input_feeding else None
+        return attentional, DecoderState(h, c, feed), weights.squeeze(1)
+
+    def step(
+        self, prev: torch.Tensor, state: DecoderState, memory: Memory
+    ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
+        """One decoding step.
+
+        Args:
+            prev: (batch,) the previous target ids (<bos> at first).
+        Returns:
+            log-probabilities (batch, tgt_vocab) of the next id, the new state, and the
+            attention weights (batch, src_len).
+        """
+        attentional, state, weights = self._step(self.tgt_embed(prev), state, memory)
+        return self._logits(attentional).log_softmax(-1), state, weights
+
+    def forward(
+        self,
+        src: torch.Tensor,
+        src_lengths: torch.Tensor,
+        tgt_in: torch.Tensor,
+        tgt_out: torch.Tensor,
+    ) -> torch.Tensor:
+        """Mean token-level cross-entropy (with label smoothing) of the targets.
+
+        Args:
+            src: (batch, src_len) source ids; src_lengths: (batch,).
+            tgt_in: (batch, tgt_len) <bos> + target ids, padded.
+            tgt_out: (batch, tgt_len) target ids + <eos>, padded.
+        Returns:
+            the loss, a scalar tensor.
+        """
+        logits, _ = self.decode(tgt_in, self.encode(src, src_lengths))
+        return F.cross_entropy(
+            logits.flatten(0, 1).float(),
+            tgt_out.flatten(),
+            ignore_index=self.pad_index,
+            label_smoothing=self.cfg.label_smoothing,
+        )
+
+
+def from_manifest(manifest: dict) -> Translator:
+    return Translator(TranslatorConfig(**manifest["config"]))
+
+
+# --- translating ---
+
+
+def target_in_out(tgt: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Padded (<bos> + ids, ids + <eos>) pairs, each (batch, max_len + 1)."""
+    from seqcli.data import pad
+
+    tgt_in, _ = pad([[Vocab.bos_index, *s] for s in tgt], Vocab.pad_index)
+    tgt_out, _ = pad([[*s, Vocab.eos_index] for s in tgt], Vocab.pad_index)
+    return tgt_in, tgt_out
+
+
+def translate_ids(
+    model: Translator,
+    sources: Sequence[Sequence[int]],
+    *,
+    beam: int = 5,
+    n_best: int = 1,
+    batch_size: int = 64,
+    max_len_ratio: float = 1.5,
+    alpha: float = 1.0,
+):
+    """Translate source id lists in batches of similar length; input order is kept.
+
+    Returns:
+        per source, a list of `n_best` Hypothesis (one empty hypothesis for an empty
+        source).
+    """
+    from seqcli.data import length_batches, pad
+    from seqcli.search import Hypothesis, beam_search, greedy
+
+    device = next(model.parameters()).device
+    results: list = [[Hypothesis([], 0.0, 0.0, [])] for _ in sources]
+    todo = [i for i, s in enumerate(sources) if s]
+    for batch in length_batches([len(sources[i]) for i in todo], batch_size):
+        rows = [todo[j] for j in batch]
+        src, lengths = pad([list(sources[i]) for i in rows], Vocab.pad_index)
+        src = src.to(device)
+        with _onednn(len(rows) * beam >= 16):
+            if beam == 1:
+                found = [
+                    [h]
+                    for h in greedy(
+                        model, src, lengths, max_len_ratio=max_len_ratio, alpha=alpha
+                    )
+                ]
+            else:
+                found = beam_search(
+                    model,
+                    src,
+                    lengths,
+                    beam=beam,
+                    n_best=n_best,
+                    alpha=alpha,
+                    max_len_ratio=max_len_ratio,
+                )
+        for i, hyps in zip(rows, found, strict=True):
+            results[i] = hyps
+    return results
+
+
+@contextlib.contextmanager
+def _onednn(enabled: bool) -> Iterator[None]:
+    """oneDNN's LSTM on or off: it wins for many rows per step and loses badly for
+    few (see /work/shared/benchmarks.md)."""
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = enabled
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = before
+
+
+def score(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
+    """sacreBLEU's BLEU and chrF (default settings) of detokenised text."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    bleu = BLEU()
+    return {
+        "bleu": bleu.corpus_score(list(hypotheses), [list(references)]).score,
+        "chrf": CHRF().corpus_score(list(hypotheses), [list(references)]).score,
+        "signature": str(bleu.get_signature()),
+    }
+
+
+class Codec:
+    """Text ↔ ids for a trained translator: its tokenizers and vocabularies."""
+
+    def __init__(self, manifest: dict):
+        from seqcli.vocab import WordTokenizer
+
+        cfg = manifest["config"]
+        self.src_vocab = Vocab.from_dict(manifest["vocabs"]["src"])
+        self.tgt_vocab = Vocab.from_dict(manifest["vocabs"]["tgt"])
+        self.src_tokenizer = WordTokenizer(cfg["src_lang"])
+
+    def sources(
+        self, lines: Sequence[str], first_line: int = 1
+    ) -> tuple[list[list[str]], list[list[int]]]:
+        """Source tokens and ids per line; too long lines are cut, with a warning."""
+        tokens = [[t for t, _ in doc] for doc in self.src_tokenizer.batch(lines)]
+        for n, toks in enumerate(tokens):
+            if len(toks) > MAX_SOURCE_TOKENS:
+                console.warn(
+                    f"line {first_line + n}: {len(toks)} tokens; only the first "
+                    f"{MAX_SOURCE_TOKENS} are translated"
+                )
+                del toks[MAX_SOURCE_TOKENS:]
+        return tokens, [self.src_vocab.encode(t) for t in tokens]
+
+    def text(self, hyp, source: Sequence[str], replace_unk: bool = False) -> str:
+        """Detokenised text of a hypothesis; with replace_unk, each <unk> becomes the
+        source word it attended to most."""
+        words = self.tgt_vocab.decode(hyp.ids)
+        if replace_unk:
+            words = [
+                source[pos] if i == Vocab.unk_index and pos < len(source) else w
+                for w, i, pos in zip(words, hyp.ids, hyp.alignment, strict=True)
+            ]
+        return detokenize(words)
+
+
+def translate_lines(
+    model: Translator,
+    codec: Codec,
+    lines: Sequence[str],
+    *,
+    first_line: int = 1,
+    replace_unk: bool = False,
+    **search,
+) -> list[list[tuple[str, float]]]:
+    """Per line, the n-best (text, score) translations, best first."""
+    tokens, ids = codec.sources(lines, first_line)
+    found = translate_ids(model, ids, **search)
+    return [
+        [(codec.text(h, src, replace_unk), h.score) for h in hyps]
+        for hyps, src in zip(found, tokens, strict=True)
+    ]
+
+
+# --- data ---
+
+
+def read_parallel(
+    src: str | None,
+    tgt: str | None,
+    pairs: str | None,
+    errors: str = "strict",
+) -> tuple[list[str], list[str]]:
+    """Source and target sentences from two line-aligned files or one TSV file."""
+    from seqcli.data import read_lines
+
+    if pairs:
+        sources, targets = [], []
+        for n, line in enumerate(read_lines(pairs, errors), 1):
+            if not line.strip():
+                sources.append("")
+                targets.append("")
+                continue
+            fields = line.split("\t")
+            if len(fields) != 2:
+                raise SeqcliError(
+                    f"{pairs} line {n}: expected source<TAB>target, "
+                    f"found {len(fields)} tab-separated field(s)"
+                )
+            sources.append(fields[0])
+            targets.append(fields[1])
+        return sources, targets
+    if not (src and tgt):
+        raise SeqcliError("give a source and a target file, or a pairs file")
+    sources, targets = read_lines(src, errors), read_lines(tgt, errors)
+    if len(sources) != len(targets):
+        raise SeqcliError(
+            f"{src} has {len(sources)} lines but {tgt} has {len(targets)}: "
+            "line i of each must be a translation pair"
+        )
+    return sources, targets
+
+
+class TranslatorTask:
+    """Batches, loss and dev BLEU of the translator for the shared training loop."""
+
+    metric = "bleu"
+    higher_is_better = True
+
+    def __init__(
+        self,
+        pairs: tuple[list[list[int]], list[list[int]]],
+        dev: tuple[list[list[int]], list[str]],
+        codec: Codec,
+        *,
+        batch_size: int,
+        device: torch.device,
+        seed: int = 1,
+        dev_batch_size: int = 128,
+        rank: int = 0,
+        world: int = 1,
+    ):
+        self.src, self.tgt = pairs
+        self.dev_src, self.dev_refs = dev
+        self.codec = codec
+        self.batch_size, self.device, self.seed = batch_size, device, seed
+        self.dev_batch_size = dev_batch_size
+        self.rank, self.world = rank, world
+        self.lengths = [max(len(s), len(t)) for s, t in zip(*pairs, strict=True)]
+        self._steps = len(self._order(0))
+
+    def _order(self, epoch: int) -> list[list[int]]:
+        from seqcli.data import length_batches
+
+        batches = length_batches(
+            self.lengths, self.batch_size, shuffle=True, seed=self.seed, epoch=epoch
+        )
+        if self.world == 1:
+            return batches
+        # under torchrun each rank takes every world-th batch, all the same count
+        mine = batches[self.rank :: self.world] or batches[:1]
+        return mine[: max(1, len(batches) // self.world)]
+
+    def steps_per_epoch(self) -> int:
+        return self._steps
+
+    def batches(self, epoch: int, start: int) -> Iterator[tuple[torch.Tensor, ...]]:
+        from seqcli.data import pad
+
+        for batch in self._order(epoch)[start:]:
+            src, lengths = pad([self.src[i] for i in batch], Vocab.pad_index)
+            tgt_in, tgt_out = target_in_out([self.tgt[i] for i in batch])
+            yield tuple(x.to(self.device) for x in (src, lengths, tgt_in, tgt_out))
+
+    def loss(self, model: Translator, batch) -> tuple[torch.Tensor, int]:
+        n_tokens = int((batch[3] != Vocab.pad_index).sum())
+        return model(*batch), n_tokens
+
+    def evaluate(self, model: Translator) -> dict[str, float]:
+        """Dev BLEU of greedy translations (sacreBLEU, detokenised)."""
+        found = translate_ids(
+            model, self.dev_src, beam=1, batch_size=self.dev_batch_size
+        )
+        hyps = [self.codec.text(h[0], []) for h in found]
+        metrics = score(hyps, self.dev_refs)
+        return {"bleu": metrics["bleu"], "chrf": metrics["chrf"]}
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        pass
+
+
+def _tokenize(tokenizer, lines: list[str], glued: bool) -> list[list[str]]:
+    docs = tokenizer.batch(lines)
+    if glued:
+        return [glue_tokens(d) for d in docs]
+    return [[t for t, _ in d] for d in docs]
+
+
+def train(
+    *,
+    name: str,
+    store,
+    device: torch.device,
+    settings,
+    config: TranslatorConfig,
+    src: str | None = None,
+    tgt: str | None = None,
+    pairs: str | None = None,
+    dev_src: str | None = None,
+    dev_tgt: str | None = None,
+    dev_pairs: str | None = None,
+    dev_fraction: float = 0.05,
+    resume: bool = False,
+    encoding_errors: str = "strict",
+):
+    """Train (or resume) a translator on parallel text; keeps its best dev BLEU.
+
+    Returns the training loop's final Position.
+    """
+    from seqcli.train import fit
+    from seqcli.vocab import WordTokenizer
+
+    sources, targets = read_parallel(src, tgt, pairs, encoding_errors)
+    if dev_src or dev_tgt or dev_pairs:
+        dev_sources, dev_targets = read_parallel(
+            dev_src, dev_tgt, dev_pairs, encoding_errors
+        )
+    else:
+        cut = len(sources) - max(1, int(len(sources) * dev_fraction))
+        sources, dev_sources = sources[:cut], sources[cut:]
+        targets, dev_targets = targets[:cut], targets[cut:]
+    if resume:
+        manifest = store.load_state(name)[0]["manifest"]
+        config = TranslatorConfig(**manifest["config"])
+    src_tok = WordTokenizer(config.src_lang)
+    tgt_tok = WordTokenizer(config.tgt_lang)
+    src_tokens = _tokenize(src_tok, sources, glued=False)
+    tgt_tokens = _tokenize(tgt_tok, targets, glued=True)
+    kept = [
+        i
+        for i, (s, t) in enumerate(zip(src_tokens, tgt_tokens, strict=True))
+        if s and t and len(s) <= MAX_TRAIN_TOKENS and len(t) <= MAX_TRAIN_TOKENS
+    ]
+    if len(kept) < len(src_tokens):
+        console.warn(
+            f"left out {len(src_tokens) - len(kept)} pair(s) with an empty side or "
+            f"more than {MAX_TRAIN_TOKENS} tokens"
+        )
+    if not kept:
+        raise SeqcliError("no training pairs (every pair has an empty side)")
+    src_tokens = [src_tokens[i] for i in kept]
+    tgt_tokens = [tgt_tokens[i] for i in kept]
+    dev = [i for i, s in enumerate(dev_sources) if s.strip()]
+    if not dev:
+        raise SeqcliError("the dev data has no sentences")
+    dev_sources = [dev_sources[i] for i in dev]
+    dev_targets = [dev_targets[i] for i in dev]
+
+    if not resume:
+        src_vocab = Vocab.build(
+            src_tokens, min_freq=config.min_freq, max_size=config.max_vocab
+        )
+        tgt_vocab = Vocab.build(
+            tgt_tokens, min_freq=config.min_freq, max_size=config.max_vocab
+        )
+        config.src_vocab_size, config.tgt_vocab_size = len(src_vocab), len(tgt_vocab)
+        manifest = {
+            "kind": KIND,
+            "config": asdict(config),
+            "vocabs": {"src": src_vocab.to_dict(), "tgt": tgt_vocab.to_dict()},
+            "training": {
+                "data": [p for p in (src, tgt, pairs) if p],
+                "dev": [p for p in (dev_src, dev_tgt, dev_pairs) if p]
+                or f"last {dev_fraction:.0%} of the data",
+            },
+        }
+    codec = Codec(manifest)
+    src_ids = [codec.src_vocab.encode(s) for s in src_tokens]
+    tgt_ids = [codec.tgt_vocab.encode(t) for t in tgt_tokens]
+    digest = hashlib.sha256(repr((src_ids, tgt_ids)).encode()).hexdigest()
+    if resume and manifest["training"].get("sha256") != digest:
+        raise SeqcliError(
+            f"the training data differs from the one {name!r} was trained on; "
+            "resume needs the same files"
+        )
+    manifest["training"]["sha256"] = digest
+    _, dev_ids = codec.sources(dev_sources)
+
+    model = from_manifest(manifest)
+    task = TranslatorTask(
+        (src_ids, tgt_ids),
+        (dev_ids, dev_targets),
+        codec,
+        batch_size=config.batch_size,
+        device=device,
+        seed=settings.seed,
+        rank=distributed.rank(),
+        world=distributed.world_size(),
+    )
+    n_params = sum(p.numel() for p in model.parameters())
+    console.info(
+        f"{KIND} {name}: {len(src_ids):,} training pairs, {len(dev_ids):,} dev, "
+        f"vocabulary {len(codec.src_vocab):,} {config.src_lang} / "
+        f"{len(codec.tgt_vocab):,} {config.tgt_lang}, {n_params:,} parameters"
+    )
+    return fit(
+        model,
+        task,
+        settings,
+        store=store,
+        name=name,
+        manifest=manifest,
+        device=device,
+        resume=resume,
+    )
+
+
+def evaluate_command(
+    model: Translator,
+    manifest: dict,
+    *,
+    files: list[str] | None = None,
+    src: str | None = None,
+    tgt: str | None = None,
+    pairs: str | None = None,
+    encoding_errors: str = "strict",
+    beam: int = 5,
+    batch_size: int = 64,
+    **_,
+) -> dict:
+    """`seqcli eval` for a translator: {bleu, chrf, signature, sentences} by sacreBLEU
+    (default settings) on detokenised beam-search output."""
+    if files and not (src or tgt or pairs) and len(files) == 1:
+        pairs = files[0]
+    if not (pairs or (src and tgt)):
+        raise SeqcliError("give the test data: --src FILE --tgt FILE, or --pairs FILE")
+    sources, refs = read_parallel(src, tgt, pairs, encoding_errors)
+    if not sources:
+        raise SeqcliError("the test data has no sentences")
+    found = translate_lines(
+        model, Codec(manifest), sources, beam=beam, batch_size=batch_size
+    )
+    hyps = [h[0][0] for h in found]
+    return score(hyps, refs) | {"sentences": len(sources)}

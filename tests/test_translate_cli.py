@@ -1,0 +1,277 @@
+"""`seqcli train translator`, `seqcli translate` and `seqcli eval` end to end."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from seqcli.cli import cli
+
+PHRASES = Path(__file__).resolve().parents[1] / "corpora" / "phrases.tsv"
+TINY = [
+    "--embedding",
+    "48",
+    "--hidden",
+    "96",
+    "--batch-size",
+    "32",
+    "--epochs",
+    "3",
+    "--lr",
+    "0.01",
+    "--warmup",
+    "10",
+]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def small_ops():
+    """Small models run fastest on one thread (see test_search.py)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def trained_store(tmp_path_factory):
+    """A store holding 'phr', a translator trained on corpora/phrases.tsv (~5 s)."""
+    from click.testing import CliRunner
+
+    root = tmp_path_factory.mktemp("trained")
+    env = {"SEQCLI_HOME": str(root / "store"), "SEQCLI_DEVICE": "cpu"}
+    args = ["train", "translator", "--pairs", str(PHRASES), "--name", "phr", *TINY]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture
+def home(trained_store, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    shutil.copytree(trained_store / "store", home)
+    monkeypatch.setenv("SEQCLI_HOME", str(home))
+    return home
+
+
+def invoke(runner, *args, input=None):
+    return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def test_translates_stdin_line_by_line_keeping_empty_lines(home, runner):
+    lines = [
+        "A man is riding a horse on the beach.",
+        "",
+        "Two tired dogs are sleeping in the snow.",
+        "",
+    ]
+    result = invoke(runner, "translate", "-m", "phr", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Ein Mann reitet ein Pferd am Strand.",
+        "",
+        "Zwei müde Hunde schlafen im Schnee.",
+        "",
+    ]
+    assert "device: cpu" in result.stderr  # messages stay off stdout
+
+
+def test_output_line_i_belongs_to_input_line_i(home, runner, tmp_path):
+    # lengths vary, so batches are sorted by length; order must come back
+    lines = [
+        "Some musicians are singing on a stage.",
+        "A girl is reading.",
+        "",
+        "The old woman is eating a yellow banana in the park.",
+        "A dog is running.",
+        "Three workers are pushing the car.",
+    ]
+    path = tmp_path / "in.txt"
+    path.write_text("\n".join(lines) + "\n")
+    batched = invoke(runner, "translate", "-m", "phr", "--batch-size", "2", str(path))
+    single = [
+        invoke(runner, "translate", "-m", "phr", input=line + "\n").stdout.rstrip("\n")
+        for line in lines
+    ]
+    assert batched.stdout.splitlines() == single
+    assert batched.stdout.splitlines()[4].startswith("Ein Hund")
+
+
+def test_greedy_and_beam_agree_on_easy_sentences(home, runner):
+    text = "A woman is carrying a red bag in the city.\n"
+    greedy = invoke(runner, "translate", "-m", "phr", "--beam", "1", input=text)
+    beam = invoke(runner, "translate", "-m", "phr", "--beam", "5", input=text)
+    assert (
+        greedy.stdout
+        == beam.stdout
+        == "Eine Frau trägt eine rote Tasche in der Stadt.\n"
+    )
+
+
+def test_json_n_best_is_sorted(home, runner):
+    result = invoke(
+        runner,
+        "translate",
+        "-m",
+        "phr",
+        "--n-best",
+        "3",
+        "--json",
+        input="A boy is dancing.\n\n",
+    )
+    first, empty = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["source"] == "A boy is dancing."
+    scores = [t["score"] for t in first["translations"]]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    assert len({t["text"] for t in first["translations"]}) == 3
+    assert empty == {"source": "", "translations": [{"text": "", "score": 0.0}]}
+
+
+def test_n_best_text_lines_carry_line_number_and_score(home, runner):
+    result = invoke(
+        runner, "translate", "-m", "phr", "--n-best", "2", input="A dog is jumping.\n"
+    )
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [r[0] for r in rows] == ["1", "1"]
+    assert float(rows[0][1]) >= float(rows[1][1])
+
+
+def test_unknown_words_do_not_crash_and_can_be_copied(home, runner):
+    text = "A zebra is riding a horse.\n"
+    plain = invoke(runner, "translate", "-m", "phr", input=text)
+    copied = invoke(runner, "translate", "-m", "phr", "--replace-unk", input=text)
+    assert plain.exit_code == copied.exit_code == 0
+    assert "<unk>" not in copied.stdout
+
+
+def test_eval_reports_sacrebleu_on_pairs_and_on_src_tgt(home, runner, tmp_path):
+    pairs = PHRASES.read_text().splitlines()[-40:]  # the held-out dev part
+    src, tgt = tmp_path / "t.en", tmp_path / "t.de"
+    src.write_text("".join(p.split("\t")[0] + "\n" for p in pairs))
+    tgt.write_text("".join(p.split("\t")[1] + "\n" for p in pairs))
+    by_files = invoke(
+        runner, "eval", "-m", "phr", "--json", "--src", str(src), "--tgt", str(tgt)
+    )
+    metrics = json.loads(by_files.stdout)
+    assert metrics["bleu"] > 90 and metrics["chrf"] > 90
+    assert metrics["signature"].startswith("nrefs:1|case:mixed")
+    assert metrics["sentences"] == 40
+    (tmp_path / "t.tsv").write_text("\n".join(pairs) + "\n")
+    by_pairs = invoke(
+        runner, "eval", "-m", "phr", "--json", "--pairs", f"{tmp_path}/t.tsv"
+    )
+    assert json.loads(by_pairs.stdout) == metrics
+
+
+def test_line_count_mismatch_is_one_line_error(home, runner, tmp_path):
+    (tmp_path / "a.en").write_text("a man\na dog\n")
+    (tmp_path / "a.de").write_text("ein Mann\n")
+    for args in (
+        ["eval", "-m", "phr", "--src", f"{tmp_path}/a.en", "--tgt", f"{tmp_path}/a.de"],
+        [
+            "train",
+            "translator",
+            "--name",
+            "x",
+            "--src",
+            f"{tmp_path}/a.en",
+            "--tgt",
+            f"{tmp_path}/a.de",
+        ],
+    ):
+        result = invoke(runner, *args)
+        assert result.exit_code == 1
+        assert result.stderr.strip().splitlines()[-1] == (
+            f"Error: {tmp_path}/a.en has 2 lines but {tmp_path}/a.de has 1: "
+            "line i of each must be a translation pair"
+        )
+
+
+def test_invalid_utf8_is_one_line_error(home, runner, tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"A man is running.\nA \xff dog.\n")
+    result = invoke(runner, "translate", "-m", "phr", str(path))
+    assert result.exit_code == 1
+    assert "not valid UTF-8 at byte 20" in result.stderr
+    assert result.stdout == ""
+    replaced = invoke(
+        runner, "translate", "-m", "phr", "--encoding-errors", "replace", str(path)
+    )
+    assert replaced.exit_code == 0 and len(replaced.stdout.splitlines()) == 2
+
+
+def test_a_model_of_another_kind_is_refused(home, runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("abc abc abc. " * 100)
+    trained = invoke(
+        runner,
+        "train",
+        "charlm",
+        str(corpus),
+        "--name",
+        "lm",
+        "--hidden",
+        "8",
+        "--embedding",
+        "4",
+        "--layers",
+        "1",
+        "--batch-size",
+        "2",
+        "--bptt",
+        "16",
+        "--epochs",
+        "1",
+    )
+    assert trained.exit_code == 0, trained.output
+    result = invoke(runner, "translate", "-m", "lm", input="hello\n")
+    assert result.exit_code == 1
+    assert (
+        "Error: model 'lm' is a charlm model, not a translator model" in result.stderr
+    )
+
+
+def test_missing_model_lists_the_models(home, runner):
+    result = invoke(runner, "translate", input="hello\n")
+    assert result.exit_code == 1
+    assert "no model named 'multi30k-en-de'" in result.stderr
+    assert "phr" in result.stderr
+
+
+def test_bad_options_exit_2(home, runner, tmp_path):
+    result = invoke(runner, "translate", "-m", "phr", "--beam", "2", "--n-best", "3")
+    assert result.exit_code == 2 and "--n-best" in result.stderr
+    result = invoke(runner, "train", "translator", "--name", "x")
+    assert result.exit_code == 2 and "--src and --tgt, or --pairs" in result.stderr
+
+
+def test_very_long_input_is_cut_with_a_warning(home, runner):
+    long = " ".join(["a man is running"] * 80)  # 320 tokens
+    result = invoke(runner, "translate", "-m", "phr", "--beam", "2", input=long + "\n")
+    assert result.exit_code == 0
+    assert "line 1: 320 tokens; only the first 200 are translated" in result.stderr
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_resume_continues_training(home, runner):
+    result = invoke(
+        runner,
+        "train",
+        "translator",
+        "--pairs",
+        str(PHRASES),
+        "--name",
+        "phr",
+        "--epochs",
+        "4",
+        "--lr",
+        "0.01",
+        "--warmup",
+        "10",
+        "--resume",
+    )
+    assert result.exit_code == 0, result.output
+    assert "resuming phr at epoch 4" in result.stderr
+    assert "after 360 steps" in result.stderr
