@@ -50,6 +50,8 @@ bench: install
 
 models: install
 	$(BIN)/python scripts/build_defaults.py charlm
+	$(BIN)/python scripts/build_defaults.py tagger
+	$(BIN)/python scripts/build_defaults.py translator
 
 lint: install
 	$(BIN)/ruff check seqcli tests bench corpora

@@ -206,6 +206,8 @@ def main() -> None:
     parser.add_argument("--time-budget", type=float, default=1800.0)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-vectors", action="store_true")
+    parser.add_argument("--only-vectors", action="store_true")
+    parser.add_argument("--keep", metavar="NAME", help="save the last model under NAME")
     parser.add_argument(
         "--subset", type=int, help="Use the first N train and dev sentences."
     )
@@ -223,14 +225,17 @@ def main() -> None:
         store = Store(folder / "store", builtin=None)
         train = subset(CONLL / "train.txt", args.subset, folder)
         dev = subset(CONLL / "dev.txt", args.subset, folder)
-        runs = [] if args.skip_quality else [None]
+        runs = [] if args.skip_quality or args.only_vectors else [None]
         if not args.skip_quality and not args.skip_vectors and VECTORS.exists():
             runs.append(VECTORS)
         for vectors in runs:
             name = "glove" if vectors else "plain"
             records.append(quality(train, dev, store, name, args, vectors))
             print(json.dumps({k: records[-1][k] for k in ("vectors", "dev_f1")}))
-        name = "plain" if runs else "untrained"
+        if runs and args.keep:
+            manifest, tensors = store.load(name)
+            Store().save(args.keep, tensors, {**manifest, "name": args.keep})
+        name = ("glove" if runs[-1] else "plain") if runs else "untrained"
         if not runs:
             untrained(store, name, train)
         texts = plain_text(CONLL / "dev.txt")

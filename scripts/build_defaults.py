@@ -1,12 +1,15 @@
 """Build the default models that ship inside the package (seqcli/defaults/).
 
-    python scripts/build_defaults.py charlm [--time-budget 600]
+    python scripts/build_defaults.py charlm      [--time-budget 600]
+    python scripts/build_defaults.py tagger      [--time-budget 1800]
+    python scripts/build_defaults.py translator  [--time-budget 1800]
+    python scripts/build_defaults.py tagger --from-store conll-en  # export one
 
-Needs the real corpora in ../shared/corpora (beside the project). Each model is
-trained with seqcli's own training code into a temporary store, its weights are
+Needs the real corpora in ../shared (beside the project). Each model is trained with
+seqcli's own training code (the same settings as `make bench`), its weights are
 converted to float16 (half the size; the dev metric is measured again after the
-conversion), and it is written to seqcli/defaults/NAME with the training data and
-license recorded in its manifest.
+conversion and must not move), and it is written to seqcli/defaults/NAME with the
+training data and its license recorded in the manifest.
 """
 
 from __future__ import annotations
@@ -16,91 +19,160 @@ import sys
 import tempfile
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 DEFAULTS = ROOT / "seqcli" / "defaults"
 sys.path.insert(0, str(ROOT))
 
+from seqcli import charlm, tagger, translator  # noqa: E402
+from seqcli.config import (  # noqa: E402
+    TRAIN_DEFAULTS,
+    CharLMConfig,
+    TaggerConfig,
+    TranslatorConfig,
+)
+from seqcli.store import Store  # noqa: E402
+from seqcli.train import TrainConfig  # noqa: E402
 
-def corpus(*parts: str) -> Path:
-    path = SHARED.joinpath("corpora", *parts)
+CPU = torch.device("cpu")
+
+
+def shared(*parts: str) -> str:
+    path = SHARED.joinpath(*parts)
     if not path.exists():
         sys.exit(
             f"error: {path} is missing: the default models are built from ../shared"
         )
-    return path
+    return str(path)
 
 
-def export(store, name: str, data: dict, evaluate) -> None:
-    """Copy a trained model into the package with float16 weights, re-measured."""
-    from seqcli.store import Store
+MODELS = {
+    "charlm": {
+        "name": "shakespeare",
+        "module": charlm,
+        "data": {
+            "corpus": "Tiny Shakespeare, train part (first 90% of the char-rnn text)",
+            "license": "public domain text",
+            "dev": "the last 5% of that train part, held out from training",
+        },
+        "time_budget": 600,
+    },
+    "tagger": {
+        "name": "conll-en",
+        "module": tagger,
+        "data": {
+            "corpus": "CoNLL-2003 English NER, eng.train (Reuters news, IOB1)",
+            "license": "CoNLL-2003 / Reuters RCV1: research use",
+            "dev": "CoNLL-2003 eng.testa (dev) for model selection",
+            "vectors": "GloVe 6B 50d (PDDL 1.0), rows of the model's vocabulary",
+        },
+        "time_budget": 1800,
+    },
+    "translator": {
+        "name": "multi30k-en-de",
+        "module": translator,
+        "data": {
+            "corpus": "Multi30k task 1 English-German, train (29,000 pairs)",
+            "license": "Multi30k: non-commercial research and education",
+            "dev": "3.5% of the train pairs for model selection; val for the score",
+        },
+        "time_budget": 1800,
+    },
+}
 
-    manifest, tensors = store.load(name)
-    half = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
-    metrics = evaluate(
-        {k: v.float() if v.is_floating_point() else v for k, v in half.items()}
+
+def train(kind: str, store: Store, name: str, seconds: float) -> None:
+    settings = TrainConfig(**TRAIN_DEFAULTS[kind], time_budget=seconds)
+    common = {"name": name, "store": store, "device": CPU, "settings": settings}
+    if kind == "charlm":
+        path = shared("corpora", "shakespeare", "train.txt")
+        charlm.train([path], config=CharLMConfig(), **common)
+    elif kind == "tagger":
+        tagger.train(
+            shared("corpora", "conll2003", "train.txt"),
+            config=TaggerConfig(),
+            dev_path=shared("corpora", "conll2003", "dev.txt"),
+            vectors=shared("vectors", "glove.6B.50d.txt.gz"),
+            **common,
+        )
+    else:
+        translator.train(
+            config=TranslatorConfig(src_lang="en", tgt_lang="de"),
+            src=shared("corpora", "multi30k", "train.en"),
+            tgt=shared("corpora", "multi30k", "train.de"),
+            dev_fraction=0.035,
+            **common,
+        )
+
+
+def measure(kind: str, model, manifest: dict) -> dict:
+    """The quality figure the README reports for each default."""
+    if kind == "charlm":
+        text = Path(shared("corpora", "shakespeare", "train.txt")).read_text("utf-8")
+        from seqcli.vocab import Vocab, chars
+
+        vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+        dev = torch.tensor(vocab.encode(chars(text[int(len(text) * 0.95) :])))
+        return charlm.lm_metrics(charlm.lm_loss(model, dev))
+    if kind == "tagger":
+        metrics = tagger.evaluate_command(
+            model, manifest, files=[shared("corpora", "conll2003", "dev.txt")]
+        )
+        return {k: metrics[k] for k in ("precision", "recall", "f1")}
+    metrics = translator.evaluate_command(
+        model,
+        manifest,
+        src=shared("corpora", "multi30k", "val.en"),
+        tgt=shared("corpora", "multi30k", "val.de"),
     )
-    manifest["metrics_float32"] = manifest["metrics"]
-    manifest["metrics"] = metrics
-    manifest["data"] = data
-    manifest["weights_dtype"] = "float16"
+    return {"val_bleu_beam5": metrics["bleu"], "val_chrf_beam5": metrics["chrf"]}
+
+
+def export(kind: str, store: Store, name: str) -> None:
+    """Copy a trained model into the package with float16 weights, re-measured."""
+    spec = MODELS[kind]
+    manifest, tensors = store.load(name, kind)
+    half = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+    results = {}
+    for label, weights in (("float32", tensors), ("float16", half)):
+        model = spec["module"].from_manifest(manifest)
+        model.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
+        )
+        results[label] = measure(kind, model.eval(), manifest)
+        print(f"{spec['name']} ({label}): {results[label]}")
+    manifest = {
+        **manifest,
+        "dev_metrics_during_training": manifest.get("metrics"),
+        "metrics": results["float16"],
+        "metrics_float32": results["float32"],
+        "data": spec["data"],
+        "weights_dtype": "float16",
+    }
     for key in ("format", "weights", "name", "created", "versions"):
         manifest.pop(key, None)
-    Store(DEFAULTS, builtin=None).save(name, half, manifest)
-    print(f"{name}: {metrics} (float32: {manifest['metrics_float32']})")
-
-
-def build_charlm(args) -> None:
-    import torch
-
-    from seqcli import charlm
-    from seqcli.config import TRAIN_DEFAULTS, CharLMConfig
-    from seqcli.device import pick_device
-    from seqcli.store import Store
-    from seqcli.train import TrainConfig
-    from seqcli.vocab import Vocab, chars
-
-    text_path = corpus("shakespeare", "train.txt")
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp), builtin=None)
-        settings = TrainConfig(**TRAIN_DEFAULTS["charlm"], time_budget=args.time_budget)
-        charlm.train(
-            [str(text_path)],
-            name="shakespeare",
-            store=store,
-            device=pick_device(),
-            settings=settings,
-            config=CharLMConfig(),
-        )
-        manifest = store.manifest("shakespeare")
-        vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
-        text = text_path.read_text(encoding="utf-8")
-        dev = torch.tensor(vocab.encode(chars(text[int(len(text) * 0.95) :])))
-
-        def evaluate(tensors):
-            model = charlm.from_manifest(manifest)
-            model.load_state_dict(tensors)
-            return charlm.lm_metrics(charlm.lm_loss(model.eval(), dev))
-
-        export(
-            store,
-            "shakespeare",
-            {
-                "corpus": "Tiny Shakespeare, train part (first 90%)",
-                "license": "public domain text",
-                "dev": "the last 5% of that train part (held out from training)",
-                "time_budget_seconds": args.time_budget,
-            },
-            evaluate,
-        )
+    Store(DEFAULTS, builtin=None).save(spec["name"], half, manifest)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("kind", choices=["charlm"])
-    parser.add_argument("--time-budget", type=float, default=600)
+    parser.add_argument("kind", choices=list(MODELS))
+    parser.add_argument("--time-budget", type=float, help="seconds of training")
+    parser.add_argument(
+        "--from-store", metavar="NAME", help="export this model of the user's store"
+    )
     args = parser.parse_args()
-    {"charlm": build_charlm}[args.kind](args)
+    torch.set_num_threads(2)
+    if args.from_store:
+        export(args.kind, Store(builtin=None), args.from_store)
+        return
+    seconds = args.time_budget or MODELS[args.kind]["time_budget"]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp), builtin=None)
+        train(args.kind, store, "build", seconds)
+        export(args.kind, store, "build")
 
 
 if __name__ == "__main__":

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 from seqcli.errors import SeqcliError
 
 
-def read_bytes(path: str) -> bytes:
+def _open(path: str):
+    """A binary stream of a file, or of stdin for "-", with one-line errors."""
     if path == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer
     try:
-        return Path(path).read_bytes()
+        return open(path, "rb")  # noqa: SIM115
     except FileNotFoundError:
         raise SeqcliError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -21,20 +22,47 @@ def read_bytes(path: str) -> bytes:
         raise SeqcliError(f"{path}: cannot read ({e.strerror})") from None
 
 
-def decode(raw: bytes, path: str, errors: str = "strict") -> str:
-    """UTF-8 text; with errors='strict', invalid bytes are reported by offset."""
+def read_bytes(path: str) -> bytes:
+    stream = _open(path)
+    try:
+        return stream.read()
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def decode(raw: bytes, path: str, errors: str = "strict", offset: int = 0) -> str:
+    """UTF-8 text; with errors='strict', invalid bytes are reported by offset
+    (`offset` is where `raw` starts in the file)."""
     try:
         text = raw.decode("utf-8", errors=errors)
     except UnicodeDecodeError as e:
         raise SeqcliError(
-            f"{path}: not valid UTF-8 at byte {e.start} "
+            f"{path}: not valid UTF-8 at byte {offset + e.start} "
             "(fix the file or pass --encoding-errors replace)"
         ) from None
-    return text.removeprefix("\ufeff")
+    return text.removeprefix("\ufeff") if offset == 0 else text
 
 
 def read_text(path: str, errors: str = "strict") -> str:
     return decode(read_bytes(path), path, errors)
+
+
+def iter_lines(path: str, errors: str = "strict") -> Iterator[str]:
+    """Lines of a UTF-8 file or stdin ("-") as they arrive, without line endings
+    (for streaming: memory stays bounded by the longest line)."""
+    stream = _open(path)
+    offset, empty = 0, True
+    try:
+        for raw in stream:
+            empty = False
+            yield decode(raw, path, errors, offset).rstrip("\n").removesuffix("\r")
+            offset += len(raw)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    if empty:
+        raise SeqcliError(f"{'<stdin>' if path == '-' else path}: the input is empty")
 
 
 def read_lines(path: str, errors: str = "strict") -> list[str]:

@@ -39,3 +39,17 @@ def test_read_lines_and_missing_file(tmp_path):
     assert read_lines(str(path)) == ["a", "", "b"]
     with pytest.raises(SeqcliError, match="no such file"):
         read_lines(str(tmp_path / "missing.txt"))
+
+
+def test_iter_lines_streams_and_names_the_byte_of_bad_utf8(tmp_path):
+    from seqcli.data import iter_lines
+
+    path = tmp_path / "x.txt"
+    path.write_bytes(b"\xef\xbb\xbfone\r\ntwo\nthr\xffee\n")
+    lines = iter_lines(str(path))
+    assert next(lines) == "one" and next(lines) == "two"
+    with pytest.raises(SeqcliError, match="not valid UTF-8 at byte 17"):
+        next(lines)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    with pytest.raises(SeqcliError, match="the input is empty"):
+        list(iter_lines(str(tmp_path / "empty.txt")))

@@ -18,7 +18,6 @@ from seqcli.cli._options import (
     train_options,
 )
 from seqcli.config import TRAIN_DEFAULTS, TaggerConfig
-from seqcli.errors import SeqcliError
 
 DEFAULT_MODEL = "conll-en"
 SCHEMES = ["iob1", "iob2", "bioes"]
@@ -45,38 +44,6 @@ def conll(record: dict) -> Iterator[str]:
     for token, tag in zip(record["tokens"], record["tags"], strict=True):
         yield f"{token}\t{tag}"
     yield ""
-
-
-def text_lines(path: str, errors: str) -> Iterator[str]:
-    """Lines of a UTF-8 file or stdin ("-"), read as they come, without endings."""
-    try:
-        stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-    except FileNotFoundError:
-        raise SeqcliError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SeqcliError(f"{path}: is a directory, not a file") from None
-    except OSError as e:
-        raise SeqcliError(f"{path}: cannot read ({e.strerror})") from None
-    offset, empty = 0, True
-    try:
-        for raw in stream:
-            empty = False
-            try:
-                line = raw.decode("utf-8", errors=errors)
-            except UnicodeDecodeError as e:
-                raise SeqcliError(
-                    f"{path}: not valid UTF-8 at byte {offset + e.start} "
-                    "(fix the file or pass --encoding-errors replace)"
-                ) from None
-            if offset == 0:
-                line = line.removeprefix("\ufeff")
-            offset += len(raw)
-            yield line.rstrip("\n").removesuffix("\r")
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    if empty:
-        raise SeqcliError(f"{'<stdin>' if path == '-' else path}: the input is empty")
 
 
 def _groups(items: Iterator, size: int) -> Iterator[list]:
@@ -155,7 +122,9 @@ def tag(
     from seqcli.vocab import WordTokenizer
 
     tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
-    for texts in _groups(text_lines(file, encoding_errors), batch_size * GROUP):
+    from seqcli.data import iter_lines
+
+    for texts in _groups(iter_lines(file, encoding_errors), batch_size * GROUP):
         found = tagger.tag_texts(
             net,
             manifest,
