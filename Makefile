@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python bench/crf.py
 	$(BIN)/python bench/translator.py
 	$(BIN)/python bench/tagger.py
+	$(BIN)/python bench/distributed.py
 
 models: install
 	$(BIN)/python scripts/build_defaults.py charlm

@@ -47,9 +47,11 @@ def check_name(name: str) -> str:
 class Store:
     """Models under `root` (the user's, writable) and `builtin` (shipped, read-only)."""
 
-    def __init__(self, root: Path | None = None, builtin: Path | None = BUILTIN):
+    def __init__(
+        self, root: Path | None = None, builtin: Path | None | str = "package"
+    ):
         self.root = Path(root) if root is not None else home()
-        self.builtin = builtin
+        self.builtin = BUILTIN if builtin == "package" else builtin
 
     # --- finding models ---
     def names(self) -> list[str]:

@@ -26,6 +26,10 @@ def start(name: str, resume: bool, force: bool):
 
     store = Store()
     check_name(name)
+    if store.is_builtin(name):
+        raise SeqcliError(
+            f"{name!r} is the name of a built-in model; choose another --name"
+        )
     exists = name in store.names()
     if resume and not store.has_state(name):
         raise SeqcliError(f"model {name!r} has no training state to resume from")
@@ -33,10 +37,6 @@ def start(name: str, resume: bool, force: bool):
         raise SeqcliError(
             f"model {name!r} already exists: continue it with --resume, "
             "replace it with --force, or choose another --name"
-        )
-    if exists and store.is_builtin(name):
-        raise SeqcliError(
-            f"{name!r} is the name of a built-in model; choose another --name"
         )
     return store
 
