@@ -17,19 +17,22 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	@echo "== a char-LM trained for 40 s on corpora/story.txt"
+	@echo "== a char-LM trained for 30 s on corpora/story.txt"
 	$(SEQCLI) train charlm corpora/story.txt --name demo-fables --force \
-		--hidden 256 --time-budget 40 --eval-every 50
+		--hidden 256 --time-budget 30 --eval-every 50
 	$(SEQCLI) generate -m demo-fables --prime "THE FOX" -n 300 -t 0.6 --seed 1
 	@echo "== the built-in Shakespeare model"
 	echo "ROMEO:" | $(SEQCLI) generate -n 300 --seed 1
-	@echo "== a tagger trained for 30 s on corpora/ner.conll"
+	@echo "== the built-in tagger (CoNLL-2003) and translator (Multi30k)"
+	echo "Angela Merkel met Emmanuel Macron in Paris on Tuesday." | $(SEQCLI) tag
+	echo "A man is riding a horse on the beach." | $(SEQCLI) translate
+	@echo "== a tagger trained for 25 s on corpora/ner.conll"
 	$(SEQCLI) train tagger corpora/ner.conll --dev corpora/ner.conll --name demo-ner \
-		--force --embedding 50 --hidden 64 --time-budget 30
+		--force --embedding 50 --hidden 64 --time-budget 25
 	echo "Anna Berg flew from Oslo to Lima on Monday." | $(SEQCLI) tag -m demo-ner
-	@echo "== a translator trained for 45 s on corpora/phrases.tsv"
+	@echo "== a translator trained for 30 s on corpora/phrases.tsv"
 	$(SEQCLI) train translator --pairs corpora/phrases.tsv --name demo-en-de --force \
-		--embedding 64 --hidden 128 --batch-size 32 --lr 0.005 --time-budget 45 \
+		--embedding 64 --hidden 128 --batch-size 32 --lr 0.005 --time-budget 30 \
 		--eval-every 50
 	echo "A young woman is reading a newspaper in the park." \
 		| $(SEQCLI) translate -m demo-en-de

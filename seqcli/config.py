@@ -10,10 +10,10 @@ from dataclasses import dataclass
 class CharLMConfig:
     vocab_size: int = 0  # set from the corpus
     embedding: int = 64  # size of each character's embedding
-    hidden: int = 512  # LSTM units per layer
+    hidden: int = 384  # LSTM units per layer
     layers: int = 2  # stacked LSTM layers
-    dropout: float = 0.2  # between layers and before the output layer
-    batch_size: int = 64  # parallel character streams in training
+    dropout: float = 0.3  # between layers and before the output layer
+    batch_size: int = 32  # parallel character streams in training
     bptt: int = 128  # characters per window of truncated backpropagation
 
 

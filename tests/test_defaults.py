@@ -1,0 +1,102 @@
+"""The built-in models: every command works with an empty store, right after install."""
+
+import json
+import shutil
+
+import pytest
+
+from seqcli import store as store_module
+from seqcli.cli import cli
+
+DEFAULTS = {
+    "shakespeare": "charlm",
+    "conll-en": "tagger",
+    "multi30k-en-de": "translator",
+}
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def invoke(runner, *args, input=None):
+    return runner.invoke(cli, [str(a) for a in args], input=input)
+
+
+def test_the_defaults_ship_in_the_package_and_are_small():
+    sizes = {}
+    for name in DEFAULTS:
+        folder = store_module.BUILTIN / name
+        assert (folder / "manifest.json").exists(), name
+        sizes[name] = sum(f.stat().st_size for f in folder.iterdir())
+    assert sum(sizes.values()) <= 30 * 2**20, sizes
+
+
+def test_generate_writes_the_asked_number_of_characters(runner):
+    result = invoke(runner, "generate", "-n", 120, "--seed", 1, "--prime", "ROMEO:")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ROMEO:") and len(result.stdout) == 6 + 120 + 1
+
+
+@pytest.mark.parametrize(
+    "text, entities",
+    [
+        (
+            "Angela Merkel met Emmanuel Macron in Paris on Tuesday.",
+            {("Angela Merkel", "PER"), ("Emmanuel Macron", "PER"), ("Paris", "LOC")},
+        ),
+        (
+            "John Smith flew from London to Berlin.",
+            {("John Smith", "PER"), ("London", "LOC"), ("Berlin", "LOC")},
+        ),
+    ],
+)
+def test_the_tagger_finds_people_and_places(runner, text, entities):
+    result = invoke(runner, "tag", "--format", "jsonl", input=text + "\n")
+    assert result.exit_code == 0, result.output
+    found = {(e["text"], e["label"]) for e in json.loads(result.stdout)["entities"]}
+    assert entities <= found
+
+
+def test_the_translator_knows_the_nouns(runner):
+    result = invoke(
+        runner, "translate", input="A man is riding a horse on the beach.\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Mann" in result.stdout and "Pferd" in result.stdout
+
+
+def test_models_list_marks_the_defaults_and_rm_refuses_them(runner):
+    rows = [
+        json.loads(line)
+        for line in invoke(runner, "models", "list", "--json").stdout.splitlines()
+    ]
+    assert {r["name"]: r["kind"] for r in rows if r["builtin"]} == DEFAULTS
+    result = invoke(runner, "models", "rm", "shakespeare")
+    assert result.exit_code == 1 and "built in" in result.stderr
+    assert (store_module.BUILTIN / "shakespeare" / "manifest.json").exists()
+
+
+def test_a_user_model_cannot_take_a_default_name(runner, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("abc " * 100)
+    result = invoke(runner, "train", "charlm", corpus, "--name", "shakespeare")
+    assert result.exit_code == 1 and "built-in" in result.stderr
+
+
+def test_a_corrupted_copy_of_a_default_is_refused(runner, tmp_path, monkeypatch):
+    copy = tmp_path / "defaults"
+    shutil.copytree(store_module.BUILTIN / "shakespeare", copy / "shakespeare")
+    (weights,) = (copy / "shakespeare").glob("*.safetensors")
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    monkeypatch.setattr(store_module, "BUILTIN", copy)
+    result = invoke(runner, "generate", "-n", 5)
+    assert result.exit_code == 1 and "damaged" in result.stderr
