@@ -203,7 +203,7 @@ def test_bad_input_to_tag_and_eval(runner, home, tmp_path):
         (["tag", "-m", "ner"], b"", "<stdin>: the input is empty"),
         (["tag", "-m", "ner"], b"ok\n\xff\n", "not valid UTF-8 at byte 3"),
         (["tag", "-m", "ner", str(tmp_path / "none.txt")], None, "no such file"),
-        (["tag"], b"x\n", "no model named 'conll-en'"),
+        (["tag", "-m", "nope"], b"x\n", "no model named 'nope'"),
         (
             ["eval", "-m", "ner", "--label-column", "5", str(home / "train.conll")],
             None,
