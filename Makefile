@@ -17,9 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	@echo "== a char-LM trained for 30 s on corpora/story.txt"
+	@echo "== a char-LM trained for 45 s on corpora/story.txt"
 	$(SEQCLI) train charlm corpora/story.txt --name demo-fables --force \
-		--hidden 256 --time-budget 30 --eval-every 50
+		--hidden 256 --batch-size 16 --lr 0.004 --time-budget 45 --eval-every 100
 	$(SEQCLI) generate -m demo-fables --prime "THE FOX" -n 300 -t 0.6 --seed 1
 	@echo "== the built-in Shakespeare model"
 	echo "ROMEO:" | $(SEQCLI) generate -n 300 --seed 1
