@@ -15,7 +15,6 @@ from seqcli.cli._options import (
     model_option,
     quiet_option,
     train_config,
-    train_options,
 )
 from seqcli.config import TRAIN_DEFAULTS, TaggerConfig
 
@@ -244,14 +243,7 @@ def _conll_record(sentence, labels: list[str]) -> dict:
     max=1,
 )
 @train_cli.model_option(TaggerConfig, "batch-size", "Sentences per step.", min=1)
-@train_options
-@click.option(
-    "--resume", is_flag=True, help="Continue the interrupted or finished run."
-)
-@click.option("--force", is_flag=True, help="Replace an existing model of this name.")
-@encoding_option
-@device_option
-@quiet_option
+@train_cli.training_options
 def train_tagger(
     path,
     dev_path,

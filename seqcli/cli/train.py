@@ -41,6 +41,28 @@ def start(name: str, resume: bool, force: bool):
     return store
 
 
+def training_options(f):
+    """The options every `train KIND` command shares, after its own."""
+    for option in reversed(
+        [
+            train_options,
+            click.option(
+                "--resume",
+                is_flag=True,
+                help="Continue the interrupted or finished run.",
+            ),
+            click.option(
+                "--force", is_flag=True, help="Replace an existing model of this name."
+            ),
+            encoding_option,
+            device_option,
+            quiet_option,
+        ]
+    ):
+        f = option(f)
+    return f
+
+
 def run(name: str, train_fn, **kwargs) -> None:
     """Call a kind's train function; Ctrl-C exits 130 once the state is saved."""
     from seqcli import console
@@ -98,14 +120,7 @@ def model_option(config: type, name: str, help: str, **range_args):
 @model_option(
     CharLMConfig, "bptt", "Characters per window of truncated backprop.", min=1
 )
-@train_options
-@click.option(
-    "--resume", is_flag=True, help="Continue the interrupted or finished run."
-)
-@click.option("--force", is_flag=True, help="Replace an existing model of this name.")
-@encoding_option
-@device_option
-@quiet_option
+@training_options
 def train_charlm(
     files,
     name,

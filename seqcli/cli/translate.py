@@ -13,10 +13,9 @@ from seqcli.cli._options import (
     model_option,
     quiet_option,
     train_config,
-    train_options,
 )
 from seqcli.cli.train import model_option as setting_option
-from seqcli.cli.train import run, start
+from seqcli.cli.train import run, start, training_options
 from seqcli.config import TRAIN_DEFAULTS, TranslatorConfig
 
 DEFAULT_MODEL = "multi30k-en-de"
@@ -210,14 +209,7 @@ def translate(
 @setting_option(TranslatorConfig, "batch-size", "Sentence pairs per step.", min=1)
 @setting_option(TranslatorConfig, "min-freq", "Rarer words become <unk>.", min=1)
 @setting_option(TranslatorConfig, "max-vocab", "Words kept per language.", min=1)
-@train_options
-@click.option(
-    "--resume", is_flag=True, help="Continue the interrupted or finished run."
-)
-@click.option("--force", is_flag=True, help="Replace an existing model of this name.")
-@encoding_option
-@device_option
-@quiet_option
+@training_options
 def train_translator(
     src,
     tgt,
