@@ -78,3 +78,51 @@ def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
     names = sorted(p.name.split("-")[0] for p in two.iterdir())
     assert names == ["manifest", "manifest.json", "train", "train"]
     assert not list(two.glob(".*"))
+
+
+def test_resume_under_torchrun_continues_where_it_stopped(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(CORPUS)
+
+    def torchrun(home: str, *extra: str) -> None:
+        env = {
+            **os.environ,
+            "SEQCLI_HOME": str(tmp_path / home),
+            "PYTHONPATH": str(ROOT),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "seqcli",
+            "train",
+            "charlm",
+            str(corpus),
+            "--name",
+            "m",
+            "--batch-size",
+            "2",
+            *SETTINGS[:10],
+            "--warmup",
+            "2",
+            "--lr",
+            "0.01",
+            "--schedule",
+            "constant",
+            "-q",
+            *extra,
+        ]
+        result = subprocess.run(command, env=env, capture_output=True, timeout=300)
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
+
+    torchrun("resumed", "--epochs", "1")
+    torchrun("resumed", "--epochs", "2", "--resume")
+    torchrun("straight", "--epochs", "2")
+    a = final_weights(tmp_path / "resumed" / "m")
+    b = final_weights(tmp_path / "straight" / "m")
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=1e-6), key
