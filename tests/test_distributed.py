@@ -31,8 +31,17 @@ SETTINGS = [
     "-q",
 ]
 
+TORCHRUN = [
+    sys.executable,
+    "-m",
+    "torch.distributed.run",
+    "--standalone",
+    "--nproc_per_node",
+    "2",
+]
 
-def train(tmp_path, home: str, *launcher, batch: int):
+
+def train(tmp_path, home: str, *launcher, batch: int, extra: tuple = ()):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(CORPUS)
     env = {**os.environ, "SEQCLI_HOME": str(tmp_path / home), "PYTHONPATH": str(ROOT)}
@@ -48,6 +57,7 @@ def train(tmp_path, home: str, *launcher, batch: int):
         "--batch-size",
         str(batch),
         *SETTINGS,
+        *extra,  # the last value of a repeated option wins
     ]
     result = subprocess.run(command, env=env, capture_output=True, timeout=300)
     assert result.returncode == 0, result.stderr.decode()[-2000:]
@@ -60,15 +70,7 @@ def final_weights(folder: Path) -> dict:
 
 
 def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
-    torchrun = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-    ]
-    two = train(tmp_path, "two", *torchrun, batch=2)
+    two = train(tmp_path, "two", *TORCHRUN, batch=2)
     one = train(tmp_path, "one", sys.executable, batch=4)
     a, b = final_weights(two), final_weights(one)
     assert a.keys() == b.keys()
@@ -81,48 +83,12 @@ def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
 
 
 def test_resume_under_torchrun_continues_where_it_stopped(tmp_path):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text(CORPUS)
-
-    def torchrun(home: str, *extra: str) -> None:
-        env = {
-            **os.environ,
-            "SEQCLI_HOME": str(tmp_path / home),
-            "PYTHONPATH": str(ROOT),
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node",
-            "2",
-            "-m",
-            "seqcli",
-            "train",
-            "charlm",
-            str(corpus),
-            "--name",
-            "m",
-            "--batch-size",
-            "2",
-            *SETTINGS[:10],
-            "--warmup",
-            "2",
-            "--lr",
-            "0.01",
-            "--schedule",
-            "constant",
-            "-q",
-            *extra,
-        ]
-        result = subprocess.run(command, env=env, capture_output=True, timeout=300)
-        assert result.returncode == 0, result.stderr.decode()[-2000:]
-
-    torchrun("resumed", "--epochs", "1")
-    torchrun("resumed", "--epochs", "2", "--resume")
-    torchrun("straight", "--epochs", "2")
-    a = final_weights(tmp_path / "resumed" / "m")
-    b = final_weights(tmp_path / "straight" / "m")
+    constant = ("--schedule", "constant")  # the same learning rates in every run
+    train(tmp_path, "resumed", *TORCHRUN, batch=2, extra=(*constant, "--epochs", "1"))
+    resumed = train(
+        tmp_path, "resumed", *TORCHRUN, batch=2, extra=(*constant, "--resume")
+    )
+    straight = train(tmp_path, "straight", *TORCHRUN, batch=2, extra=constant)
+    a, b = final_weights(resumed), final_weights(straight)
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-6), key
