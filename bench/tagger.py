@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import write  # noqa: E402
-from seqcli import tagger  # noqa: E402
+from seqcli import tagger, tagging  # noqa: E402
 from seqcli.config import TRAIN_DEFAULTS, TaggerConfig  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 from seqcli.train import TrainConfig  # noqa: E402
@@ -90,7 +90,7 @@ def quality(train: Path, dev: Path, store: Store, name: str, args, vectors) -> d
 
 
 def plain_text(dev: Path) -> list[str]:
-    doc = tagger.read_conll(str(dev))
+    doc = tagging.read_conll(str(dev))
     return [" ".join(s.tokens) for s in doc.sentences]
 
 
@@ -99,13 +99,15 @@ def throughput(store: Store, name: str, texts: list[str], folder: Path) -> list[
     from seqcli import kinds
 
     model, manifest = kinds.load(store, name, "tagger", torch.device("cpu"))
-    encoder = tagger.encoder_from_manifest(manifest)
+    encoder = tagging.encoder_from_manifest(manifest)
     tokenizer = WordTokenizer("en")
-    tagger.tag_texts(model, manifest, texts[:200], tokenizer=tokenizer, encoder=encoder)
+    tagging.tag_texts(
+        model, manifest, texts[:200], tokenizer=tokenizer, encoder=encoder
+    )
     start = time.perf_counter()
     n_tokens = 0
     for i in range(0, len(texts), 1024):  # as the CLI: groups of 16 batches of 64
-        found = tagger.tag_texts(
+        found = tagging.tag_texts(
             model,
             manifest,
             texts[i : i + 1024],
@@ -193,7 +195,7 @@ def throughput(store: Store, name: str, texts: list[str], folder: Path) -> list[
 
 def untrained(store: Store, name: str, train: Path) -> None:
     """A default-size model with random weights: enough to time tagging."""
-    doc = tagger.read_conll(str(train))
+    doc = tagging.read_conll(str(train))
     manifest, _ = tagger._new_manifest(
         TaggerConfig(), doc, tagger.input_scheme(doc), vectors=None, vector_words=0
     )

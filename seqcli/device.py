@@ -5,11 +5,36 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-
-import torch
+import sys
+from typing import TYPE_CHECKING
 
 from seqcli import console
 from seqcli.errors import SeqcliError
+
+if TYPE_CHECKING:
+    import torch
+
+# where a GPU driver shows itself: NVIDIA, AMD ROCm, WSL's GPU bridge
+GPU_MARKERS = ("/dev/nvidiactl", "/proc/driver/nvidia", "/dev/kfd", "/dev/dxg")
+
+
+def _name(requested: str | None) -> str:
+    return (requested or os.environ.get("SEQCLI_DEVICE") or "auto").strip().lower()
+
+
+def cpu_only(requested: str | None = None) -> bool:
+    """True when pick_device(requested) surely gives the CPU, known without importing
+    PyTorch: the CPU was asked for, or auto finds no GPU driver (and no macOS MPS)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # torchrun: pick_device decides
+        return False
+    name = _name(requested)
+    if name == "cpu":
+        return True
+    return (
+        name == "auto"
+        and sys.platform != "darwin"
+        and not any(os.path.exists(p) for p in GPU_MARKERS)
+    )
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -18,8 +43,11 @@ def pick_device(requested: str | None = None) -> torch.device:
     auto: the CUDA GPU with the most free memory, else Apple MPS, else the CPU.
     Under torchrun, each process takes the device of its LOCAL_RANK.
     """
-    name = (requested or os.environ.get("SEQCLI_DEVICE") or "auto").strip().lower()
+    import torch
+
     from seqcli import distributed
+
+    name = _name(requested)
 
     if distributed.launched():  # under torchrun: the device follows LOCAL_RANK
         device = distributed.setup()
@@ -53,6 +81,8 @@ def pick_device(requested: str | None = None) -> torch.device:
 
 
 def _auto() -> torch.device:
+    import torch
+
     if torch.cuda.is_available():
         free = [torch.cuda.mem_get_info(i)[0] for i in range(torch.cuda.device_count())]
         return torch.device("cuda", max(range(len(free)), key=free.__getitem__))
@@ -63,11 +93,15 @@ def _auto() -> torch.device:
 
 def autocast(device: torch.device):
     """bf16 mixed precision on CUDA; full precision elsewhere."""
+    import torch
+
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
 def seed_everything(seed: int) -> None:
+    import torch
+
     random.seed(seed)
     torch.manual_seed(seed)  # seeds CUDA too

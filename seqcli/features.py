@@ -13,11 +13,13 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from seqcli.errors import SeqcliError
 from seqcli.vocab import Vocab
+
+if TYPE_CHECKING:
+    import torch
 
 # capitalisation classes; 0 is padding
 CAPS = ("<pad>", "lower", "upper", "title", "mixed", "none")
@@ -131,6 +133,8 @@ class Encoder:
         Returns:
             The batch, on the CPU.
         """
+        import torch
+
         lengths = torch.tensor([len(s) for s in sentences], dtype=torch.long)
         time = int(lengths.max())
         # shape: (batch, time); True on tokens, in the order of the flat lists below
@@ -228,4 +232,6 @@ def read_vectors(
         raise SeqcliError(f"{path}: cannot read word vectors ({e})") from None
     if not keys:
         raise SeqcliError(f"{path}: no word vectors found in the file")
+    import torch
+
     return keys, torch.tensor(rows, dtype=torch.float)

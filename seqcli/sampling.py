@@ -8,12 +8,11 @@ and the matrices are int8 (fbgemm dynamic quantization) where torch provides it.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import torch
-import torch.nn.functional as F
 
+from seqcli import int8
 from seqcli.charlm import CharLM
 
 Cell = list[tuple[torch.Tensor, torch.Tensor]]  # per layer (h, c), each (batch, hidden)
@@ -69,7 +68,7 @@ class Stepper:
         if self.fast:
             self._pack(quantize)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def prime(self, ids: torch.Tensor) -> tuple[torch.Tensor, Cell | tuple]:
         """Run over ids (batch, time); returns the last logits and the state."""
         logits, state, _ = self.model(ids)
@@ -78,7 +77,7 @@ class Stepper:
             state = [(h[i], c[i]) for i in range(self.cfg.layers)]
         return logits[:, -1], state
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def step(self, ids: torch.Tensor, state) -> tuple[torch.Tensor, Cell | tuple]:
         """One step for ids (batch,); returns logits (batch, vocab), new state."""
         if not self.fast:
@@ -122,39 +121,21 @@ class Stepper:
                 # the input is one of V characters: precompute embedding @ W_ih + b
                 # shape: (vocab, 4 * hidden)
                 self.table = (self.model.embed.weight @ w_ih.T + bias).detach()
-                self.linears.append(_linear(w_hh.detach(), None, quantize))
+                self.linears.append(
+                    int8.linear(w_hh.detach(), None, quantize, bounded=True)
+                )
             else:
                 weight = torch.cat([w_ih, w_hh], dim=1).detach()
-                self.linears.append(_linear(weight, bias.detach(), quantize))
-        head = self.model.head
-        self.linears.append(_linear(head.weight.detach(), head.bias.detach(), quantize))
-
-
-def _linear(weight: torch.Tensor, bias: torch.Tensor | None, quantize: bool):
-    """x → x @ weight.T + bias, with int8 weights when fbgemm's dynamic ops exist.
-
-    Small matrices (the output layer over ~100 characters) stay float32: there the
-    int8 call costs more than the weights it saves reading.
-    """
-    engines = torch.backends.quantized.supported_engines
-    if quantize and weight.numel() >= 1 << 16 and "fbgemm" in engines:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                scale = weight.abs().amax(1).clamp_min(1e-8) / 127
-                zero = torch.zeros(weight.size(0), dtype=torch.long)
-                qweight = torch.quantize_per_channel(
-                    weight.float(), scale.double(), zero, 0, torch.qint8
+                self.linears.append(
+                    int8.linear(weight, bias.detach(), quantize, bounded=True)
                 )
-                packed = torch.ops.quantized.linear_prepack(qweight, bias)
-            # reduce_range: 7-bit activations avoid AVX2 overflow in fbgemm's int8 dot
-            return lambda x: torch.ops.quantized.linear_dynamic(x, packed, True)
-        except (RuntimeError, AttributeError):
-            pass
-    return lambda x: F.linear(x, weight, bias)
+        head = self.model.head
+        self.linears.append(
+            int8.linear(head.weight.detach(), head.bias.detach(), quantize)
+        )
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def generate(
     model: CharLM,
     prime_ids: list[int],

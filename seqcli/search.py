@@ -2,7 +2,7 @@
 
 Tensors in, ids out, no I/O. The model needs four things (see seqcli.translator):
 `encode(src, lengths) -> memory`, `init_state(memory) -> state`,
-`step(prev_ids, state, memory) -> (log_probs, state, attention)`, and `select(index)`
+`step(prev_ids, state, memory) -> (logits, state, attention)`, and `select(index)`
 on memory and state (rows picked or repeated along the batch), plus the ids
 `bos_index`, `eos_index` and `banned` (ids never to produce, e.g. <pad> and <bos>).
 """
@@ -42,8 +42,8 @@ def _normalise(log_prob: float, length: int, alpha: float) -> float:
 
 
 def _allowed(model, log_probs: torch.Tensor, at_limit: torch.Tensor) -> torch.Tensor:
-    """log_probs (rows, vocab) with banned ids removed and only <eos> at the limit."""
-    log_probs = log_probs.clone()
+    """log_probs (rows, vocab), changed in place: banned ids removed, and only <eos>
+    left at the limit."""
     if model.banned:
         log_probs[:, model.banned] = float("-inf")
     if at_limit.any():
@@ -83,31 +83,39 @@ def greedy(
     Returns:
         one Hypothesis per sentence, in input order.
     """
-    batch = src.size(0)
+    batch, device = src.size(0), src.device
     memory = model.encode(src, src_lengths)
     state = model.init_state(memory)
-    limit = max_lengths(src_lengths, max_len_ratio, max_len_extra).to(src.device)
-    prev = torch.full((batch,), model.bos_index, dtype=torch.long, device=src.device)
-    done = torch.zeros(batch, dtype=torch.bool, device=src.device)
+    limit = max_lengths(src_lengths, max_len_ratio, max_len_extra).to(device)
+    steps = int(limit.max())
+    # shape: (batch, steps) each sentence's ids (<eos> at the limit at the latest)
+    # and most-attended source positions
+    ids = torch.full((batch, steps), model.eos_index, dtype=torch.long, device=device)
+    aligns = torch.zeros(batch, steps, dtype=torch.long, device=device)
     # shape: (batch,) summed log-probabilities
-    log_prob = torch.zeros(batch, device=src.device)
-    tokens, aligns = [], []
-    for t in range(int(limit.max())):
-        log_probs, state, attention = model.step(prev, state, memory)
-        log_probs = _allowed(model, log_probs.float(), t + 1 >= limit)
-        # shape: (batch,)
-        best, prev = log_probs.max(-1)
-        log_prob += best.masked_fill(done, 0.0)
-        tokens.append(prev)
-        aligns.append(attention.argmax(-1))
+    log_prob = torch.zeros(batch, device=device)
+    rows = torch.arange(batch, device=device)  # the sentence of each row still going
+    prev = torch.full((batch,), model.bos_index, dtype=torch.long, device=device)
+    done = torch.zeros(batch, dtype=torch.bool, device=device)
+    for t in range(steps):
+        logits, state, attention = model.step(prev, state, memory)
+        logits = logits.float()
+        # shape: (rows,) the softmax's log-normaliser, over every id
+        norm = logits.logsumexp(-1)
+        best, prev = _allowed(model, logits, t + 1 >= limit[rows]).max(-1)
+        log_prob.index_add_(0, rows, (best - norm).masked_fill(done, 0.0))
+        ids[rows, t] = prev.masked_fill(done, model.eos_index)
+        aligns[rows, t] = attention.argmax(-1)
         done |= prev == model.eos_index
         if done.all():
             break
-    # shape: (batch, steps)
-    ids = torch.stack(tokens, 1).tolist()
-    align = torch.stack(aligns, 1).tolist()
+        if 4 * int(done.sum()) >= done.numel():
+            # a quarter of the rows have ended: stop computing them
+            keep = (~done).nonzero().squeeze(1)
+            rows, prev, done = rows[keep], prev[keep], done[keep]
+            memory, state = memory.select(keep), state.select(keep)
     out = []
-    for row, (seq, pos) in enumerate(zip(ids, align, strict=True)):
+    for row, (seq, pos) in enumerate(zip(ids.tolist(), aligns.tolist(), strict=True)):
         n = seq.index(model.eos_index)
         lp = log_prob[row].item()
         out.append(Hypothesis(seq[:n], lp, _normalise(lp, n + 1, alpha), pos[:n]))
@@ -169,9 +177,11 @@ def beam_search(
     t = 0
     while active.numel():
         n = active.numel()
-        log_probs, state, attention = model.step(prev, state, memory)
+        logits, state, attention = model.step(prev, state, memory)
         at_limit = t + 1 >= limit[active]  # (n,)
-        log_probs = _allowed(model, log_probs.float(), at_limit.repeat_interleave(k))
+        log_probs = _allowed(
+            model, logits.float().log_softmax(-1), at_limit.repeat_interleave(k)
+        )
         vocab = log_probs.size(-1)
         # shape: (n, k * vocab) the score of every one-word extension
         candidates = (scores.unsqueeze(2) + log_probs.view(n, k, vocab)).view(n, -1)

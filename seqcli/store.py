@@ -118,15 +118,20 @@ class Store:
             )
         return meta
 
-    def load(self, name: str, kind: str | None = None) -> tuple[dict, dict]:
-        """(manifest, tensors) of a model, verified: format version, kind, sha256."""
+    def load(
+        self, name: str, kind: str | None = None, *, numpy: bool = False
+    ) -> tuple[dict, dict]:
+        """(manifest, tensors) of a model, verified: format version, kind, sha256.
+
+        numpy: the tensors as numpy arrays (without importing PyTorch).
+        """
         folder = self.path(name)
         manifest = self.manifest(name)
         if kind is not None and manifest.get("kind") != kind:
             raise SeqcliError(
                 f"model {name!r} is a {manifest.get('kind')} model, not a {kind} model"
             )
-        return manifest, _read_tensors(folder, manifest, name)
+        return manifest, _read_tensors(folder, manifest, name, numpy)
 
     def remove(self, name: str) -> None:
         if self.is_builtin(name):
@@ -220,9 +225,13 @@ def _read_json(path: Path, name: str) -> dict | None:
     return meta
 
 
-def _read_tensors(folder: Path, meta: dict, name: str) -> dict:
+def _read_tensors(folder: Path, meta: dict, name: str, numpy: bool = False) -> dict:
     from safetensors import SafetensorError
-    from safetensors.torch import load
+
+    if numpy:
+        from safetensors.numpy import load
+    else:
+        from safetensors.torch import load
 
     weights = meta.get("weights") or {}
     file = folder / str(weights.get("file", ""))

@@ -20,15 +20,13 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from seqcli import console, distributed
+from seqcli import console, distributed, tagging
 from seqcli.config import TaggerConfig
 from seqcli.crf import CRF, transition_constraints
 from seqcli.errors import SeqcliError
 from seqcli.features import CAPS, Batch, Encoder, word_key
 
 KIND = "tagger"
-MAX_TOKENS = 200  # longer sentences and lines are tagged in pieces of at most this
-SENTENCE_ENDS = {".", "!", "?", ";"}  # preferred places to cut a long line
 PREFIXES = {"bioes": "BIES", "iob2": "BI", "iob1": "BI"}
 
 
@@ -116,6 +114,15 @@ class Tagger(nn.Module):
         """(batch, time) best tag ids by Viterbi; 0 past each sentence's end."""
         return self.crf.decode(self.emissions(batch), batch.mask)[0]
 
+    @torch.no_grad()
+    def decode_tokens(
+        self, encoder: Encoder, sentences: Sequence[Sequence[str]]
+    ) -> list[list[int]]:
+        """Best tag ids of each non-empty token list (see seqcli.tagging)."""
+        device = next(self.parameters()).device
+        paths = self.decode(encoder.batch(sentences).to(device)).tolist()
+        return [path[: len(s)] for path, s in zip(paths, sentences, strict=True)]
+
 
 def tag_set(types: set[str], scheme: str) -> list[str]:
     """O, then every prefix of the scheme for each entity type (sorted)."""
@@ -128,190 +135,7 @@ def from_manifest(manifest: dict) -> Tagger:
     )
 
 
-def encoder_from_manifest(manifest: dict) -> Encoder:
-    from seqcli.vocab import Vocab
-
-    vocabs = manifest["vocabs"]
-    return Encoder(
-        Vocab.from_dict(vocabs["words"]),
-        Vocab.from_dict(vocabs["chars"]),
-        manifest["config"]["case"],
-    )
-
-
-# --- tagging ---
-
-
-def chunk_bounds(tokens: Sequence[str], size: int = MAX_TOKENS) -> Iterator[tuple]:
-    """(start, end) pieces of at most `size` tokens covering `tokens`, cut after a
-    sentence-final token in the second half of a window where there is one."""
-    start, n = 0, len(tokens)
-    while n - start > size:
-        end = start + size
-        for cut in range(end, start + size // 2, -1):
-            if tokens[cut - 1] in SENTENCE_ENDS:
-                end = cut
-                break
-        yield start, end
-        start = end
-    if start < n:
-        yield start, n
-
-
-@torch.no_grad()
-def predict(
-    model: Tagger,
-    encoder: Encoder,
-    token_lists: Sequence[Sequence[str]],
-    *,
-    batch_size: int = 64,
-    max_tokens: int = MAX_TOKENS,
-) -> list[list[str]]:
-    """Tags of each token list, in the model's training scheme.
-
-    Sentences are batched by length (little padding) and put back in input order;
-    a list longer than `max_tokens` is tagged in pieces, so memory stays bounded.
-
-    Args:
-        model: a tagger in eval mode.
-        encoder: its vocabularies (see `encoder_from_manifest`).
-        token_lists: tokens of each sentence or line; empty lists give [].
-        batch_size: pieces per forward pass.
-        max_tokens: the longest piece.
-
-    Returns:
-        One tag list per token list.
-    """
-    from seqcli.data import length_batches
-
-    pieces = [
-        (i, start, end)
-        for i, tokens in enumerate(token_lists)
-        for start, end in chunk_bounds(tokens, max_tokens)
-    ]
-    device = next(model.parameters()).device
-    found: list[list[str]] = [[] for _ in pieces]
-    lengths = [end - start for _, start, end in pieces]
-    for indices in length_batches(lengths, batch_size):
-        sentences = [token_lists[pieces[k][0]][slice(*pieces[k][1:])] for k in indices]
-        # shape: (batch, time)
-        paths = model.decode(encoder.batch(sentences).to(device)).tolist()
-        for k, path in zip(indices, paths, strict=True):
-            found[k] = [model.tags[j] for j in path[: lengths[k]]]
-    out: list[list[str]] = [[] for _ in token_lists]
-    for (i, _, _), tags in zip(pieces, found, strict=True):
-        out[i] += tags
-    return out
-
-
-def tag_tokens(
-    model: Tagger,
-    manifest: dict,
-    token_lists: Sequence[Sequence[str]],
-    *,
-    scheme: str | None = None,
-    batch_size: int = 64,
-    encoder: Encoder | None = None,
-) -> list[list[str]]:
-    """Tags of each token list in `scheme` (default: the training data's scheme)."""
-    from seqcli.conll import convert
-
-    encoder = encoder or encoder_from_manifest(manifest)
-    scheme = scheme or manifest["input_scheme"]
-    tags = predict(model, encoder, token_lists, batch_size=batch_size)
-    if scheme == model.cfg.scheme:
-        return tags
-    return [convert(t, model.cfg.scheme, scheme) for t in tags]
-
-
-def records(
-    texts: Sequence[str],
-    tokenised: Sequence[Sequence[tuple[str, int]]],
-    tags: Sequence[Sequence[str]],
-) -> list[dict]:
-    """One record per text: {"text", "tokens", "tags", "entities"}.
-
-    Args:
-        texts: the original lines.
-        tokenised: (token, character offset) pairs of each line.
-        tags: a tag per token.
-
-    Returns:
-        Records whose entities are {"start", "end", "label", "text"} with
-        `text[start:end]` the entity's characters in the original line.
-    """
-    from seqcli.conll import to_spans
-
-    out = []
-    for text, pairs, labels in zip(texts, tokenised, tags, strict=True):
-        tokens = [t for t, _ in pairs]
-        entities = []
-        for first, end, label in to_spans(labels):
-            start = pairs[first][1]
-            stop = pairs[end - 1][1] + len(pairs[end - 1][0])
-            entities.append(
-                {"start": start, "end": stop, "label": label, "text": text[start:stop]}
-            )
-        out.append(
-            {"text": text, "tokens": tokens, "tags": list(labels), "entities": entities}
-        )
-    return out
-
-
-def tag_texts(
-    model: Tagger,
-    manifest: dict,
-    texts: Sequence[str],
-    *,
-    tokenizer,
-    scheme: str | None = None,
-    batch_size: int = 64,
-    encoder: Encoder | None = None,
-) -> list[dict]:
-    """Tag plain-text lines; see `records` for what each gives.
-
-    Args:
-        model: a tagger in eval mode.
-        manifest: its manifest.
-        texts: lines; an empty line gives a record without tokens.
-        tokenizer: a seqcli.vocab.WordTokenizer.
-        scheme: tags in the records (default: the training data's scheme).
-        batch_size: sentences per forward pass.
-        encoder: reuse one across calls (it caches spellings).
-
-    Returns:
-        One record per line.
-    """
-    tokenised = tokenizer.batch(texts)
-    tags = tag_tokens(
-        model,
-        manifest,
-        [[t for t, _ in pairs] for pairs in tokenised],
-        scheme=scheme,
-        batch_size=batch_size,
-        encoder=encoder,
-    )
-    return records(texts, tokenised, tags)
-
-
 # --- reading labelled data ---
-
-
-def read_conll(path: str, *, label_column: int | None = -1, errors: str = "strict"):
-    """A CoNLL Document from a file (or stdin for "-"), with one-line user errors."""
-    from seqcli.conll import ConllError
-    from seqcli.conll import read_conll as parse
-    from seqcli.data import read_text
-
-    source = "<stdin>" if path == "-" else str(path)
-    text = read_text(path, errors)
-    try:
-        doc = parse(text.splitlines(), source=source, label_column=label_column)
-    except ConllError as e:
-        raise SeqcliError(str(e)) from None
-    if not doc.sentences:
-        raise SeqcliError(f"{source}: no sentences in the input (it is empty)")
-    return doc
 
 
 def input_scheme(doc) -> str:
@@ -412,7 +236,7 @@ class TaggerTask:
     def evaluate(self, model: Tagger) -> dict[str, float]:
         from seqcli.conll import convert
 
-        pred = predict(model, self.encoder, self.dev_tokens, batch_size=128)
+        pred = tagging.predict(model, self.encoder, self.dev_tokens, batch_size=128)
         pred = [convert(p, model.cfg.scheme, self.dev_scheme) for p in pred]
         result = scores(self.dev_gold, pred)
         return {k: result[k] for k in ("f1", "precision", "recall", "accuracy")}
@@ -516,8 +340,12 @@ def train(
     from seqcli.train import fit
     from seqcli.vocab import WordTokenizer
 
-    train_doc = read_conll(path, label_column=label_column, errors=encoding_errors)
-    dev_doc = read_conll(dev_path, label_column=label_column, errors=encoding_errors)
+    train_doc = tagging.read_conll(
+        path, label_column=label_column, errors=encoding_errors
+    )
+    dev_doc = tagging.read_conll(
+        dev_path, label_column=label_column, errors=encoding_errors
+    )
     scheme, dev_scheme = input_scheme(train_doc), input_scheme(dev_doc)
     found = None
     if resume:
@@ -544,7 +372,7 @@ def train(
     seed_everything(settings.seed)  # the initial weights too
     model = from_manifest(manifest)
     cfg = model.cfg
-    encoder = encoder_from_manifest(manifest)
+    encoder = tagging.encoder_from_manifest(manifest)
     if found is not None:
         keys, table = found
         rows = [encoder.words.stoi[k] for k in keys]
@@ -617,14 +445,16 @@ def evaluate_command(
     """
     if not files:
         raise SeqcliError("give the CoNLL file(s) to score")
-    encoder = encoder_from_manifest(manifest)
+    encoder = tagging.encoder_from_manifest(manifest)
     gold: list[list[str]] = []
     pred: list[list[str]] = []
     for path in files:
-        doc = read_conll(path, label_column=label_column, errors=encoding_errors)
+        doc = tagging.read_conll(
+            path, label_column=label_column, errors=encoding_errors
+        )
         scheme = input_scheme(doc)
         gold += [s.labels for s in doc.sentences]
-        pred += tag_tokens(
+        pred += tagging.tag_tokens(
             model,
             manifest,
             [s.tokens for s in doc.sentences],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -97,8 +98,7 @@ class WordTokenizer:
     @property
     def tokenizer(self):
         if self._tokenizer is None:  # spaCy is slow to import: only when used
-            import spacy
-
+            spacy = _import_spacy()
             try:
                 self._tokenizer = spacy.blank(self.lang).tokenizer
             except (ImportError, KeyError, ValueError) as e:
@@ -118,3 +118,19 @@ class WordTokenizer:
             [(t.text, t.idx) for t in doc if not t.is_space]
             for doc in self.tokenizer.pipe(texts)
         ]
+
+
+def _import_spacy():
+    """spaCy, without PyTorch: thinc imports torch when it is installed (over a
+    second), though spaCy's tokenizers never use it. Where torch is loaded already,
+    or spaCy is, this is a plain import."""
+    if "torch" in sys.modules or "spacy" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # `import torch` inside thinc fails: no torch shims
+    try:
+        import spacy
+    finally:
+        del sys.modules["torch"]
+    return spacy

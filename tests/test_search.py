@@ -147,6 +147,25 @@ def test_outputs_respect_the_length_limit_relative_to_the_source():
             assert len(seq) + 1 <= limit  # <eos> counted
 
 
+def test_greedy_batched_equals_one_sentence_at_a_time():
+    model = make_model(seed=8, tgt_vocab=10)
+    src, lengths = make_sources(24, seed=3)
+    rows = []  # rows computed at each step: ended sentences leave the batch
+    step = model.step
+    model.step = lambda prev, *rest: (rows.append(prev.numel()), step(prev, *rest))[1]
+    batched = greedy(model, src, lengths, max_len_ratio=2.0)
+    assert rows[0] == 24 and rows[-1] < 24
+    del model.step
+    for row in range(src.size(0)):
+        n = lengths[row].item()
+        (alone,) = greedy(
+            model, src[row : row + 1, :n], lengths[row : row + 1], max_len_ratio=2.0
+        )
+        assert alone.ids == batched[row].ids
+        assert alone.alignment == batched[row].alignment
+        assert alone.log_prob == pytest.approx(batched[row].log_prob, abs=1e-4)
+
+
 @pytest.mark.parametrize("beam", [1, 4])
 def test_batched_equals_one_sentence_at_a_time(beam):
     model = make_model(seed=7, tgt_vocab=10, input_feeding=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqcli import entities, tagger
+from seqcli import entities, tagger, tagging
 from seqcli.config import TaggerConfig
 from seqcli.conll import read_conll
 from seqcli.errors import SeqcliError
@@ -52,7 +52,7 @@ def overfit(one_thread):
     )
     torch.manual_seed(0)
     model = tagger.from_manifest(manifest)
-    encoder = tagger.encoder_from_manifest(manifest)
+    encoder = tagging.encoder_from_manifest(manifest)
     index = {t: i for i, t in enumerate(model.tags)}
     from seqcli.conll import convert
 
@@ -72,7 +72,7 @@ def overfit(one_thread):
 
 def test_overfits_a_tiny_conll_file_to_f1_1(overfit):
     model, manifest, doc = overfit
-    pred = tagger.tag_tokens(model, manifest, [s.tokens for s in doc.sentences])
+    pred = tagging.tag_tokens(model, manifest, [s.tokens for s in doc.sentences])
     gold = [s.labels for s in doc.sentences]
     result = entities.score(gold, pred)
     assert result["support"] > 40
@@ -84,22 +84,22 @@ def test_overfits_a_tiny_conll_file_to_f1_1(overfit):
 def test_prediction_order_and_batching_do_not_change_tags(overfit):
     model, manifest, doc = overfit
     tokens = [s.tokens for s in doc.sentences]
-    together = tagger.tag_tokens(model, manifest, tokens, batch_size=7)
-    alone = [tagger.tag_tokens(model, manifest, [t])[0] for t in tokens]
+    together = tagging.tag_tokens(model, manifest, tokens, batch_size=7)
+    alone = [tagging.tag_tokens(model, manifest, [t])[0] for t in tokens]
     assert together == alone
-    assert tagger.tag_tokens(model, manifest, [[], tokens[0], []])[1] == alone[0]
+    assert tagging.tag_tokens(model, manifest, [[], tokens[0], []])[1] == alone[0]
 
 
 def test_long_input_is_tagged_in_pieces(overfit):
     model, manifest, doc = overfit
-    encoder = tagger.encoder_from_manifest(manifest)
+    encoder = tagging.encoder_from_manifest(manifest)
     long = [t for s in doc.sentences for t in s.tokens]  # about 300 tokens
-    pieces = list(tagger.chunk_bounds(long, 40))
+    pieces = list(tagging.chunk_bounds(long, 40))
     assert pieces[0][0] == 0 and pieces[-1][1] == len(long)
     assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
     assert all(0 < end - start <= 40 for start, end in pieces)
     assert all(long[end - 1] == "." for _, end in pieces[:-1])  # cut after sentences
-    tags = tagger.predict(model, encoder, [long], max_tokens=40)[0]
+    tags = tagging.predict(model, encoder, [long], max_tokens=40)[0]
     assert len(tags) == len(long)
     assert entities.score([sum((s.labels for s in doc.sentences), [])], [tags])[
         "f1"
@@ -112,7 +112,7 @@ def test_entity_offsets_point_into_the_original_line():
     tokens = [t for t, _ in tokenised[0]]
     assert tokens[:6] == ["Anna", "Berg", "flew", "to", "Port", "Lorin"]
     tags = ["B-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"] + ["O"] * (len(tokens) - 6)
-    (record,) = tagger.records([text], tokenised, [tags])
+    (record,) = tagging.records([text], tokenised, [tags])
     assert record["entities"] == [
         {"start": 2, "end": 12, "label": "PER", "text": "Anna  Berg"},
         {"start": 21, "end": 31, "label": "LOC", "text": "Port Lorin"},
@@ -155,7 +155,7 @@ def test_training_batches_resume_where_they_stopped(overfit):
     _, manifest, doc = overfit
     sentences = [s.tokens for s in doc.sentences]
     task = tagger.TaggerTask(
-        tagger.encoder_from_manifest(manifest),
+        tagging.encoder_from_manifest(manifest),
         sentences,
         [[0] * len(s) for s in sentences],
         ([], []),
@@ -174,13 +174,13 @@ def test_training_batches_resume_where_they_stopped(overfit):
 
 def test_crf_never_writes_a_forbidden_sequence(overfit):
     model, manifest, _ = overfit
-    encoder = tagger.encoder_from_manifest(manifest)
+    encoder = tagging.encoder_from_manifest(manifest)
     rng = random.Random(0)
     words = encoder.words.itos[4:] + ["Zzyzx", "!", "unseen"]
     token_lists = [rng.choices(words, k=rng.randint(1, 12)) for _ in range(40)]
     from seqcli.conll import validate
 
-    for tags in tagger.predict(model, encoder, token_lists):
+    for tags in tagging.predict(model, encoder, token_lists):
         assert validate(tags, "bioes") == []
 
 
@@ -190,7 +190,7 @@ def test_output_is_written_in_any_scheme(overfit):
     model, manifest, doc = overfit
     tokens = [s.tokens for s in doc.sentences]
     by_scheme = {
-        scheme: tagger.tag_tokens(model, manifest, tokens, scheme=scheme)
+        scheme: tagging.tag_tokens(model, manifest, tokens, scheme=scheme)
         for scheme in ("iob1", "iob2", "bioes")
     }
     for scheme, tags in by_scheme.items():

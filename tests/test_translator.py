@@ -5,9 +5,11 @@ import random
 
 import pytest
 import torch
+import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from seqcli import int8
 from seqcli.config import TranslatorConfig
 from seqcli.data import pad
 from seqcli.errors import SeqcliError
@@ -19,6 +21,7 @@ from seqcli.translator import (
     read_parallel,
     score,
     target_in_out,
+    translate_ids,
 )
 from seqcli.vocab import WordTokenizer
 
@@ -102,8 +105,8 @@ def test_stepwise_decoding_matches_teacher_forcing(settings):
         logits, _ = model.decode(tgt_in, memory)
         state = model.init_state(memory)
         for t in range(tgt_in.size(1)):
-            log_probs, state, attention = model.step(tgt_in[:, t], state, memory)
-            assert torch.allclose(log_probs, logits[:, t].log_softmax(-1), atol=1e-5)
+            step_logits, state, attention = model.step(tgt_in[:, t], state, memory)
+            assert torch.allclose(step_logits, logits[:, t], atol=1e-5)
             assert attention[1, 2:].sum() == 0  # padding gets no attention
             assert torch.allclose(attention.sum(-1), torch.ones(2))
 
@@ -186,6 +189,31 @@ def test_beam_never_scores_below_greedy_under_the_model(reverser):
     by_beam = beam_search(reverser, src, lengths, beam=5, alpha=0)
     for g, (b, *_) in zip(by_greedy, by_beam, strict=True):
         assert b.log_prob >= g.log_prob - 1e-4
+
+
+def test_int8_output_layer_keeps_the_reversal_exact(reverser, monkeypatch):
+    monkeypatch.setattr(int8, "MIN_SIZE", 0)  # quantize even this small layer
+    src_seqs, expected = reversal_data(100, seed=20_000)
+    for beam in (1, 3):
+        found = translate_ids(reverser, src_seqs, beam=beam, quantize=True)
+        assert [h[0].ids for h in found] == expected
+    assert reverser._int8_out is None  # only while decoding
+    with reverser.int8_output():
+        first = reverser._int8_out
+    with reverser.int8_output():
+        assert reverser._int8_out is first  # kept while the weights stay
+    with torch.no_grad():
+        reverser.out_bias.add_(0.0)  # any change in place makes a new copy
+    with reverser.int8_output():
+        assert reverser._int8_out is not first
+
+
+def test_int8_linear_is_close_to_float32():
+    torch.manual_seed(0)
+    weight, bias, x = torch.randn(512, 256), torch.randn(512), torch.randn(8, 256)
+    exact = F.linear(x, weight, bias)
+    error = (int8.linear(weight, bias)(x) - exact).abs().max()
+    assert error < 0.02 * exact.abs().max()
 
 
 def test_alignment_of_a_reversal_points_at_the_mirrored_source(reverser):

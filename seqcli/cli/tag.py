@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ from seqcli.config import TRAIN_DEFAULTS, TaggerConfig
 DEFAULT_MODEL = "conll-en"
 SCHEMES = ["iob1", "iob2", "bioes"]
 GROUP = 16  # batches of lines read, tagged and written at a time
+# up to this many lines (or CoNLL sentences) on the CPU are tagged with numpy:
+# importing PyTorch takes longer than tagging them
+NUMPY_LINES = 100
 
 
 def inline(record: dict) -> str:
@@ -105,26 +109,23 @@ def tag(
     seqcli tag -m ner --format jsonl news.txt
     seqcli tag -m ner --input conll --format conll test.conll > predicted.conll
     """
-    from seqcli import kinds, tagger
-    from seqcli.device import pick_device
-    from seqcli.store import Store
+    from seqcli import tagging
 
-    net, manifest = kinds.load(Store(), model, "tagger", pick_device(device))
-    encoder = tagger.encoder_from_manifest(manifest)
-    scheme = scheme or manifest["input_scheme"]
-    out = sys.stdout
     if input_format == "conll":
-        _tag_conll(
-            net, manifest, encoder, file, fmt, scheme, batch_size, encoding_errors
-        )
+        _tag_conll(model, device, file, fmt, scheme, batch_size, encoding_errors)
         return
+    from seqcli.data import iter_lines
     from seqcli.vocab import WordTokenizer
 
+    lines = iter_lines(file, encoding_errors)
+    head = list(itertools.islice(lines, NUMPY_LINES + 1))
+    net, manifest = _load(model, device, small=len(head) <= NUMPY_LINES)
+    encoder = tagging.encoder_from_manifest(manifest)
+    scheme = scheme or manifest["input_scheme"]
     tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
-    from seqcli.data import iter_lines
-
-    for texts in _groups(iter_lines(file, encoding_errors), batch_size * GROUP):
-        found = tagger.tag_texts(
+    out = sys.stdout
+    for texts in _groups(itertools.chain(head, lines), batch_size * GROUP):
+        found = tagging.tag_texts(
             net,
             manifest,
             texts,
@@ -141,18 +142,37 @@ def tag(
         out.flush()
 
 
-def _tag_conll(net, manifest, encoder, path, fmt, scheme, batch_size, errors) -> None:
+def _load(name: str, device: str | None, small: bool) -> tuple:
+    """(model, manifest): numpy for a small input on the CPU, else PyTorch."""
+    from seqcli.device import cpu_only
+    from seqcli.store import Store
+
+    if small and cpu_only(device):
+        from seqcli import console, tagger_numpy
+
+        console.info("device: cpu (numpy)")
+        return tagger_numpy.load(Store(), name)
+    from seqcli import kinds
+    from seqcli.device import pick_device
+
+    return kinds.load(Store(), name, "tagger", pick_device(device))
+
+
+def _tag_conll(name, device, path, fmt, scheme, batch_size, errors) -> None:
     """CoNLL in: every input line out with a prediction column, or records."""
-    from seqcli import tagger
+    from seqcli import tagging
     from seqcli.conll import Document, format_conll
 
-    doc = tagger.read_conll(path, label_column=None, errors=errors)
+    doc = tagging.read_conll(path, label_column=None, errors=errors)
+    net, manifest = _load(name, device, small=len(doc.sentences) <= NUMPY_LINES)
+    encoder = tagging.encoder_from_manifest(manifest)
+    scheme = scheme or manifest["input_scheme"]
     out = sys.stdout
     size = batch_size * GROUP
     for start in range(0, len(doc.items), size):
         part = Document(doc.items[start : start + size], doc.source, doc.sep)
         sentences = part.sentences
-        tags = tagger.tag_tokens(
+        tags = tagging.tag_tokens(
             net,
             manifest,
             [s.tokens for s in sentences],
@@ -171,7 +191,7 @@ def _tag_conll(net, manifest, encoder, path, fmt, scheme, batch_size, errors) ->
 
 def _conll_record(sentence, labels: list[str]) -> dict:
     """A record for a CoNLL sentence, its text being the tokens joined by spaces."""
-    from seqcli.tagger import records
+    from seqcli.tagging import records
 
     offsets, at = [], 0
     for token in sentence.tokens:

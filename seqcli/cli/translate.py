@@ -47,7 +47,7 @@ DEFAULT_MODEL = "multi30k-en-de"
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=64,
+    default=128,
     show_default=True,
     help="Sentences translated together.",
 )

@@ -1,0 +1,144 @@
+"""The tagger's inference in numpy, for small inputs: no PyTorch to import.
+
+Importing PyTorch takes over a second, longer than tagging a few sentences. This
+module computes what seqcli.tagger.Tagger computes in eval mode (char-CNN, word and
+capitalisation features, BiLSTM, linear, constrained Viterbi) one sentence at a
+time, from the same stored weights; tests hold the two to the same tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from seqcli.config import TaggerConfig
+from seqcli.errors import SeqcliError
+from seqcli.features import Encoder, caps_class, word_key
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # no overflow for large |x|
+
+
+def _lstm(x: np.ndarray, w: dict, suffix: str, reverse: bool) -> np.ndarray:
+    """One direction of one nn.LSTM layer over x (time, input) → (time, hidden)."""
+    w_hh = w[f"lstm.weight_hh_{suffix}"]
+    # the input's share of the gates, for every step at once; gate order i, f, g, o
+    gates_x = (
+        x @ w[f"lstm.weight_ih_{suffix}"].T
+        + w[f"lstm.bias_ih_{suffix}"]
+        + w[f"lstm.bias_hh_{suffix}"]
+    )
+    n = w_hh.shape[1]
+    h = np.zeros(n, dtype=np.float32)
+    c = np.zeros(n, dtype=np.float32)
+    out = np.empty((len(x), n), dtype=np.float32)
+    for t in reversed(range(len(x))) if reverse else range(len(x)):
+        gates = gates_x[t] + w_hh @ h
+        i, f = _sigmoid(gates[:n]), _sigmoid(gates[n : 2 * n])
+        c = f * c + i * np.tanh(gates[2 * n : 3 * n])
+        h = _sigmoid(gates[3 * n :]) * np.tanh(c)
+        out[t] = h
+    return out
+
+
+class NumpyTagger:
+    """A stored tagger, run with numpy: `decode_tokens` as seqcli.tagging expects."""
+
+    def __init__(self, manifest: dict, weights: dict[str, np.ndarray]):
+        self.cfg = TaggerConfig(**manifest["config"])
+        self.tags = list(manifest["vocabs"]["tags"]["tokens"])
+        # the word table stays as stored (float16, large); rows are cast when read
+        self.w = {
+            k: v if k == "words.weight" or v.dtype == np.bool_ else v.astype(np.float32)
+            for k, v in weights.items()
+        }
+        self._check()
+        w = self.w
+        # char CNN as one product: each position reads [x(p-1); x(p); x(p+1)]
+        filters, width, _ = w["char_cnn.weight"].shape
+        self.cnn = w["char_cnn.weight"].transpose(0, 2, 1).reshape(filters, 3 * width)
+        # -inf (not a large negative) so that no emission buys a forbidden step
+        inf = np.float32(np.inf)
+        self.trans = np.where(w["crf.allowed"], w["crf.transitions"], -inf)
+        self.start = np.where(w["crf.allowed_start"], w["crf.start_transitions"], -inf)
+        self.end = np.where(w["crf.allowed_end"], w["crf.end_transitions"], -inf)
+
+    def _check(self) -> None:
+        cfg, w = self.cfg, self.w
+        expected = {
+            "words.weight": (cfg.word_vocab_size, cfg.embedding),
+            "chars.weight": (cfg.char_vocab_size, cfg.char_embedding),
+            "char_cnn.weight": (cfg.char_filters, cfg.char_embedding, 3),
+            "head.weight": (cfg.num_tags, 2 * cfg.hidden),
+            "crf.transitions": (cfg.num_tags, cfg.num_tags),
+        }
+        for layer in range(cfg.layers):
+            expected[f"lstm.weight_hh_l{layer}"] = (4 * cfg.hidden, cfg.hidden)
+        if len(self.tags) != cfg.num_tags or any(
+            k not in w or w[k].shape != shape for k, shape in expected.items()
+        ):
+            raise ValueError("the weights do not fit the configuration")
+
+    def _spelling(self, encoder: Encoder, token: str) -> np.ndarray:
+        """The char-CNN summary (char_filters,) of one token."""
+        # shape: (chars, char_embedding), zero rows around it as the padding
+        x = self.w["chars.weight"][encoder.char_ids(token)]
+        padded = np.pad(x, ((1, 1), (0, 0)))
+        windows = np.concatenate([padded[:-2], padded[1:-1], padded[2:]], axis=1)
+        return (windows @ self.cnn.T + self.w["char_cnn.bias"]).max(axis=0)
+
+    def emissions(self, encoder: Encoder, tokens: Sequence[str]) -> np.ndarray:
+        """(time, num_tags) tag scores of one non-empty sentence."""
+        w, cfg = self.w, self.cfg
+        ids = encoder.words.encode([word_key(t, cfg.case) for t in tokens])
+        spellings = {t: self._spelling(encoder, t) for t in dict.fromkeys(tokens)}
+        parts = [
+            w["words.weight"][ids].astype(np.float32),
+            np.stack([spellings[t] for t in tokens]),
+        ]
+        if cfg.case == "lower":
+            parts.append(w["caps.weight"][[caps_class(t) for t in tokens]])
+        x = np.concatenate(parts, axis=1)
+        for layer in range(cfg.layers):
+            x = np.concatenate(
+                [
+                    _lstm(x, w, f"l{layer}", reverse=False),
+                    _lstm(x, w, f"l{layer}_reverse", reverse=True),
+                ],
+                axis=1,
+            )
+        return x @ w["head.weight"].T + w["head.bias"]
+
+    def viterbi(self, emissions: np.ndarray) -> list[int]:
+        """The best tag ids of one sentence under the CRF."""
+        score = self.start + emissions[0]
+        pointers = []
+        for t in range(1, len(emissions)):
+            # shape: (num_tags, num_tags): from tag i to tag j
+            candidates = score[:, None] + self.trans
+            pointers.append(candidates.argmax(axis=0))
+            score = candidates.max(axis=0) + emissions[t]
+        best = [int((score + self.end).argmax())]
+        for back in reversed(pointers):
+            best.append(int(back[best[-1]]))
+        return best[::-1]
+
+    def decode_tokens(
+        self, encoder: Encoder, sentences: Sequence[Sequence[str]]
+    ) -> list[list[int]]:
+        """Best tag ids of each non-empty token list (see seqcli.tagging)."""
+        with np.errstate(invalid="ignore"):  # -inf + -inf in unreachable tags
+            return [self.viterbi(self.emissions(encoder, s)) for s in sentences]
+
+
+def load(store, name: str) -> tuple[NumpyTagger, dict]:
+    """(model, manifest) of a stored tagger, verified as seqcli.store does."""
+    manifest, weights = store.load(name, "tagger", numpy=True)
+    try:
+        return NumpyTagger(manifest, weights), manifest
+    except (KeyError, TypeError, ValueError):
+        raise SeqcliError(
+            f"model {name!r} is damaged: its weights do not fit its configuration"
+        ) from None

@@ -1,0 +1,141 @@
+"""The numpy tagger against the torch tagger it mirrors, and the CLI's choice of it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from seqcli import device, tagger, tagger_numpy, tagging
+from seqcli.cli import cli
+from seqcli.config import TaggerConfig
+from seqcli.conll import read_conll
+from seqcli.errors import SeqcliError
+from seqcli.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+NER = ROOT / "corpora" / "ner.conll"
+TINY = {"embedding": 16, "char_embedding": 8, "char_filters": 16, "hidden": 24}
+
+
+def ner_doc(n: int):
+    lines = NER.read_text(encoding="utf-8").split("\n")
+    ends = [i for i, line in enumerate(lines) if not line][:n]
+    return read_conll(lines[: ends[-1] + 1], source="ner.conll")
+
+
+def torch_and_numpy(store: Store, name: str, **settings):
+    """A randomly initialised tagger saved under `name`, loaded both ways.
+
+    Its weights are scaled up so that its tag scores and transitions vary widely:
+    the Viterbi paths are then far from all-"O" and the constraints matter.
+    """
+    doc = ner_doc(40)
+    manifest, _ = tagger._new_manifest(
+        TaggerConfig(**TINY, **settings), doc, "iob2", vectors=None, vector_words=0
+    )
+    torch.manual_seed(len(settings))
+    model = tagger.from_manifest(manifest).eval()
+    with torch.no_grad():
+        for name_, p in model.named_parameters():
+            if not name_.startswith("crf.") or "transitions" in name_:
+                p.mul_(4.0)
+    store.save(name, dict(model.state_dict()), manifest)
+    return model, tagger_numpy.load(store, name)[0], manifest, doc
+
+
+VARIANTS = [{}, {"layers": 2}, {"case": "cased"}, {"scheme": "iob2"}]
+
+
+@pytest.mark.parametrize("settings", VARIANTS)
+def test_numpy_gives_the_torch_tagger_scores_and_paths(tmp_path, settings):
+    store = Store(tmp_path, builtin=None)
+    model, lite, manifest, doc = torch_and_numpy(store, "t", **settings)
+    encoder = tagging.encoder_from_manifest(manifest)
+    sentences = [s.tokens for s in doc.sentences]
+    with torch.no_grad():
+        scores = model.emissions(encoder.batch(sentences))
+    for i, tokens in enumerate(sentences):
+        expected = scores[i, : len(tokens)].numpy()
+        np.testing.assert_allclose(lite.emissions(encoder, tokens), expected, atol=1e-4)
+    torch_paths = model.decode_tokens(encoder, sentences)
+    assert lite.decode_tokens(encoder, sentences) == torch_paths
+    assert len({tuple(p) for p in torch_paths}) > 30  # varied paths, not all "O"
+    tags = tagging.tag_tokens(lite, manifest, sentences)
+    assert tags == tagging.tag_tokens(model, manifest, sentences)
+
+
+def test_a_manifest_that_does_not_fit_the_weights_is_refused(tmp_path):
+    store = Store(tmp_path, builtin=None)
+    torch_and_numpy(store, "t")
+    path = store.path("t") / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["config"]["hidden"] += 1
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(SeqcliError, match="damaged"):
+        tagger_numpy.load(store, "t")
+
+
+def test_cpu_only_is_known_without_torch(monkeypatch):
+    monkeypatch.delenv("SEQCLI_DEVICE", raising=False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    exists = set()
+    monkeypatch.setattr(os.path, "exists", lambda p: p in exists)
+    assert device.cpu_only() and device.cpu_only("auto") and device.cpu_only("cpu")
+    assert not device.cpu_only("cuda") and not device.cpu_only("mps")
+    exists.add("/dev/nvidiactl")
+    assert not device.cpu_only() and device.cpu_only("cpu")
+    monkeypatch.setenv("SEQCLI_DEVICE", "cpu")
+    assert device.cpu_only()
+    exists.clear()
+    monkeypatch.setattr(sys, "platform", "darwin")  # MPS, maybe
+    assert not device.cpu_only("auto")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert not device.cpu_only("cpu")
+
+
+@pytest.fixture
+def stored(tmp_path, monkeypatch):
+    """'t' in the user's store, and its torch model."""
+    monkeypatch.setenv("SEQCLI_HOME", str(tmp_path))
+    model, _, manifest, doc = torch_and_numpy(Store(), "t")
+    return model, manifest, doc
+
+
+def test_tag_uses_numpy_for_small_inputs_and_torch_for_large(runner, stored):
+    from seqcli.cli.tag import NUMPY_LINES
+
+    _, _, doc = stored
+    texts = [" ".join(s.tokens) for s in doc.sentences]
+    many = (texts * (NUMPY_LINES // len(texts) + 2))[: NUMPY_LINES + 1]
+    small = runner.invoke(cli, ["tag", "-m", "t"], input="\n".join(texts) + "\n")
+    large = runner.invoke(cli, ["tag", "-m", "t"], input="\n".join(many) + "\n")
+    assert small.exit_code == 0 and large.exit_code == 0, small.output + large.output
+    assert "numpy" in small.stderr and "numpy" not in large.stderr
+    assert large.stdout.splitlines()[: len(texts)] == small.stdout.splitlines()
+    assert "[" in small.stdout  # some entities found
+
+
+def test_tagging_a_sentence_does_not_import_torch(stored):
+    code = (
+        "import sys; from seqcli.cli import main; sys.argv = ['seqcli', 'tag', '-m', "
+        "'t', '-q']\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input="Anna Berg flew to Port Lorin.\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "SEQCLI_DEVICE": "cpu"},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "False"
+    assert len(done.stdout.splitlines()) == 1
