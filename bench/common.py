@@ -32,6 +32,21 @@ def best_time(fn, repeat: int = 5, number: int = 1) -> float:
     return best
 
 
+def best_times(fns: dict, repeat: int = 3, number: int = 3) -> dict:
+    """Best time of each fn, measured in turns: each round gives every fn one untimed
+    call (to warm its caches, as a user's run would have) and `number` timed calls,
+    so that a slow spell of a shared machine hits every contender alike (seconds)."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeat):
+        for key, fn in fns.items():
+            fn()
+            for _ in range(number):
+                start = time.perf_counter()
+                fn()
+                best[key] = min(best[key], time.perf_counter() - start)
+    return best
+
+
 def write(name: str, records: list[dict]) -> Path:
     """Write a benchmark's records, with the environment, to bench/results/NAME.json."""
     RESULTS.mkdir(exist_ok=True)
