@@ -109,12 +109,17 @@ class Store:
         _write_pair(folder, MODEL, tensors, manifest)
         return folder
 
-    def manifest(self, name: str) -> dict:
+    def manifest(self, name: str, kind: str | None = None) -> dict:
+        """A model's manifest (format version checked), and its kind if given."""
         meta = _read_json(self.path(name) / f"{MODEL}.json", name)
         if meta is None:
             raise SeqcliError(
                 f"model {name!r} has no finished checkpoint yet, only a training "
                 "state: continue it with --resume"
+            )
+        if kind is not None and meta.get("kind") != kind:
+            raise SeqcliError(
+                f"model {name!r} is a {meta.get('kind')} model, not a {kind} model"
             )
         return meta
 
@@ -125,13 +130,8 @@ class Store:
 
         numpy: the tensors as numpy arrays (without importing PyTorch).
         """
-        folder = self.path(name)
-        manifest = self.manifest(name)
-        if kind is not None and manifest.get("kind") != kind:
-            raise SeqcliError(
-                f"model {name!r} is a {manifest.get('kind')} model, not a {kind} model"
-            )
-        return manifest, _read_tensors(folder, manifest, name, numpy)
+        manifest = self.manifest(name, kind)
+        return manifest, _read_tensors(self.path(name), manifest, name, numpy)
 
     def remove(self, name: str) -> None:
         if self.is_builtin(name):

@@ -1,5 +1,6 @@
 """The numpy tagger against the torch tagger it mirrors, and the CLI's choice of it."""
 
+import io
 import json
 import os
 import subprocess
@@ -139,3 +140,29 @@ def test_tagging_a_sentence_does_not_import_torch(stored):
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "False"
     assert len(done.stdout.splitlines()) == 1
+
+
+class Unread(io.BytesIO):
+    """Standard input that fails the test if anything reads it."""
+
+    def read(self, size=-1):
+        if size == 0:  # click's probe for a binary stream
+            return b""
+        raise AssertionError("the input was read")
+
+    read1 = readline = read
+
+
+@pytest.mark.parametrize(
+    "name, message", [("nope", "no model named 'nope'"), ("t", None)]
+)
+def test_a_wrong_model_fails_before_the_input_is_read(runner, stored, name, message):
+    if message is None:  # a model of another kind
+        path = Store().path("t") / "manifest.json"
+        path.write_text(
+            path.read_text().replace('"kind": "tagger"', '"kind": "charlm"')
+        )
+        message = "is a charlm model, not a tagger model"
+    result = runner.invoke(cli, ["tag", "-m", name], input=Unread())
+    assert result.exit_code == 1
+    assert message in result.output

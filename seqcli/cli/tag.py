@@ -110,7 +110,9 @@ def tag(
     seqcli tag -m ner --input conll --format conll test.conll > predicted.conll
     """
     from seqcli import tagging
+    from seqcli.store import Store
 
+    Store().manifest(model, "tagger")  # a wrong name fails before input is read
     if input_format == "conll":
         _tag_conll(model, device, file, fmt, scheme, batch_size, encoding_errors)
         return
