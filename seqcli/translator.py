@@ -464,9 +464,10 @@ class Codec:
                 del toks[MAX_SOURCE_TOKENS:]
         return tokens, [self.src_vocab.encode(t) for t in tokens]
 
-    def text(self, hyp, source: Sequence[str], replace_unk: bool = False) -> str:
+    def text(self, hyp, source: Sequence[str], replace_unk: bool = True) -> str:
         """Detokenised text of a hypothesis; with replace_unk, each <unk> becomes the
-        source word it attended to most."""
+        source word it attended to most (words outside the target vocabulary are
+        mostly names and numbers, written the same in both languages)."""
         words = self.tgt_vocab.decode(hyp.ids)
         if replace_unk:
             words = [
@@ -482,7 +483,7 @@ def translate_lines(
     lines: Sequence[str],
     *,
     first_line: int = 1,
-    replace_unk: bool = False,
+    replace_unk: bool = True,
     **search,
 ) -> list[list[tuple[str, float]]]:
     """Per line, the n-best (text, score) translations, best first."""
@@ -542,7 +543,7 @@ class TranslatorTask:
     def __init__(
         self,
         pairs: tuple[list[list[int]], list[list[int]]],
-        dev: tuple[list[list[int]], list[str]],
+        dev: tuple[list[list[str]], list[list[int]], list[str]],
         codec: Codec,
         *,
         batch_size: int,
@@ -553,7 +554,7 @@ class TranslatorTask:
         world: int = 1,
     ):
         self.src, self.tgt = pairs
-        self.dev_src, self.dev_refs = dev
+        self.dev_tokens, self.dev_src, self.dev_refs = dev
         self.codec = codec
         self.batch_size, self.device, self.seed = batch_size, device, seed
         self.dev_batch_size = dev_batch_size
@@ -593,7 +594,10 @@ class TranslatorTask:
         found = translate_ids(
             model, self.dev_src, beam=1, batch_size=self.dev_batch_size
         )
-        hyps = [self.codec.text(h[0], []) for h in found]
+        hyps = [
+            self.codec.text(h[0], src)
+            for h, src in zip(found, self.dev_tokens, strict=True)
+        ]
         metrics = score(hyps, self.dev_refs)
         return {"bleu": metrics["bleu"], "chrf": metrics["chrf"]}
 
@@ -699,12 +703,12 @@ def train(
             "resume needs the same files"
         )
     manifest["training"]["sha256"] = digest
-    _, dev_ids = codec.sources(dev_sources)
+    dev_tokens, dev_ids = codec.sources(dev_sources)
 
     model = from_manifest(manifest)
     task = TranslatorTask(
         (src_ids, tgt_ids),
-        (dev_ids, dev_targets),
+        (dev_tokens, dev_ids, dev_targets),
         codec,
         batch_size=config.batch_size,
         device=device,

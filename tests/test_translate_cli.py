@@ -137,11 +137,11 @@ def test_n_best_text_lines_carry_line_number_and_score(home, runner):
     assert float(rows[0][1]) >= float(rows[1][1])
 
 
-def test_unknown_words_do_not_crash_and_can_be_copied(home, runner):
+def test_unknown_words_do_not_crash_and_are_copied_by_default(home, runner):
     text = "A zebra is riding a horse.\n"
-    plain = invoke(runner, "translate", "-m", "phr", input=text)
-    copied = invoke(runner, "translate", "-m", "phr", "--replace-unk", input=text)
-    assert plain.exit_code == copied.exit_code == 0
+    kept = invoke(runner, "translate", "-m", "phr", "--keep-unk", input=text)
+    copied = invoke(runner, "translate", "-m", "phr", input=text)
+    assert kept.exit_code == copied.exit_code == 0
     assert "<unk>" not in copied.stdout
 
 

@@ -226,6 +226,26 @@ def test_alignment_of_a_reversal_points_at_the_mirrored_source(reverser):
 # --- data and scores ---
 
 
+def test_unknown_output_words_become_the_most_attended_source_word():
+    from seqcli.search import Hypothesis
+    from seqcli.translator import Codec
+    from seqcli.vocab import Vocab
+
+    vocabs = {"src": Vocab(["Anna", "rides"]), "tgt": Vocab(["reitet", "##."])}
+    codec = Codec(
+        {
+            "config": {"src_lang": "en"},
+            "vocabs": {k: v.to_dict() for k, v in vocabs.items()},
+        }
+    )
+    unk, rides, stop = Vocab.unk_index, *vocabs["tgt"].encode(["reitet", "##."])
+    # "<unk> reitet ." with the <unk> attending to source word 0, "Zorro"
+    hyp = Hypothesis([unk, rides, stop], -1.0, -0.25, [0, 1, 2])
+    source = ["Zorro", "rides", "."]
+    assert codec.text(hyp, source) == "Zorro reitet."
+    assert codec.text(hyp, source, replace_unk=False) == "<unk> reitet."
+
+
 def test_line_count_mismatch_names_both_counts(tmp_path):
     (tmp_path / "a.en").write_text("one\ntwo\nthree\n")
     (tmp_path / "a.de").write_text("eins\nzwei\n")

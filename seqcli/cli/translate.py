@@ -67,9 +67,11 @@ DEFAULT_MODEL = "multi30k-en-de"
     help="Beam scores are log-probability / length ** this (0: no normalisation).",
 )
 @click.option(
-    "--replace-unk",
-    is_flag=True,
-    help="Replace each unknown output word by the source word it attended to most.",
+    "--replace-unk/--keep-unk",
+    default=True,
+    show_default=True,
+    help="Write each unknown output word as the source word it attended to most "
+    "(mostly names and numbers), or keep it as <unk>.",
 )
 @encoding_option
 @device_option
