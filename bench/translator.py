@@ -6,8 +6,9 @@
 1. Quality: train the default translator (seqcli's defaults for model and training)
    on ../shared/corpora/multi30k/train.* for --time-budget seconds, picking the
    checkpoint by greedy BLEU on val, then val sacreBLEU (detokenised, default
-   settings) with greedy search and beam 5 (int8 output layer, as `seqcli translate`
-   runs), and greedy in float32 to show that int8 costs no BLEU.
+   settings) with greedy search and beam 5 as `seqcli translate` runs (int8 output
+   layer, unknown words written as the attended source word), greedy in float32 to
+   show that int8 costs no BLEU, and beam 5 with <unk> kept (--keep-unk).
 2. Speed, with that model, side by side: sentences/s of `seqcli translate`'s path
    (tokenize, batches of 128 sorted by length, search, detokenize) for greedy and
    beam 5, against translating one sentence at a time with the same code (the
@@ -107,10 +108,22 @@ def _steps_per_epoch(pos) -> float:
 def quality(model, codec, sources, refs) -> list[dict]:
     records = []
     translator.translate_lines(model, codec, sources[:BATCH], beam=5)  # warm-up
-    for beam, int8 in ((1, True), (5, True), (1, False)):
+    # (beam, int8 output layer, unknown words as the attended source word)
+    for beam, int8, replace_unk in (
+        (1, True, True),
+        (5, True, True),
+        (1, False, True),
+        (5, True, False),
+    ):
         start = time.perf_counter()
         found = translator.translate_lines(
-            model, codec, sources, beam=beam, batch_size=BATCH, quantize=int8
+            model,
+            codec,
+            sources,
+            beam=beam,
+            batch_size=BATCH,
+            quantize=int8,
+            replace_unk=replace_unk,
         )
         seconds = time.perf_counter() - start
         metrics = translator.score([f[0][0] for f in found], refs)
@@ -119,6 +132,7 @@ def quality(model, codec, sources, refs) -> list[dict]:
                 "bench": "translator val quality",
                 "search": "greedy" if beam == 1 else f"beam {beam}",
                 "output_layer": "int8" if int8 else "float32",
+                "unknown_words": "source word" if replace_unk else "<unk>",
                 "sentences": len(sources),
                 "bleu": round(metrics["bleu"], 2),
                 "chrf": round(metrics["chrf"], 2),
