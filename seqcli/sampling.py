@@ -121,14 +121,12 @@ class Stepper:
                 # the input is one of V characters: precompute embedding @ W_ih + b
                 # shape: (vocab, 4 * hidden)
                 self.table = (self.model.embed.weight @ w_ih.T + bias).detach()
-                self.linears.append(int8.linear(w_hh.detach(), None, quantize))
+                self.linears.append(int8.linear(w_hh, None, quantize))
             else:
-                weight = torch.cat([w_ih, w_hh], dim=1).detach()
-                self.linears.append(int8.linear(weight, bias.detach(), quantize))
+                weight = torch.cat([w_ih, w_hh], dim=1)
+                self.linears.append(int8.linear(weight, bias, quantize))
         head = self.model.head
-        self.linears.append(
-            int8.linear(head.weight.detach(), head.bias.detach(), quantize)
-        )
+        self.linears.append(int8.linear(head.weight, head.bias, quantize))
 
 
 @torch.inference_mode()

@@ -104,7 +104,7 @@ def greedy(
         norm = logits.logsumexp(-1)
         best, prev = _allowed(model, logits, t + 1 >= limit[rows]).max(-1)
         log_prob.index_add_(0, rows, (best - norm).masked_fill(done, 0.0))
-        ids[rows, t] = prev.masked_fill(done, model.eos_index)
+        ids[rows, t] = prev  # after a row's <eos> nothing is read
         aligns[rows, t] = attention.argmax(-1)
         done |= prev == model.eos_index
         if done.all():
