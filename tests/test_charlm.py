@@ -69,16 +69,23 @@ def test_seed_makes_samples_repeatable_and_samples_differ(trained):
     assert len(set(streams_)) > 1  # the batch holds independent samples
 
 
-def test_stepper_matches_the_model_run_over_the_whole_sequence(trained):
-    x = encode(PHRASE[:20])[None].repeat(3, 1)
+@pytest.mark.parametrize(
+    "rows, quantize, tol",
+    [(1, True, 1e-4), (3, False, 1e-4), (3, True, 0.15)],  # numpy, torch, int8
+)
+def test_stepper_matches_the_model_run_over_the_whole_sequence(
+    trained, rows, quantize, tol
+):
+    x = encode(PHRASE[:20])[None].repeat(rows, 1)
     full, _, _ = trained(x)
-    for quantize, tol in [(False, 1e-4), (True, 0.15)]:
-        stepper = Stepper(trained, quantize=quantize)
-        logits, state = stepper.prime(x[:, :1])
-        for t in range(1, 20):
-            logits, state = stepper.step(x[:, t], state)
-            assert torch.allclose(logits, full[:, t], atol=tol), (quantize, t)
-            assert torch.equal(logits.argmax(-1), full[:, t].argmax(-1))
+    stepper = Stepper(trained, quantize=quantize)
+    threads = torch.get_num_threads()
+    logits, state = stepper.prime(x[:, :1])
+    assert stepper.numpy == (rows == 1) and torch.get_num_threads() == threads
+    for t in range(1, 20):
+        logits, state = stepper.step(x[:, t], state)
+        assert torch.allclose(logits, full[:, t], atol=tol), t
+        assert torch.equal(logits.argmax(-1), full[:, t].argmax(-1))
 
 
 def test_lm_loss_of_an_untrained_model_is_near_uniform():

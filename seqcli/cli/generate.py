@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import click
 
@@ -115,9 +116,13 @@ def generate(
     if samples == 1 and not as_json:
         out.write(kept)
         out.flush()
+        flushed = time.monotonic()
         for (i,) in steps:
             out.write(vocab.itos[i])
-            out.flush()
+            # a flush per line or per 50 ms: streaming, without a write per character
+            if vocab.itos[i] == "\n" or time.monotonic() - flushed > 0.05:
+                out.flush()
+                flushed = time.monotonic()
         out.write("\n")
         return
     texts = [[] for _ in range(samples)]
