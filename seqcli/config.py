@@ -33,8 +33,9 @@ class TranslatorConfig:
     tie_embeddings: bool = True  # output layer shares the target embedding
     label_smoothing: float = 0.1  # 0 = plain cross-entropy
     batch_size: int = 64  # sentence pairs per step
-    min_freq: int = 2  # rarer words become <unk>
+    min_freq: int = 2  # rarer words (or subword pieces) become <unk>
     max_vocab: int = 20000  # most frequent words kept per language
+    subwords: int = 0  # byte-pair merges learnt per language; 0 = whole words
 
 
 @dataclass
@@ -61,6 +62,12 @@ class TaggerConfig:
 # the training loop's defaults per kind (see seqcli.train.TrainConfig)
 TRAIN_DEFAULTS = {
     "charlm": {"epochs": 20, "lr": 3e-3, "warmup": 50, "patience": 5},
-    "translator": {"epochs": 30, "lr": 2e-3, "warmup": 100, "patience": 5},
+    "translator": {
+        "epochs": 30,
+        "lr": 2e-3,
+        "warmup": 100,
+        "patience": 5,
+        "ema": 0.999,
+    },
     "tagger": {"epochs": 50, "lr": 2e-3, "warmup": 100, "patience": 8, "clip": 5.0},
 }

@@ -1,9 +1,9 @@
 """One training loop for every model kind.
 
 A task (see `Task`) turns a model and data into batches, losses and dev metrics; `fit`
-does the rest: AdamW, warm-up and cosine learning rate, gradient clipping, dev
-evaluation, keeping the best checkpoint, early stopping, a time budget, progress on
-stderr, and a resumable state on Ctrl-C.
+does the rest: AdamW, warm-up and cosine learning rate, gradient clipping, an optional
+moving average of the weights, dev evaluation, keeping the best checkpoint, early
+stopping, a time budget, progress on stderr, and a resumable state on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import torch
 
 from seqcli import console, distributed
 from seqcli.device import autocast, seed_everything
+from seqcli.errors import SeqcliError
 from seqcli.store import Store
 
 
@@ -37,6 +38,9 @@ class TrainConfig:
     clip: float = 1.0  # max gradient norm; 0 turns clipping off
     eval_every: int = 0  # steps between dev evaluations; 0 = once per epoch
     patience: int = 5  # evaluations without improvement before stopping early
+    # evaluate and keep an exponential moving average of the weights with this decay
+    # per step (0: the weights themselves)
+    ema: float = 0.0
     seed: int = 1
 
 
@@ -89,13 +93,15 @@ def fit(
     """
     seed_everything(cfg.seed)
     model.to(device)
+    averaged = _moving_average(model, cfg.ema)  # copied before DDP hooks the model
     net = distributed.wrap(model, device)  # the model itself in a single process
     if not distributed.is_main():
         console.quiet = True  # rank 0 reports for all
     opt = _optimizer(model, cfg)
     pos = Position()
     if resume:
-        pos = _restore(store, name, model, opt, task, device)
+        pos = _restore(store, name, model, opt, task, device, averaged)
+    kept = model if averaged is None else averaged.module  # what is evaluated and saved
     total = max(1, cfg.epochs * task.steps_per_epoch())
     last_eval_seconds = 0.0
     run_start, run_elapsed0 = time.monotonic(), pos.elapsed
@@ -113,9 +119,9 @@ def fit(
         """Dev metrics, save if best; True when training should stop early."""
         nonlocal last_eval_seconds
         t0 = time.monotonic()
-        model.eval()
+        kept.eval()
         with torch.no_grad(), autocast(device):
-            metrics = task.evaluate(model)
+            metrics = task.evaluate(kept)
         model.train()
         last_eval_seconds = time.monotonic() - t0
         value = metrics[task.metric]
@@ -136,7 +142,7 @@ def fit(
         if better:
             pos.best, pos.bad_evals = value, 0
             if distributed.is_main():
-                state = model.state_dict()
+                state = kept.state_dict()
                 store.save(name, state, _manifest(manifest, cfg, pos, metrics))
         else:
             pos.bad_evals += 1
@@ -153,7 +159,9 @@ def fit(
                 stop, over = distributed.agree([interrupted.is_set, over], device)
                 if stop:
                     pos.elapsed = elapsed()
-                    _save_state(store, name, model, opt, task, pos, manifest, cfg)
+                    _save_state(
+                        store, name, model, opt, task, pos, manifest, cfg, averaged
+                    )
                     raise Interrupted
                 if over:
                     pos.stopped = "time budget"
@@ -167,6 +175,8 @@ def fit(
                 if cfg.clip:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
                 opt.step()
+                if averaged is not None:
+                    averaged.update_parameters(model)
                 pos.step += 1
                 pos.global_step += 1
                 pos.tokens += n_tokens
@@ -192,8 +202,26 @@ def fit(
             evaluate()
     pos.stopped = pos.stopped or "epochs done"
     pos.elapsed = elapsed()
-    _save_state(store, name, model, opt, task, pos, manifest, cfg)
+    _save_state(store, name, model, opt, task, pos, manifest, cfg, averaged)
     return pos
+
+
+def _moving_average(model: torch.nn.Module, decay: float):
+    """An exponential moving average of the weights (torch's AveragedModel), or None.
+
+    The decay starts low, (1 + n) / (10 + n) after n updates, and rises to `decay`:
+    early on a fixed 0.999 would mostly average the random initial weights.
+    """
+    if not decay:
+        return None
+
+    @torch.no_grad()
+    def update(averaged: list, current: list, n: torch.Tensor) -> None:
+        weight = 1 - min(decay, (1 + n.item()) / (10 + n.item()))
+        for a, c in zip(averaged, current, strict=True):
+            a.lerp_(c, weight)
+
+    return torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=update)
 
 
 def _lr(cfg: TrainConfig, step: int, progress: float) -> float:
@@ -255,8 +283,10 @@ class _StopFlag:
 # --- resumable state: weights, optimizer, RNG, data position ---
 
 
-def _save_state(store, name, model, opt, task, pos, manifest, cfg) -> None:
+def _save_state(store, name, model, opt, task, pos, manifest, cfg, averaged) -> None:
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    if averaged is not None:
+        tensors |= {f"ema.{k}": v for k, v in averaged.state_dict().items()}
     opt_state = opt.state_dict()
     scalars: dict[str, dict] = {}
     for index, values in opt_state["state"].items():
@@ -284,13 +314,21 @@ def _save_state(store, name, model, opt, task, pos, manifest, cfg) -> None:
         store.save_state(name, tensors, meta)
 
 
-def _restore(store, name, model, opt, task, device) -> Position:
+def _restore(store, name, model, opt, task, device, averaged) -> Position:
     meta, tensors = store.load_state(name)
 
     def part(prefix: str) -> dict:
         return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
     model.load_state_dict(part("model."))
+    if averaged is not None:
+        ema = part("ema.")
+        if not ema:
+            raise SeqcliError(
+                f"{name}'s saved state has no moving average to resume; "
+                "resume with the --ema it was trained with"
+            )
+        averaged.load_state_dict(ema)
     state: dict[int, dict] = {}
     for key, value in part("optim.").items():
         index, field_name = key.split(".", 1)

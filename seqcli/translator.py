@@ -28,6 +28,7 @@ from torch import nn
 from seqcli import console, distributed, int8
 from seqcli.config import TranslatorConfig
 from seqcli.errors import SeqcliError
+from seqcli.subwords import Subwords
 from seqcli.vocab import Vocab
 
 KIND = "translator"
@@ -440,7 +441,8 @@ def score(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
 
 
 class Codec:
-    """Text ↔ ids for a trained translator: its tokenizers and vocabularies."""
+    """Text ↔ ids for a trained translator: its tokenizers, subword units (if it was
+    trained with them) and vocabularies."""
 
     def __init__(self, manifest: dict):
         from seqcli.vocab import WordTokenizer
@@ -449,12 +451,24 @@ class Codec:
         self.src_vocab = Vocab.from_dict(manifest["vocabs"]["src"])
         self.tgt_vocab = Vocab.from_dict(manifest["vocabs"]["tgt"])
         self.src_tokenizer = WordTokenizer(cfg["src_lang"])
+        self.subwords = None
+        if cfg.get("subwords"):
+            self.subwords = {
+                side: Subwords(manifest["subwords"][side]) for side in ("src", "tgt")
+            }
+
+    def units(self, side: str, tokens: list[str]) -> list[str]:
+        """What the model reads or writes for tokens: subword pieces, or the tokens."""
+        return self.subwords[side].split(tokens) if self.subwords else tokens
 
     def sources(
         self, lines: Sequence[str], first_line: int = 1
     ) -> tuple[list[list[str]], list[list[int]]]:
-        """Source tokens and ids per line; too long lines are cut, with a warning."""
-        tokens = [[t for t, _ in doc] for doc in self.src_tokenizer.batch(lines)]
+        """Source units and ids per line; too long lines are cut, with a warning."""
+        tokens = [
+            self.units("src", [t for t, _ in doc])
+            for doc in self.src_tokenizer.batch(lines)
+        ]
         for n, toks in enumerate(tokens):
             if len(toks) > MAX_SOURCE_TOKENS:
                 console.warn(
@@ -474,6 +488,8 @@ class Codec:
                 source[pos] if i == Vocab.unk_index and pos < len(source) else w
                 for w, i, pos in zip(words, hyp.ids, hyp.alignment, strict=True)
             ]
+        if self.subwords:
+            words = Subwords.join(words)
         return detokenize(words)
 
 
@@ -676,12 +692,21 @@ def train(
     dev_targets = [dev_targets[i] for i in dev]
 
     if not resume:
-        src_vocab = Vocab.build(
-            src_tokens, min_freq=config.min_freq, max_size=config.max_vocab
-        )
-        tgt_vocab = Vocab.build(
-            tgt_tokens, min_freq=config.min_freq, max_size=config.max_vocab
-        )
+        subwords = {}
+        if config.subwords:
+            subwords = {
+                side: Subwords.learn(tokens, config.subwords)
+                for side, tokens in (("src", src_tokens), ("tgt", tgt_tokens))
+            }
+
+        def vocab(side: str, sentences: list[list[str]]) -> Vocab:
+            if subwords:
+                sentences = [subwords[side].split(s) for s in sentences]
+            return Vocab.build(
+                sentences, min_freq=config.min_freq, max_size=config.max_vocab
+            )
+
+        src_vocab, tgt_vocab = vocab("src", src_tokens), vocab("tgt", tgt_tokens)
         config.src_vocab_size, config.tgt_vocab_size = len(src_vocab), len(tgt_vocab)
         manifest = {
             "kind": KIND,
@@ -693,9 +718,11 @@ def train(
                 or f"last {dev_fraction:.0%} of the data",
             },
         }
+        if subwords:
+            manifest["subwords"] = {side: sw.to_dict() for side, sw in subwords.items()}
     codec = Codec(manifest)
-    src_ids = [codec.src_vocab.encode(s) for s in src_tokens]
-    tgt_ids = [codec.tgt_vocab.encode(t) for t in tgt_tokens]
+    src_ids = [codec.src_vocab.encode(codec.units("src", s)) for s in src_tokens]
+    tgt_ids = [codec.tgt_vocab.encode(codec.units("tgt", t)) for t in tgt_tokens]
     digest = hashlib.sha256(repr((src_ids, tgt_ids)).encode()).hexdigest()
     if resume and manifest["training"].get("sha256") != digest:
         raise SeqcliError(

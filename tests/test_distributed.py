@@ -64,16 +64,19 @@ def train(tmp_path, home: str, *launcher, batch: int, extra: tuple = ()):
     return tmp_path / home / "m"
 
 
-def final_weights(folder: Path) -> dict:
+def final_weights(folder: Path, part: str = "model.") -> dict:
     (state,) = folder.glob("train-state-*.safetensors")
-    return {k: v for k, v in load_file(state).items() if k.startswith("model.")}
+    return {k: v for k, v in load_file(state).items() if k.startswith(part)}
 
 
 def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
-    two = train(tmp_path, "two", *TORCHRUN, batch=2)
-    one = train(tmp_path, "one", sys.executable, batch=4)
+    ema = ("--ema", "0.9")  # the moving average of the weights too
+    two = train(tmp_path, "two", *TORCHRUN, batch=2, extra=ema)
+    one = train(tmp_path, "one", sys.executable, batch=4, extra=ema)
     a, b = final_weights(two), final_weights(one)
-    assert a.keys() == b.keys()
+    a |= final_weights(two, "ema.")
+    b |= final_weights(one, "ema.")
+    assert a.keys() == b.keys() and any(k.startswith("ema.") for k in a)
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-5), key
     # rank 0 alone wrote: one manifest, one weights file, one training state

@@ -66,8 +66,9 @@ def run(tmp_path, cfg, *, interrupt_at=None, resume=False, name="m"):
     return model, pos
 
 
-def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path):
-    cfg = TrainConfig(epochs=3, lr=1e-2, warmup=3, eval_every=0)
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path, ema):
+    cfg = TrainConfig(epochs=3, lr=1e-2, warmup=3, eval_every=0, ema=ema)
     straight, pos = run(tmp_path / "a", cfg)
     steps_per_epoch = pos.global_step // 3
     with pytest.raises(Interrupted):  # mid-way through the second epoch
@@ -79,6 +80,45 @@ def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path):
     for k, a in straight.state_dict().items():
         assert torch.equal(a, resumed_state[k]), k
     assert [h["loss"] for h in pos.history] == [h["loss"] for h in pos2.history]
+    _, best_a = Store(tmp_path / "a").load("m")
+    _, best_b = Store(tmp_path / "b").load("m")
+    for k, a in best_a.items():
+        assert torch.equal(a, best_b[k]), k
+
+
+def test_moving_average_matches_a_hand_worked_example():
+    from seqcli.train import _moving_average
+
+    model = torch.nn.Linear(1, 1, bias=False)
+    averaged = _moving_average(model, 0.5)
+    expected = None
+    for n, value in enumerate([4.0, 8.0, 2.0, 6.0]):
+        with torch.no_grad():
+            model.weight.fill_(value)
+        averaged.update_parameters(model)
+        # the first update copies; after n updates the old average keeps
+        # min(0.5, (1 + n) / (10 + n)): 2/11, 3/12, 4/13 here
+        if expected is None:
+            expected = value
+        else:
+            keep = min(0.5, (1 + n) / (10 + n))
+            expected = keep * expected + (1 - keep) * value
+        assert averaged.module.weight.item() == pytest.approx(expected)
+    # by hand: 4 → 4·2/11 + 8·9/11 = 7.2727 → 7.2727·3/12 + 2·9/12 = 3.3182
+    # → 3.3182·4/13 + 6·9/13 = 5.1748
+    assert expected == pytest.approx(5.1748, abs=1e-4)
+
+
+def test_with_ema_the_saved_weights_are_the_average_not_the_last(tmp_path):
+    cfg = TrainConfig(epochs=2, lr=1e-2, warmup=2, ema=0.9)
+    model, _ = run(tmp_path, cfg)
+    manifest, saved = Store(tmp_path).load("m")
+    assert manifest["training"]["settings"]["ema"] == 0.9
+    last = model.state_dict()
+    assert any(not torch.equal(saved[k], last[k]) for k in saved)
+    # the average is a smoothed copy of the same model: near, not equal
+    distance = max((saved[k] - last[k]).abs().max().item() for k in saved)
+    assert 0 < distance < 1
 
 
 def test_best_checkpoint_is_kept_and_reloads(tmp_path):

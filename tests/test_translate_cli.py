@@ -274,3 +274,35 @@ def test_resume_continues_training(home, runner):
     assert result.exit_code == 0, result.output
     assert "resuming phr at epoch 4" in result.stderr
     assert "after 360 steps" in result.stderr
+
+
+def test_subword_units_learn_the_phrases_and_spell_unseen_words(tmp_path, runner):
+    """With --subwords the model reads and writes byte-pair pieces: the phrase task is
+    still learnt, and a word never seen whole is read as pieces, not <unk>."""
+    from seqcli.store import Store
+    from seqcli.translator import Codec
+
+    env = {"SEQCLI_HOME": str(tmp_path), "SEQCLI_DEVICE": "cpu"}
+    args = ["train", "translator", "--pairs", str(PHRASES), "--name", "bpe", *TINY]
+    result = runner.invoke(cli, [*args, "--subwords", "120"], env=env)
+    assert result.exit_code == 0, result.output
+    manifest = Store(tmp_path).manifest("bpe", "translator")
+    assert manifest["config"]["subwords"] == 120
+    assert 0 < len(manifest["subwords"]["tgt"]) <= 120
+    codec = Codec(manifest)
+    assert any(t.startswith("@@") for t in codec.tgt_vocab.to_dict()["tokens"])
+    units, ids = codec.sources(["The dogs are swimming in the lakeside."])
+    assert units[0][0] == "The" and "@@" in "".join(units[0])
+    assert 1 not in ids[0]  # no <unk>: "lakeside" is spelt from known pieces
+    lines = [
+        "A man is riding a horse on the beach.",
+        "Two tired dogs are sleeping in the snow.",
+    ]
+    result = runner.invoke(
+        cli, ["translate", "-m", "bpe", "--beam", "1"], input="\n".join(lines), env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Ein Mann reitet ein Pferd am Strand.",
+        "Zwei müde Hunde schlafen im Schnee.",
+    ]

@@ -82,6 +82,12 @@ TRAIN_FLAGS = [
         type=click.IntRange(min=1),
         help="Stop after this many evaluations without improvement.",
     ),
+    click.option(
+        "--ema",
+        type=click.FloatRange(0, 1, max_open=True),
+        metavar="DECAY",
+        help="Evaluate and keep a moving average of the weights (0: off).",
+    ),
     click.option("--seed", type=int, help="Random seed."),
 ]
 

@@ -211,6 +211,12 @@ def translate(
 @setting_option(TranslatorConfig, "batch-size", "Sentence pairs per step.", min=1)
 @setting_option(TranslatorConfig, "min-freq", "Rarer words become <unk>.", min=1)
 @setting_option(TranslatorConfig, "max-vocab", "Words kept per language.", min=1)
+@setting_option(
+    TranslatorConfig,
+    "subwords",
+    "Byte-pair merges learnt per language: rare words become pieces (0: words).",
+    min=0,
+)
 @training_options
 def train_translator(
     src,
