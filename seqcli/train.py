@@ -320,15 +320,14 @@ def _restore(store, name, model, opt, task, device, averaged) -> Position:
     def part(prefix: str) -> dict:
         return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
+    saved_ema = meta["settings"].get("ema", 0.0)
+    if (averaged is None) != (not saved_ema):
+        raise SeqcliError(
+            f"{name} was trained with --ema {saved_ema:g}: resume with the same --ema"
+        )
     model.load_state_dict(part("model."))
     if averaged is not None:
-        ema = part("ema.")
-        if not ema:
-            raise SeqcliError(
-                f"{name}'s saved state has no moving average to resume; "
-                "resume with the --ema it was trained with"
-            )
-        averaged.load_state_dict(ema)
+        averaged.load_state_dict(part("ema."))
     state: dict[int, dict] = {}
     for key, value in part("optim.").items():
         index, field_name = key.split(".", 1)

@@ -86,6 +86,17 @@ def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path, ema):
         assert torch.equal(a, best_b[k]), k
 
 
+def test_resume_with_another_ema_is_a_clear_error(tmp_path):
+    from seqcli.errors import SeqcliError
+
+    cfg = TrainConfig(epochs=2, lr=1e-2, warmup=2)
+    with pytest.raises(Interrupted):
+        run(tmp_path, cfg, interrupt_at=3)
+    with pytest.raises(SeqcliError, match="trained with --ema 0: resume with the same"):
+        run(tmp_path, TrainConfig(epochs=2, lr=1e-2, warmup=2, ema=0.9), resume=True)
+    run(tmp_path, cfg, resume=True)  # the state is intact
+
+
 def test_moving_average_matches_a_hand_worked_example():
     from seqcli.train import _moving_average
 
