@@ -10,6 +10,7 @@ matrices (fbgemm dynamic quantization) where torch provides them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -145,10 +146,7 @@ class Stepper:
         if self.numpy:
             linear = _numpy_linear
         else:
-
-            def linear(weight, bias):
-                return int8.linear(weight, bias, self.quantize)
-
+            linear = functools.partial(int8.linear, quantize=self.quantize)
         lstm, n = self.model.lstm, self.cfg.hidden
         # PyTorch orders gates (i, f, g, o); (i, f, o, g) lets one sigmoid cover three
         order = torch.cat(
