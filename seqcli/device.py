@@ -50,7 +50,7 @@ def pick_device(requested: str | None = None) -> torch.device:
     name = _name(requested)
 
     if distributed.launched():  # under torchrun: the device follows LOCAL_RANK
-        device = distributed.setup()
+        device = distributed.setup(name)
         console.info(
             f"device: {device} (rank {distributed.rank()} of "
             f"{distributed.world_size()})"

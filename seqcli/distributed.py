@@ -12,6 +12,8 @@ import os
 import torch
 import torch.distributed as dist
 
+from seqcli.errors import SeqcliError
+
 
 def launched() -> bool:
     """True when this process was started by torchrun with more than one process."""
@@ -22,10 +24,26 @@ def active() -> bool:
     return dist.is_available() and dist.is_initialized()
 
 
-def setup() -> torch.device:
-    """Join the process group (once) and return this process's device."""
+def setup(requested: str = "auto") -> torch.device:
+    """Join the process group (once) and return this process's device.
+
+    requested: "cpu" trains on the CPU (gloo); "auto" takes a GPU per process when
+    there are enough of them for the processes on this node, else the CPU; "cuda"
+    insists on the GPUs.
+    """
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    cuda = torch.cuda.is_available()
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    cuda = requested != "cpu" and gpus >= per_node
+    if requested.startswith("cuda") and not cuda:
+        raise SeqcliError(
+            f"torchrun starts {per_node} processes per node but {gpus} CUDA GPU(s) "
+            "are visible: one GPU per process (--nproc_per_node), or --device cpu"
+        )
+    if requested not in ("auto", "cpu") and not requested.startswith("cuda"):
+        raise SeqcliError(
+            f"under torchrun the device is auto, cpu or cuda, not {requested!r}"
+        )
     if not active():
         dist.init_process_group("nccl" if cuda else "gloo")
     if cuda:

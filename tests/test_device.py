@@ -56,3 +56,39 @@ def test_autocast_is_bf16_on_cuda_only():
     ctx = dev.autocast(torch.device("cuda", 0))
     assert isinstance(ctx, torch.autocast) and ctx.fast_dtype == torch.bfloat16
     assert not isinstance(dev.autocast(torch.device("cpu")), torch.autocast)
+
+
+@pytest.fixture
+def torchrun(monkeypatch):
+    """Pretend to be process LOCAL_RANK of `per_node` started by torchrun."""
+    from seqcli import distributed
+
+    joined = []
+    monkeypatch.setattr(distributed, "active", lambda: False)
+    monkeypatch.setattr(distributed.dist, "init_process_group", joined.append)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda i: None)
+
+    def start(local_rank: int, per_node: int) -> list[str]:
+        monkeypatch.setenv("WORLD_SIZE", str(per_node))
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", str(per_node))
+        monkeypatch.setenv("LOCAL_RANK", str(local_rank))
+        return joined
+
+    return start
+
+
+def test_under_torchrun_each_process_takes_its_own_gpu(gpus, torchrun):
+    gpus([1 << 30, 1 << 30])
+    joined = torchrun(1, per_node=2)
+    assert dev.pick_device() == torch.device("cuda", 1)
+    assert joined == ["nccl"]
+
+
+def test_under_torchrun_too_few_gpus_means_the_cpu_or_an_error(gpus, torchrun):
+    gpus([1 << 30])  # one GPU, two processes: they cannot share it
+    joined = torchrun(1, per_node=2)
+    assert dev.pick_device("auto") == torch.device("cpu")
+    assert dev.pick_device("cpu") == torch.device("cpu")
+    assert joined == ["gloo", "gloo"]
+    with pytest.raises(SeqcliError, match="2 processes per node but 1 CUDA GPU"):
+        dev.pick_device("cuda")
