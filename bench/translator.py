@@ -13,6 +13,9 @@
    (tokenize, batches of 128 sorted by length, search, detokenize) for greedy and
    beam 5, against translating one sentence at a time with the same code (the
    faster of oneDNN on and off, since oneDNN loses badly at batch 1).
+3. Training speed, side by side on the same real batches: target tokens/s of a
+   training step with seqcli's output layer + loss (seqcli.linear_loss) and fused
+   AdamW, against the library's `F.cross_entropy(F.linear(...))` and default AdamW.
 
 Results go to bench/results/translator.json. --keep NAME also saves the model in the
 user's store under NAME; --model NAME measures a stored model instead of training one
@@ -33,7 +36,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import write  # noqa: E402
+from bench.common import best_times, write  # noqa: E402
 from seqcli import translator  # noqa: E402
 from seqcli.config import TRAIN_DEFAULTS, TranslatorConfig  # noqa: E402
 from seqcli.data import read_lines  # noqa: E402
@@ -41,6 +44,7 @@ from seqcli.store import Store  # noqa: E402
 from seqcli.train import TrainConfig  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "corpora" / "multi30k"
+CPU = torch.device("cpu")
 BATCH = 128
 
 
@@ -190,6 +194,66 @@ def speed(model, codec, sentences: list[str]) -> list[dict]:
     return records
 
 
+def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[dict]:
+    """Training tokens/s of each mix of loss and optimizer, in turns, same batches."""
+    import torch.nn.functional as F
+
+    from seqcli.vocab import WordTokenizer
+
+    cfg = TranslatorConfig(**manifest["config"])
+    codec = translator.Codec(manifest)
+    src_ids = codec.sources(read_lines(str(DATA / "train.en"))[:pairs])[1]
+    targets = read_lines(str(DATA / "train.de"))[:pairs]
+    tgt_tokens = translator._tokenize(WordTokenizer(cfg.tgt_lang), targets, glued=True)
+    tgt_ids = [codec.tgt_vocab.encode(codec.units("tgt", t)) for t in tgt_tokens]
+    task = translator.TranslatorTask(
+        (src_ids, tgt_ids), ([], [], []), codec, batch_size=cfg.batch_size, device=CPU
+    )
+    batches = list(task.batches(0, 0))[:steps]
+    tokens = sum(int((b[3] != 0).sum()) for b in batches)
+    seqcli_loss = translator.linear_cross_entropy
+
+    def library_loss(x, weight, bias, target, label_smoothing):
+        logits = F.linear(x, weight, bias)
+        return F.cross_entropy(logits, target, label_smoothing=label_smoothing)
+
+    def run(loss_fn, fused: bool):
+        torch.manual_seed(0)
+        model = translator.Translator(cfg).train()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=fused)
+
+        def epoch():
+            translator.linear_cross_entropy = loss_fn
+            for batch in batches:
+                loss = model(*batch)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            translator.linear_cross_entropy = seqcli_loss
+
+        return epoch
+
+    mixes = {
+        "seqcli loss, fused AdamW": run(seqcli_loss, True),
+        "library loss, fused AdamW": run(library_loss, True),
+        "seqcli loss, default AdamW": run(seqcli_loss, False),
+        "library loss, default AdamW": run(library_loss, False),
+    }
+    seconds = best_times(mixes, repeat=3, number=1)
+    base = seconds["library loss, default AdamW"]
+    record = {
+        "bench": "translator training speed",
+        "pairs": f"first {pairs} of train, {len(batches)} batches of {cfg.batch_size}",
+        "target_tokens": tokens,
+        "tokens_per_s": {k: round(tokens / v) for k, v in seconds.items()},
+        "speedup_vs_library_loss_default_adamw": {
+            k: round(base / v, 2) for k, v in seconds.items()
+        },
+    }
+    print(record, flush=True)
+    return [record]
+
+
 class _forced_onednn:
     def __init__(self, enabled: bool):
         self.enabled = enabled
@@ -224,6 +288,7 @@ def main() -> None:
     refs = read_lines(str(DATA / "val.de"))
     records = [record, *quality(model, codec, sources, refs)]
     records += speed(model, codec, sources[: args.speed_sentences])
+    records += training_speed(manifest)
     print(f"wrote {write('translator', records)}")
 
 

@@ -27,7 +27,7 @@ class TranslatorConfig:
     hidden: int = 256  # LSTM units (per direction in the encoder)
     encoder_layers: int = 1  # stacked bidirectional LSTM layers
     decoder_layers: int = 1  # stacked LSTM layers in the decoder
-    dropout: float = 0.3  # on embeddings, between layers and before the output
+    dropout: float = 0.25  # on embeddings, between layers and before the output
     attention: str = "luong"  # luong (bilinear) | bahdanau (MLP) scores
     input_feeding: bool = False  # feed the last attentional vector to the next step
     tie_embeddings: bool = True  # output layer shares the target embedding

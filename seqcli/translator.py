@@ -28,6 +28,7 @@ from torch import nn
 from seqcli import console, distributed, int8
 from seqcli.config import TranslatorConfig
 from seqcli.errors import SeqcliError
+from seqcli.linear_loss import linear_cross_entropy
 from seqcli.subwords import Subwords
 from seqcli.vocab import Vocab
 
@@ -350,11 +351,13 @@ class Translator(nn.Module):
         attentional, _ = self._teacher_forced(tgt_in, self.encode(src, src_lengths))
         # the output layer is the costliest product: skip it at padding
         real = tgt_out != self.pad_index
-        return F.cross_entropy(
-            self._logits(attentional[real]).float(),
-            tgt_out[real],
-            label_smoothing=self.cfg.label_smoothing,
-        )
+        hidden, gold = self.drop(attentional[real]), tgt_out[real]
+        weight, smoothing = self._out_weight(), self.cfg.label_smoothing
+        if hidden.device.type == "cpu":
+            return linear_cross_entropy(hidden, weight, self.out_bias, gold, smoothing)
+        # elsewhere the library's kernels, under autocast
+        logits = F.linear(hidden, weight, self.out_bias).float()
+        return F.cross_entropy(logits, gold, label_smoothing=smoothing)
 
 
 def from_manifest(manifest: dict) -> Translator:
