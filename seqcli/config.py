@@ -32,7 +32,7 @@ class TranslatorConfig:
     input_feeding: bool = False  # feed the last attentional vector to the next step
     tie_embeddings: bool = True  # output layer shares the target embedding
     label_smoothing: float = 0.1  # 0 = plain cross-entropy
-    batch_size: int = 64  # sentence pairs per step
+    batch_size: int = 128  # sentence pairs per step
     min_freq: int = 2  # rarer words (or subword pieces) become <unk>
     max_vocab: int = 20000  # most frequent words kept per language
     subwords: int = 0  # byte-pair merges learnt per language; 0 = whole words
@@ -64,7 +64,7 @@ TRAIN_DEFAULTS = {
     "charlm": {"epochs": 20, "lr": 3e-3, "warmup": 50, "patience": 5},
     "translator": {
         "epochs": 30,
-        "lr": 2e-3,
+        "lr": 4e-3,
         "warmup": 100,
         "patience": 5,
         "ema": 0.999,
