@@ -25,6 +25,16 @@ def invoke(runner, command: str, *paths, input=None):
     return result.stdout
 
 
+def on_both(runner, command: str, input: str) -> str:
+    """The command's stdout on the GPU, checked equal to its stdout on the CPU."""
+    out = {
+        d: invoke(runner, f"{command} --device {d}", input=input)
+        for d in ("cuda", "cpu")
+    }
+    assert out["cuda"] == out["cpu"]
+    return out["cuda"]
+
+
 def test_crf_forward_algorithm_and_viterbi_agree_with_the_cpu():
     torch.manual_seed(0)
     crf = CRF(7)
@@ -59,14 +69,8 @@ def test_translator_trained_on_cuda_learns_and_decodes_alike_on_both(runner):
         phrases,
     )
     lines = "A man is riding a horse on the beach.\nA dog is running.\n"
-    on = {
-        device: invoke(
-            runner, f"translate -m phr --beam 1 --device {device}", input=lines
-        )
-        for device in ("cuda", "cpu")
-    }
-    assert on["cuda"] == on["cpu"]
-    assert on["cuda"].splitlines()[1].startswith("Ein Hund")
+    found = on_both(runner, "translate -m phr --beam 1", lines)
+    assert found.splitlines()[1].startswith("Ein Hund")
     scores = invoke(runner, "eval -m phr --device cuda --json --pairs", phrases)
     assert json.loads(scores)["bleu"] > 60
 
@@ -81,13 +85,7 @@ def test_tagger_trained_on_cuda_tags_alike_on_both(runner):
         conll,
     )
     text = "Anna Berg flew from Oslo to Lima on Monday.\n"
-    on = {
-        device: invoke(
-            runner, f"tag -m ner --format jsonl --device {device}", input=text
-        )
-        for device in ("cuda", "cpu")
-    }
-    assert on["cuda"] == on["cpu"]
+    on_both(runner, "tag -m ner --format jsonl", text)
     scores = invoke(runner, "eval -m ner --device cuda --json", conll)
     assert json.loads(scores)["f1"] > 0.8
 
