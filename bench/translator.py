@@ -198,7 +198,7 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
     """Training tokens/s of each mix of loss and optimizer, in turns, same batches."""
     import torch.nn.functional as F
 
-    from seqcli.vocab import WordTokenizer
+    from seqcli.vocab import Vocab, WordTokenizer
 
     cfg = TranslatorConfig(**manifest["config"])
     codec = translator.Codec(manifest)
@@ -210,7 +210,7 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
         (src_ids, tgt_ids), ([], [], []), codec, batch_size=cfg.batch_size, device=CPU
     )
     batches = list(task.batches(0, 0))[:steps]
-    tokens = sum(int((b[3] != 0).sum()) for b in batches)
+    tokens = sum(int((b[3] != Vocab.pad_index).sum()) for b in batches)
     seqcli_loss = translator.linear_cross_entropy
 
     def library_loss(x, weight, bias, target, label_smoothing):
@@ -224,12 +224,14 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
 
         def epoch():
             translator.linear_cross_entropy = loss_fn
-            for batch in batches:
-                loss = model(*batch)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            translator.linear_cross_entropy = seqcli_loss
+            try:
+                for batch in batches:
+                    loss = model(*batch)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+            finally:
+                translator.linear_cross_entropy = seqcli_loss
 
         return epoch
 
