@@ -36,6 +36,9 @@ class TranslatorConfig:
     min_freq: int = 2  # rarer words (or subword pieces) become <unk>
     max_vocab: int = 20000  # most frequent words kept per language
     subwords: int = 0  # byte-pair merges learnt per language; 0 = whole words
+    # byte-pair merges learnt from the words rarer than min_freq only: those words are
+    # spelt in pieces, the others stay whole (0: rare words become <unk>)
+    rare_subwords: int = 0
 
 
 @dataclass

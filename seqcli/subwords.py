@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 
 CONTINUE = "@@"  # marks a piece that continues the word before it
 
@@ -112,8 +112,9 @@ class Subwords:
             self._cache[word] = pieces
         return pieces
 
-    def split(self, words: Sequence[str]) -> list[str]:
-        return [piece for w in words for piece in self.word(w)]
+    def split(self, words: Sequence[str], keep: Container[str] = ()) -> list[str]:
+        """The pieces of each word; words in `keep` stay whole."""
+        return [p for w in words for p in ([w] if w in keep else self.word(w))]
 
     @staticmethod
     def join(pieces: Sequence[str]) -> list[str]:

@@ -29,7 +29,7 @@ from seqcli import console, distributed, int8
 from seqcli.config import TranslatorConfig
 from seqcli.errors import SeqcliError
 from seqcli.linear_loss import linear_cross_entropy
-from seqcli.subwords import Subwords
+from seqcli.subwords import Subwords, learn
 from seqcli.vocab import Vocab
 
 KIND = "translator"
@@ -455,14 +455,19 @@ class Codec:
         self.tgt_vocab = Vocab.from_dict(manifest["vocabs"]["tgt"])
         self.src_tokenizer = WordTokenizer(cfg["src_lang"])
         self.subwords = None
-        if cfg.get("subwords"):
+        if cfg.get("subwords") or cfg.get("rare_subwords"):
             self.subwords = {
                 side: Subwords(manifest["subwords"][side]) for side in ("src", "tgt")
             }
+        # with rare_subwords, words of the vocabulary stay whole
+        rare = cfg.get("rare_subwords")
+        self.whole = {"src": self.src_vocab, "tgt": self.tgt_vocab} if rare else {}
 
     def units(self, side: str, tokens: list[str]) -> list[str]:
         """What the model reads or writes for tokens: subword pieces, or the tokens."""
-        return self.subwords[side].split(tokens) if self.subwords else tokens
+        if not self.subwords:
+            return tokens
+        return self.subwords[side].split(tokens, self.whole.get(side, ()))
 
     def sources(
         self, lines: Sequence[str], first_line: int = 1
@@ -634,6 +639,31 @@ def _tokenize(tokenizer, lines: list[str], glued: bool) -> list[list[str]]:
     return [[t for t, _ in d] for d in docs]
 
 
+def vocabulary(
+    sentences: list[list[str]], config: TranslatorConfig
+) -> tuple[Vocab, Subwords | None]:
+    """One language's vocabulary of training tokens, and its subword units if any.
+
+    Words: the frequent ones, the rest are <unk>. With `subwords`, byte-pair pieces
+    learnt from all words. With `rare_subwords`, the frequent words stay whole and the
+    rarer ones are spelt in pieces learnt from them alone; a pair must occur min_freq
+    times to merge, so that the pieces are frequent enough to be kept.
+    """
+    cut = {"min_freq": config.min_freq, "max_size": config.max_vocab}
+    if config.subwords:
+        subwords = Subwords.learn(sentences, config.subwords)
+        return Vocab.build([subwords.split(s) for s in sentences], **cut), subwords
+    whole = Vocab.build(sentences, **cut)
+    if not config.rare_subwords:
+        return whole, None
+    rare = [w for s in sentences for w in s if w not in whole]
+    merges = learn(rare, config.rare_subwords, min_count=max(2, config.min_freq))
+    subwords = Subwords(merges)
+    # the pieces of the rare words join the whole words (already cut to max_vocab)
+    units = [subwords.split(s, whole) for s in sentences]
+    return Vocab.build(units, min_freq=config.min_freq), subwords
+
+
 def train(
     *,
     name: str,
@@ -670,6 +700,8 @@ def train(
     if resume:
         manifest = store.load_state(name)[0]["manifest"]
         config = TranslatorConfig(**manifest["config"])
+    if config.subwords and config.rare_subwords:
+        raise SeqcliError("--subwords and --rare-subwords exclude each other")
     src_tok = WordTokenizer(config.src_lang)
     tgt_tok = WordTokenizer(config.tgt_lang)
     src_tokens = _tokenize(src_tok, sources, glued=False)
@@ -695,21 +727,8 @@ def train(
     dev_targets = [dev_targets[i] for i in dev]
 
     if not resume:
-        subwords = {}
-        if config.subwords:
-            subwords = {
-                side: Subwords.learn(tokens, config.subwords)
-                for side, tokens in (("src", src_tokens), ("tgt", tgt_tokens))
-            }
-
-        def vocab(side: str, sentences: list[list[str]]) -> Vocab:
-            if subwords:
-                sentences = [subwords[side].split(s) for s in sentences]
-            return Vocab.build(
-                sentences, min_freq=config.min_freq, max_size=config.max_vocab
-            )
-
-        src_vocab, tgt_vocab = vocab("src", src_tokens), vocab("tgt", tgt_tokens)
+        src_vocab, src_subwords = vocabulary(src_tokens, config)
+        tgt_vocab, tgt_subwords = vocabulary(tgt_tokens, config)
         config.src_vocab_size, config.tgt_vocab_size = len(src_vocab), len(tgt_vocab)
         manifest = {
             "kind": KIND,
@@ -721,8 +740,11 @@ def train(
                 or f"last {dev_fraction:.0%} of the data",
             },
         }
-        if subwords:
-            manifest["subwords"] = {side: sw.to_dict() for side, sw in subwords.items()}
+        if src_subwords is not None and tgt_subwords is not None:
+            manifest["subwords"] = {
+                "src": src_subwords.to_dict(),
+                "tgt": tgt_subwords.to_dict(),
+            }
     codec = Codec(manifest)
     src_ids = [codec.src_vocab.encode(codec.units("src", s)) for s in src_tokens]
     tgt_ids = [codec.tgt_vocab.encode(codec.units("tgt", t)) for t in tgt_tokens]

@@ -51,10 +51,16 @@ def test_merges_and_splits_match_a_brute_force_learner(words, merges):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.text(min_size=1, max_size=12), max_size=20), WORDS)
-def test_join_gives_back_the_words(sentence, training):
+@given(st.lists(st.text(min_size=1, max_size=12), max_size=20), WORDS, st.data())
+def test_join_gives_back_the_words(sentence, training, data):
     subwords = Subwords(learn(training, 20))
     assert Subwords.join(subwords.split(sentence)) == sentence
+    # words asked to stay whole are one unit each; the others split as alone
+    keep = set(data.draw(st.lists(st.sampled_from(sentence)))) if sentence else set()
+    units = subwords.split(sentence, keep)
+    assert Subwords.join(units) == sentence
+    expected = [u for w in sentence for u in ([w] if w in keep else subwords.word(w))]
+    assert units == expected
 
 
 def test_a_hand_worked_example():

@@ -276,6 +276,45 @@ def test_resume_continues_training(home, runner):
     assert "after 360 steps" in result.stderr
 
 
+def test_rare_subwords_keep_frequent_words_whole(tmp_path, runner):
+    """--rare-subwords: words seen at least --min-freq times stay whole, the rarer
+    ones are spelt in pieces, and the phrase task is still learnt."""
+    from seqcli.store import Store
+    from seqcli.translator import Codec
+
+    env = {"SEQCLI_HOME": str(tmp_path), "SEQCLI_DEVICE": "cpu"}
+    args = ["train", "translator", "--pairs", str(PHRASES), "--name", "rare", *TINY]
+    # the rarest German words are neuter adjectives ("schwarzes", 16 times)
+    flags = ["--min-freq", "17", "--rare-subwords", "100"]
+    result = runner.invoke(cli, [*args, *flags], env=env)
+    assert result.exit_code == 0, result.output
+    manifest = Store(tmp_path).manifest("rare", "translator")
+    assert manifest["config"]["rare_subwords"] == 100
+    assert 0 < len(manifest["subwords"]["tgt"]) <= 100
+    codec = Codec(manifest)
+    tokens = codec.tgt_vocab.to_dict()["tokens"]
+    assert "schwarzes" not in tokens and {"Pferd", "@@es"} <= set(tokens)
+    assert codec.units("tgt", ["ein", "schwarzes", "Pferd"])[0] == "ein"
+    assert len(codec.units("tgt", ["ein", "schwarzes", "Pferd"])) > 3
+    lines = [
+        "A man is riding a horse on the beach.",
+        "Two tired dogs are sleeping in the snow.",
+    ]
+    result = runner.invoke(
+        cli, ["translate", "-m", "rare", "--beam", "1"], input="\n".join(lines), env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Ein Mann reitet ein Pferd am Strand.",
+        "Zwei müde Hunde schlafen im Schnee.",
+    ]
+    both = ["--subwords", "50", "--rare-subwords", "50"]
+    result = runner.invoke(cli, [*args, "--name", "both", *both], env=env)
+    assert result.exit_code != 0
+    assert "exclude each other" in result.stderr
+    assert "rare" in Store(tmp_path).names() and "both" not in Store(tmp_path).names()
+
+
 def test_subword_units_learn_the_phrases_and_spell_unseen_words(tmp_path, runner):
     """With --subwords the model reads and writes byte-pair pieces: the phrase task is
     still learnt, and a word never seen whole is read as pieces, not <unk>."""

@@ -14,6 +14,7 @@ from seqcli.config import TranslatorConfig
 from seqcli.data import pad
 from seqcli.errors import SeqcliError
 from seqcli.search import beam_search, greedy
+from seqcli.subwords import Subwords
 from seqcli.translator import (
     Translator,
     detokenize,
@@ -23,7 +24,7 @@ from seqcli.translator import (
     target_in_out,
     translate_ids,
 )
-from seqcli.vocab import WordTokenizer
+from seqcli.vocab import Vocab, WordTokenizer
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -244,6 +245,38 @@ def test_unknown_output_words_become_the_most_attended_source_word():
     source = ["Zorro", "rides", "."]
     assert codec.text(hyp, source) == "Zorro reitet."
     assert codec.text(hyp, source, replace_unk=False) == "<unk> reitet."
+
+
+def test_rare_subwords_spell_only_the_rare_words_in_shared_pieces():
+    from seqcli.translator import Codec, vocabulary
+
+    # every word but "Der" and "läuft" is seen once: "Fußball" and "spieler" are
+    # each shared by two of those rare words, so they become pieces
+    sentences = [
+        ["Der", "Fußballspieler", "läuft"],
+        ["Der", "Fußballplatz", "ist", "leer"],
+        ["Der", "Tennisspieler", "läuft"],
+    ]
+    plain, none = vocabulary(sentences, TranslatorConfig())
+    assert none is None and plain.itos[4:] == ["Der", "läuft"]
+    vocab, subwords = vocabulary(sentences, TranslatorConfig(rare_subwords=50))
+    assert {"Der", "läuft", "Fußball", "@@spieler"} <= set(vocab.itos)
+    assert not {"Fußballspieler", "Tennisspieler", "leer"} & set(vocab.itos)
+    codec = Codec(
+        {
+            "config": {"src_lang": "en", "tgt_lang": "de", "rare_subwords": 50},
+            "vocabs": {"src": vocab.to_dict(), "tgt": vocab.to_dict()},
+            "subwords": {"src": subwords.to_dict(), "tgt": subwords.to_dict()},
+        }
+    )
+    units = codec.units("tgt", ["Der", "Tennisspieler", "läuft"])
+    assert units[0] == "Der" and units[-2:] == ["@@spieler", "läuft"]
+    assert Subwords.join(units) == ["Der", "Tennisspieler", "läuft"]
+    # a word never seen is spelt from the pieces too (letter by letter at worst)
+    units = codec.units("tgt", ["Handballspieler"])
+    assert units[-1] == "@@spieler" and Subwords.join(units) == ["Handballspieler"]
+    ids = vocab.encode(codec.units("tgt", ["Der", "Fußballspieler"]))
+    assert Vocab.unk_index not in ids and len(ids) == 3
 
 
 def test_line_count_mismatch_names_both_counts(tmp_path):

@@ -217,6 +217,13 @@ def translate(
     "Byte-pair merges learnt per language: rare words become pieces (0: words).",
     min=0,
 )
+@setting_option(
+    TranslatorConfig,
+    "rare-subwords",
+    "Byte-pair merges learnt from the words rarer than --min-freq only: those words "
+    "are spelt in pieces, the rest stay whole (0: rare words become <unk>).",
+    min=0,
+)
 @training_options
 def train_translator(
     src,
