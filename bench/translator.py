@@ -44,6 +44,7 @@ from seqcli.store import Store  # noqa: E402
 from seqcli.train import TrainConfig  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "corpora" / "multi30k"
+VECTORS = ROOT.parent / "shared" / "vectors" / "glove.6B.50d.txt.gz"
 CPU = torch.device("cpu")
 BATCH = 128
 
@@ -63,6 +64,7 @@ def train(seconds: float, keep: str | None) -> tuple[dict, translator.Translator
             tgt=str(DATA / "train.de"),
             dev_src=str(DATA / "val.en"),
             dev_tgt=str(DATA / "val.de"),
+            src_vectors=str(VECTORS),
         )
         wall = time.perf_counter() - start
         manifest, tensors = store.load("bench")

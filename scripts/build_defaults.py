@@ -77,6 +77,7 @@ MODELS = {
             "corpus": "Multi30k task 1 English-German, train (29,000 pairs)",
             "license": "Multi30k: non-commercial research and education",
             "dev": "val (1,014 pairs) for model selection and the score",
+            "vectors": "GloVe 6B 50d (PDDL 1.0), the source embeddings' first columns",
         },
         "time_budget": 1800,
     },
@@ -104,6 +105,7 @@ def train(kind: str, store: Store, name: str, seconds: float) -> None:
             tgt=shared("corpora", "multi30k", "train.de"),
             dev_src=shared("corpora", "multi30k", "val.en"),
             dev_tgt=shared("corpora", "multi30k", "val.de"),
+            src_vectors=shared("vectors", "glove.6B.50d.txt.gz"),
             **common,
         )
 

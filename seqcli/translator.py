@@ -26,11 +26,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqcli import console, distributed, int8
-from seqcli.config import TranslatorConfig
+from seqcli.config import LENGTH_PENALTY, TranslatorConfig
 from seqcli.errors import SeqcliError
 from seqcli.linear_loss import linear_cross_entropy
 from seqcli.subwords import Subwords, learn
-from seqcli.vocab import Vocab
+from seqcli.vocab import SPECIALS, Vocab
 
 KIND = "translator"
 GLUE = "##"  # marks the side of a target token that had no space in the text
@@ -384,7 +384,7 @@ def translate_ids(
     n_best: int = 1,
     batch_size: int = 128,
     max_len_ratio: float = 1.5,
-    alpha: float = 1.0,
+    alpha: float = LENGTH_PENALTY,
     quantize: bool = True,
 ):
     """Translate source id lists in batches of similar length; input order is kept.
@@ -664,6 +664,39 @@ def vocabulary(
     return Vocab.build(units, min_freq=config.min_freq), subwords
 
 
+def load_source_vectors(model: Translator, vocab: Vocab, path: str) -> int:
+    """Start the source embeddings from pretrained word vectors (GloVe or word2vec
+    text), looked up lower-cased as GloVe's words are. Each of their dimensions is
+    standardised, like the N(0, 1) the embedding starts from, and fills its first
+    columns; other columns and words keep their random start.
+
+    Returns:
+        how many vocabulary entries got a vector.
+    """
+    from seqcli.features import read_vectors
+
+    wanted = {w.lower() for w in vocab.itos[len(SPECIALS) :]}
+    keys, table = read_vectors(path, case="lower", wanted=wanted)
+    if table.size(1) > model.cfg.embedding:
+        raise SeqcliError(
+            f"{path}: {table.size(1)}-dimensional vectors do not fit embeddings of "
+            f"{model.cfg.embedding}"
+        )
+    std, mean = torch.std_mean(table, dim=0, correction=0)
+    table = (table - mean) / std.clamp_min(1e-6)
+    row = {k: i for i, k in enumerate(keys)}
+    pairs = [
+        (i, row[w.lower()])
+        for i, w in enumerate(vocab.itos)
+        if i >= len(SPECIALS) and w.lower() in row
+    ]
+    if pairs:
+        ids, rows = zip(*pairs, strict=True)
+        with torch.no_grad():
+            model.src_embed.weight[list(ids), : table.size(1)] = table[list(rows)]
+    return len(pairs)
+
+
 def train(
     *,
     name: str,
@@ -678,13 +711,18 @@ def train(
     dev_tgt: str | None = None,
     dev_pairs: str | None = None,
     dev_fraction: float = 0.05,
+    src_vectors: str | None = None,
     resume: bool = False,
     encoding_errors: str = "strict",
 ):
     """Train (or resume) a translator on parallel text; keeps its best dev BLEU.
 
+    src_vectors: word vectors to start the source embeddings from (see
+    `load_source_vectors`); ignored when resuming.
+
     Returns the training loop's final Position.
     """
+    from seqcli.device import seed_everything
     from seqcli.train import fit
     from seqcli.vocab import WordTokenizer
 
@@ -757,7 +795,14 @@ def train(
     manifest["training"]["sha256"] = digest
     dev_tokens, dev_ids = codec.sources(dev_sources)
 
+    seed_everything(settings.seed)  # the initial weights too
     model = from_manifest(manifest)
+    if src_vectors and not resume:
+        found = load_source_vectors(model, codec.src_vocab, src_vectors)
+        manifest["training"]["src_vectors"] = str(src_vectors)
+        console.info(
+            f"word vectors for {found:,} of {len(codec.src_vocab):,} source units"
+        )
     task = TranslatorTask(
         (src_ids, tgt_ids),
         (dev_tokens, dev_ids, dev_targets),

@@ -276,6 +276,47 @@ def test_resume_continues_training(home, runner):
     assert "after 360 steps" in result.stderr
 
 
+def test_the_same_seed_trains_the_same_weights(tmp_path, runner):
+    """--seed fixes the initial weights and the batch order: two runs agree bit for
+    bit, and another seed gives another model."""
+    from seqcli.store import Store
+
+    env = {"SEQCLI_HOME": str(tmp_path), "SEQCLI_DEVICE": "cpu"}
+    small = [*TINY[:6], "--epochs", "1", "--eval-every", "0"]
+    for name, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        args = ["train", "translator", "--pairs", str(PHRASES), "--name", name]
+        result = runner.invoke(cli, [*args, *small, "--seed", seed], env=env)
+        assert result.exit_code == 0, result.output
+    a, b, c = (Store(tmp_path).load(n, "translator")[1] for n in "abc")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(a["encoder.weight_ih_l0"], c["encoder.weight_ih_l0"])
+
+
+def test_source_vectors_start_the_source_embeddings(tmp_path, runner):
+    from seqcli.store import Store
+
+    env = {"SEQCLI_HOME": str(tmp_path), "SEQCLI_DEVICE": "cpu"}
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("man 0.1 0.2 0.3\nhorse 0.3 0.1 0.2\nbeach 0.2 0.3 0.1\n")
+    args = ["train", "translator", "--pairs", str(PHRASES), *TINY[:6], "--epochs", "1"]
+    result = runner.invoke(
+        cli, [*args, "--name", "vec", "--src-vectors", str(vectors)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "word vectors for 3 of" in result.stderr
+    manifest = Store(tmp_path).manifest("vec", "translator")
+    assert manifest["training"]["src_vectors"] == str(vectors)
+    # vectors wider than the embedding: one line, and the saved model is kept
+    vectors.write_text("man " + " ".join(["0.1"] * 60) + "\n")
+    result = runner.invoke(
+        cli, [*args, "--name", "vec", "--force", "--src-vectors", str(vectors)], env=env
+    )
+    assert result.exit_code != 0
+    assert "do not fit embeddings of 48" in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.output
+    assert Store(tmp_path).manifest("vec", "translator") == manifest
+
+
 def test_rare_subwords_keep_frequent_words_whole(tmp_path, runner):
     """--rare-subwords: words seen at least --min-freq times stay whole, the rarer
     ones are spelt in pieces, and the phrase task is still learnt."""

@@ -24,7 +24,7 @@ from seqcli.translator import (
     target_in_out,
     translate_ids,
 )
-from seqcli.vocab import Vocab, WordTokenizer
+from seqcli.vocab import SPECIALS, Vocab, WordTokenizer
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -277,6 +277,30 @@ def test_rare_subwords_spell_only_the_rare_words_in_shared_pieces():
     assert units[-1] == "@@spieler" and Subwords.join(units) == ["Handballspieler"]
     ids = vocab.encode(codec.units("tgt", ["Der", "Fußballspieler"]))
     assert Vocab.unk_index not in ids and len(ids) == 3
+
+
+def test_source_vectors_fill_the_first_columns_standardised(tmp_path):
+    from seqcli.translator import load_source_vectors
+
+    # "dog" (1, 2) and "cat" (3, 6): mean (2, 4), standard deviation (1, 2)
+    path = tmp_path / "vectors.txt"
+    path.write_text("dog 1 2\ncat 3 6\nbird 9 9\n")
+    vocab = Vocab(["Dog", "cat", "zebra"])
+    cfg = TranslatorConfig(src_vocab_size=len(vocab), tgt_vocab_size=6, embedding=4)
+    model = Translator(cfg)
+    before = model.src_embed.weight.detach().clone()
+    assert load_source_vectors(model, vocab, str(path)) == 2
+    after = model.src_embed.weight.detach()
+    dog, cat, zebra = vocab.encode(["Dog", "cat", "zebra"])
+    assert after[dog, :2].tolist() == [-1.0, -1.0]  # looked up lower-cased
+    assert after[cat, :2].tolist() == [1.0, 1.0]
+    assert torch.equal(after[:, 2:], before[:, 2:])  # other columns untouched
+    assert torch.equal(after[zebra], before[zebra])  # and words without a vector
+    assert torch.equal(after[: len(SPECIALS)], before[: len(SPECIALS)])
+    cfg = TranslatorConfig(src_vocab_size=7, tgt_vocab_size=6, embedding=1)
+    small = Translator(cfg)
+    with pytest.raises(SeqcliError, match="2-dimensional vectors do not fit"):
+        load_source_vectors(small, vocab, str(path))
 
 
 def test_line_count_mismatch_names_both_counts(tmp_path):

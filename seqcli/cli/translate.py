@@ -16,7 +16,7 @@ from seqcli.cli._options import (
 )
 from seqcli.cli.train import model_option as setting_option
 from seqcli.cli.train import run, start, training_options
-from seqcli.config import TRAIN_DEFAULTS, TranslatorConfig
+from seqcli.config import LENGTH_PENALTY, TRAIN_DEFAULTS, TranslatorConfig
 
 DEFAULT_MODEL = "multi30k-en-de"
 
@@ -62,7 +62,7 @@ DEFAULT_MODEL = "multi30k-en-de"
     "--length-penalty",
     "alpha",
     type=click.FloatRange(min=0),
-    default=1.0,
+    default=LENGTH_PENALTY,
     show_default=True,
     help="Beam scores are log-probability / length ** this (0: no normalisation).",
 )
@@ -173,6 +173,12 @@ def translate(
 )
 @click.option("--tgt-lang", default="de", show_default=True, help="Target language.")
 @setting_option(TranslatorConfig, "embedding", "Size of each word's embedding.", min=1)
+@click.option(
+    "--src-vectors",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Word vectors (GloVe or word2vec text, .gz allowed) to start the source "
+    "embeddings from, looked up lower-cased.",
+)
 @setting_option(
     TranslatorConfig, "hidden", "LSTM units (per direction in the encoder).", min=1
 )
@@ -236,6 +242,7 @@ def train_translator(
     name,
     src_lang,
     tgt_lang,
+    src_vectors,
     resume,
     force,
     encoding_errors,
@@ -285,6 +292,7 @@ def train_translator(
         dev_tgt=dev_tgt,
         dev_pairs=dev_pairs,
         dev_fraction=dev_fraction,
+        src_vectors=src_vectors,
         resume=resume,
         encoding_errors=encoding_errors,
     )
