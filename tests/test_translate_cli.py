@@ -276,6 +276,22 @@ def test_resume_continues_training(home, runner):
     assert "after 360 steps" in result.stderr
 
 
+def assert_translates_two_phrases(runner, name, env):
+    """Greedy output of model `name` for two phrase-grammar sentences is exact."""
+    lines = [
+        "A man is riding a horse on the beach.",
+        "Two tired dogs are sleeping in the snow.",
+    ]
+    result = runner.invoke(
+        cli, ["translate", "-m", name, "--beam", "1"], input="\n".join(lines), env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "Ein Mann reitet ein Pferd am Strand.",
+        "Zwei müde Hunde schlafen im Schnee.",
+    ]
+
+
 def test_the_same_seed_trains_the_same_weights(tmp_path, runner):
     """--seed fixes the initial weights and the batch order: two runs agree bit for
     bit, and another seed gives another model."""
@@ -337,18 +353,7 @@ def test_rare_subwords_keep_frequent_words_whole(tmp_path, runner):
     assert "schwarzes" not in tokens and {"Pferd", "@@es"} <= set(tokens)
     assert codec.units("tgt", ["ein", "schwarzes", "Pferd"])[0] == "ein"
     assert len(codec.units("tgt", ["ein", "schwarzes", "Pferd"])) > 3
-    lines = [
-        "A man is riding a horse on the beach.",
-        "Two tired dogs are sleeping in the snow.",
-    ]
-    result = runner.invoke(
-        cli, ["translate", "-m", "rare", "--beam", "1"], input="\n".join(lines), env=env
-    )
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
-        "Ein Mann reitet ein Pferd am Strand.",
-        "Zwei müde Hunde schlafen im Schnee.",
-    ]
+    assert_translates_two_phrases(runner, "rare", env)
     both = ["--subwords", "50", "--rare-subwords", "50"]
     result = runner.invoke(cli, [*args, "--name", "both", *both], env=env)
     assert result.exit_code != 0
@@ -374,15 +379,4 @@ def test_subword_units_learn_the_phrases_and_spell_unseen_words(tmp_path, runner
     units, ids = codec.sources(["The dogs are swimming in the lakeside."])
     assert units[0][0] == "The" and "@@" in "".join(units[0])
     assert 1 not in ids[0]  # no <unk>: "lakeside" is spelt from known pieces
-    lines = [
-        "A man is riding a horse on the beach.",
-        "Two tired dogs are sleeping in the snow.",
-    ]
-    result = runner.invoke(
-        cli, ["translate", "-m", "bpe", "--beam", "1"], input="\n".join(lines), env=env
-    )
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == [
-        "Ein Mann reitet ein Pferd am Strand.",
-        "Zwei müde Hunde schlafen im Schnee.",
-    ]
+    assert_translates_two_phrases(runner, "bpe", env)
