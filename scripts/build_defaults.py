@@ -15,6 +15,7 @@ training data and its license recorded in the manifest.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -45,7 +46,9 @@ def shared(*parts: str) -> str:
         sys.exit(
             f"error: {path} is missing: the default models are built from ../shared"
         )
-    return str(path)
+    # relative to the project (main() works there), so that the shipped manifests
+    # name the data as "../shared/..." and not by this machine's absolute path
+    return os.path.relpath(path, ROOT)
 
 
 MODELS = {
@@ -167,6 +170,7 @@ def main() -> None:
         "--from-store", metavar="NAME", help="export this model of the user's store"
     )
     args = parser.parse_args()
+    os.chdir(ROOT)
     torch.set_num_threads(2)
     if args.from_store:
         export(args.kind, Store(builtin=None), args.from_store)
