@@ -115,7 +115,8 @@ def _steps_per_epoch(pos) -> float:
 def quality(model, codec, sources, refs) -> list[dict]:
     records = []
     translator.translate_lines(model, codec, sources[:BATCH], beam=5)  # warm-up
-    # (beam, int8 output layer, unknown words as the attended source word)
+    # (beam, int8 output layer, <unk> as the attended source word if it is unknown
+    # too, else left out)
     for beam, int8, replace_unk in (
         (1, True, True),
         (5, True, True),
@@ -139,7 +140,9 @@ def quality(model, codec, sources, refs) -> list[dict]:
                 "bench": "translator val quality",
                 "search": "greedy" if beam == 1 else f"beam {beam}",
                 "output_layer": "int8" if int8 else "float32",
-                "unknown_words": "source word" if replace_unk else "<unk>",
+                "unknown_words": "unknown source word or left out"
+                if replace_unk
+                else "<unk>",
                 "sentences": len(sources),
                 "bleu": round(metrics["bleu"], 2),
                 "chrf": round(metrics["chrf"], 2),

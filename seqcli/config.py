@@ -28,8 +28,16 @@ class TranslatorConfig:
     encoder_layers: int = 1  # stacked bidirectional LSTM layers
     decoder_layers: int = 1  # stacked LSTM layers in the decoder
     dropout: float = 0.25  # on embeddings, between layers and before the output
+    word_dropout: float = 0.0  # chance each training source word reads as <unk>
     attention: str = "luong"  # luong (bilinear) | bahdanau (MLP) scores
     input_feeding: bool = False  # feed the last attentional vector to the next step
+    # a second decoder LSTM reads each step's attention context (as Nematus' conditional
+    # GRU does), so that later steps know what was attended; unlike input feeding it
+    # still runs over the whole target at once in training
+    context_layer: bool = False
+    # the previous word's embedding also feeds the attentional vector (Nematus' deep
+    # output), besides the attention context and the decoder's output
+    deep_output: bool = False
     tie_embeddings: bool = True  # output layer shares the target embedding
     label_smoothing: float = 0.1  # 0 = plain cross-entropy
     batch_size: int = 128  # sentence pairs per step

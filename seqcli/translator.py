@@ -113,6 +113,15 @@ class DecoderState:
         )
 
 
+def hide_words(ids: torch.Tensor, chance: float) -> torch.Tensor:
+    """ids with each real word (not <pad>) turned to <unk> with this chance: whole
+    words hidden in training, so that the model learns to translate around <unk>."""
+    if not chance:
+        return ids
+    hidden = torch.rand(ids.shape, device=ids.device) < chance
+    return ids.masked_fill(hidden & (ids != Vocab.pad_index), Vocab.unk_index)
+
+
 def asdict_shallow(obj) -> list[torch.Tensor]:
     return [getattr(obj, f) for f in obj.__dataclass_fields__]
 
@@ -173,9 +182,11 @@ class Translator(nn.Module):
             bidirectional=True,
             dropout=cfg.dropout if cfg.encoder_layers > 1 else 0.0,
         )
-        # the decoder starts from the encoder's last states, mapped to each layer
-        self.bridge_h = nn.Linear(2 * h, cfg.decoder_layers * h)
-        self.bridge_c = nn.Linear(2 * h, cfg.decoder_layers * h)
+        # recurrent layers in the decoder's state: the decoder's, then the context
+        # layer's; each starts from the encoder's last states
+        self.state_layers = cfg.decoder_layers + int(cfg.context_layer)
+        self.bridge_h = nn.Linear(2 * h, self.state_layers * h)
+        self.bridge_c = nn.Linear(2 * h, self.state_layers * h)
         self.tgt_embed = nn.Embedding(cfg.tgt_vocab_size, e, padding_idx=0)
         self.decoder = nn.LSTM(
             e + (self.out_size if cfg.input_feeding else 0),
@@ -185,7 +196,10 @@ class Translator(nn.Module):
             dropout=cfg.dropout if cfg.decoder_layers > 1 else 0.0,
         )
         self.attention = Attention(cfg.attention, h, 2 * h)
-        self.combine = nn.Linear(2 * h + h, self.out_size)
+        if cfg.context_layer:
+            self.context_decoder = nn.LSTM(2 * h + h, h, batch_first=True)
+        deep = e if cfg.deep_output else 0
+        self.combine = nn.Linear(2 * h + h + deep, self.out_size)
         self.drop = nn.Dropout(cfg.dropout)
         # tied: the output layer is the target embedding (kept one tensor, no copy)
         self.out_bias = nn.Parameter(torch.zeros(cfg.tgt_vocab_size))
@@ -203,6 +217,8 @@ class Translator(nn.Module):
         Returns:
             the Memory the decoder attends to.
         """
+        if self.training:
+            src = hide_words(src, self.cfg.word_dropout)
         # shape: (batch, src_len, embedding)
         embedded = self.drop(self.src_embed(src))
         packed = nn.utils.rnn.pack_padded_sequence(
@@ -227,7 +243,7 @@ class Translator(nn.Module):
         return Memory(out, self.attention.key(out), mask, last(h), last(c))
 
     def init_state(self, memory: Memory) -> DecoderState:
-        layers, h = self.cfg.decoder_layers, self.cfg.hidden
+        layers, h = self.state_layers, self.cfg.hidden
         batch = memory.final.size(0)
 
         def bridge(layer: nn.Linear, final: torch.Tensor) -> torch.Tensor:
@@ -246,11 +262,38 @@ class Translator(nn.Module):
 
     # --- decoder ---
     def _attend(
-        self, output: torch.Tensor, memory: Memory
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Attentional vectors (batch, steps, out) and weights (batch, steps, src)."""
+        self,
+        output: torch.Tensor,
+        state: DecoderState,
+        memory: Memory,
+        embedded: torch.Tensor,
+    ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
+        """Attentional vectors (batch, steps, out) of the decoder's outputs (batch,
+        steps, hidden) for inputs `embedded` (batch, steps, embedding), the state with
+        the context layer's part, and the weights (batch, steps, src)."""
         context, weights = self.attention(output, memory)
-        return torch.tanh(self.combine(torch.cat([context, output], -1))), weights
+        if self.cfg.context_layer:
+            top = (state.h[-1:], state.c[-1:])
+            output, (h, c) = self.context_decoder(torch.cat([context, output], -1), top)
+            state = DecoderState(
+                torch.cat([state.h[:-1], h]), torch.cat([state.c[:-1], c]), state.feed
+            )
+        parts = (
+            [context, output, embedded] if self.cfg.deep_output else [context, output]
+        )
+        attentional = torch.tanh(self.combine(torch.cat(parts, -1)))
+        return attentional, state, weights
+
+    def _recur(
+        self, embedded: torch.Tensor, state: DecoderState
+    ) -> tuple[torch.Tensor, DecoderState]:
+        """The decoder LSTM over (batch, steps, input); the context layer's state
+        is passed through."""
+        n = self.cfg.decoder_layers
+        out, (h, c) = self.decoder(embedded, (state.h[:n], state.c[:n]))
+        if self.cfg.context_layer:
+            h, c = torch.cat([h, state.h[n:]]), torch.cat([c, state.c[n:]])
+        return out, DecoderState(h, c, state.feed)
 
     def _out_weight(self) -> torch.Tensor:
         return self.tgt_embed.weight if self.cfg.tie_embeddings else self.out.weight
@@ -298,9 +341,9 @@ class Translator(nn.Module):
         embedded = self.drop(self.tgt_embed(tgt_in))
         if not self.cfg.input_feeding:
             # shape: (batch, tgt_len, hidden)
-            out, (h, c) = self.decoder(embedded, (state.h, state.c))
-            attentional, _ = self._attend(out, memory)
-            return attentional, DecoderState(h, c, None)
+            out, state = self._recur(embedded, state)
+            attentional, state, _ = self._attend(out, state, memory, embedded)
+            return attentional, state
         steps = []
         for t in range(tgt_in.size(1)):
             attentional, state, _ = self._step(embedded[:, t], state, memory)
@@ -312,11 +355,14 @@ class Translator(nn.Module):
     ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
         x = embedded if state.feed is None else torch.cat([embedded, state.feed], -1)
         # shape: (batch, 1, hidden)
-        out, (h, c) = self.decoder(x.unsqueeze(1), (state.h, state.c))
-        attentional, weights = self._attend(out, memory)
+        out, state = self._recur(x.unsqueeze(1), state)
+        attentional, state, weights = self._attend(
+            out, state, memory, embedded.unsqueeze(1)
+        )
         attentional = attentional.squeeze(1)
-        feed = attentional if self.cfg.input_feeding else None
-        return attentional, DecoderState(h, c, feed), weights.squeeze(1)
+        if self.cfg.input_feeding:
+            state.feed = attentional
+        return attentional, state, weights.squeeze(1)
 
     def step(
         self, prev: torch.Tensor, state: DecoderState, memory: Memory
@@ -487,15 +533,24 @@ class Codec:
         return tokens, [self.src_vocab.encode(t) for t in tokens]
 
     def text(self, hyp, source: Sequence[str], replace_unk: bool = True) -> str:
-        """Detokenised text of a hypothesis; with replace_unk, each <unk> becomes the
-        source word it attended to most (words outside the target vocabulary are
-        mostly names and numbers, written the same in both languages)."""
+        """Detokenised text of a hypothesis.
+
+        With replace_unk, an <unk> that attended most to a source word the model does
+        not know either becomes that word (mostly names and numbers, written the same
+        in both languages); an <unk> that attended to a known word or a mark is left
+        out: the model knew that word and had no German for it, and copying the
+        English (or the final period, where attention often rests) only adds a wrong
+        word.
+        """
         words = self.tgt_vocab.decode(hyp.ids)
         if replace_unk:
-            words = [
-                source[pos] if i == Vocab.unk_index and pos < len(source) else w
-                for w, i, pos in zip(words, hyp.ids, hyp.alignment, strict=True)
-            ]
+            copied = []
+            for w, i, pos in zip(words, hyp.ids, hyp.alignment, strict=True):
+                if i != Vocab.unk_index:
+                    copied.append(w)
+                elif pos < len(source) and source[pos] not in self.src_vocab:
+                    copied.append(source[pos])
+            words = copied
         if self.subwords:
             words = Subwords.join(words)
         return detokenize(words)

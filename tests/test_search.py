@@ -66,6 +66,7 @@ VARIANTS = [
     {"attention": "bahdanau"},
     {"input_feeding": True},
     {"tie_embeddings": False, "decoder_layers": 2, "encoder_layers": 2},
+    {"context_layer": True, "deep_output": True},
 ]
 
 

@@ -316,12 +316,16 @@ def test_source_vectors_start_the_source_embeddings(tmp_path, runner):
     vectors.write_text("man 0.1 0.2 0.3\nhorse 0.3 0.1 0.2\nbeach 0.2 0.3 0.1\n")
     args = ["train", "translator", "--pairs", str(PHRASES), *TINY[:6], "--epochs", "1"]
     result = runner.invoke(
-        cli, [*args, "--name", "vec", "--src-vectors", str(vectors)], env=env
+        cli,
+        [*args, "--name", "vec", "--src-vectors", str(vectors)]
+        + ["--word-dropout", "0.2"],
+        env=env,
     )
     assert result.exit_code == 0, result.output
     assert "word vectors for 3 of" in result.stderr
     manifest = Store(tmp_path).manifest("vec", "translator")
     assert manifest["training"]["src_vectors"] == str(vectors)
+    assert manifest["config"]["word_dropout"] == 0.2
     # vectors wider than the embedding: one line, and the saved model is kept
     vectors.write_text("man " + " ".join(["0.1"] * 60) + "\n")
     result = runner.invoke(

@@ -19,6 +19,7 @@ from seqcli.translator import (
     Translator,
     detokenize,
     glue_tokens,
+    hide_words,
     read_parallel,
     score,
     target_in_out,
@@ -95,7 +96,15 @@ def make_model(**settings):
 
 @pytest.mark.parametrize(
     "settings",
-    [{}, {"input_feeding": True}, {"attention": "bahdanau", "decoder_layers": 2}],
+    [
+        {},
+        {"input_feeding": True},
+        {"attention": "bahdanau", "decoder_layers": 2},
+        {"context_layer": True},
+        {"context_layer": True, "decoder_layers": 2, "input_feeding": True},
+        {"deep_output": True, "input_feeding": True},
+        {"deep_output": True, "context_layer": True},
+    ],
 )
 def test_stepwise_decoding_matches_teacher_forcing(settings):
     model = make_model(**settings)
@@ -121,6 +130,31 @@ def test_loss_ignores_padding_and_trains():
     loss.backward()
     assert model.src_embed.weight.grad[0].abs().sum() == 0  # <pad> never learns
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_word_dropout_hides_real_words_only_at_its_rate():
+    torch.manual_seed(0)
+    ids = torch.randint(4, 50, (200, 500))
+    ids[:, 400:] = Vocab.pad_index
+    out = hide_words(ids, 0.3)
+    hidden = out != ids
+    assert (out[hidden] == Vocab.unk_index).all()
+    assert not hidden[:, 400:].any()  # padding stays padding
+    assert abs(hidden[:, :400].float().mean().item() - 0.3) < 0.01
+    assert hide_words(ids, 0.0) is ids
+
+
+def test_word_dropout_acts_in_training_only():
+    model = make_model(word_dropout=0.5)
+    plain = make_model()  # the same weights (same seed), no word dropout
+    src, lengths = pad([[4, 5, 6, 7, 8, 9], [10, 11]], 0)
+    with torch.no_grad():
+        assert torch.equal(
+            model.encode(src, lengths).outputs, plain.encode(src, lengths).outputs
+        )
+        model.train()
+        runs = [model.encode(src, lengths).outputs for _ in range(4)]
+    assert any(not torch.equal(runs[0], r) for r in runs[1:])
 
 
 def test_an_untrained_model_is_near_uniform():
@@ -227,12 +261,12 @@ def test_alignment_of_a_reversal_points_at_the_mirrored_source(reverser):
 # --- data and scores ---
 
 
-def test_unknown_output_words_become_the_most_attended_source_word():
+def test_unknown_output_words_copy_only_unknown_source_words():
     from seqcli.search import Hypothesis
     from seqcli.translator import Codec
     from seqcli.vocab import Vocab
 
-    vocabs = {"src": Vocab(["Anna", "rides"]), "tgt": Vocab(["reitet", "##."])}
+    vocabs = {"src": Vocab(["Anna", "rides", "."]), "tgt": Vocab(["reitet", "##."])}
     codec = Codec(
         {
             "config": {"src_lang": "en"},
@@ -245,6 +279,11 @@ def test_unknown_output_words_become_the_most_attended_source_word():
     source = ["Zorro", "rides", "."]
     assert codec.text(hyp, source) == "Zorro reitet."
     assert codec.text(hyp, source, replace_unk=False) == "<unk> reitet."
+    # an <unk> attending to a known word ("rides") or to the period is left out
+    for pos in (1, 2):
+        hyp = Hypothesis([rides, unk, stop], -1.0, -0.25, [1, pos, 2])
+        assert codec.text(hyp, source) == "reitet."
+        assert codec.text(hyp, source, replace_unk=False) == "reitet <unk>."
 
 
 def test_rare_subwords_spell_only_the_rare_words_in_shared_pieces():

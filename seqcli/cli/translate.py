@@ -71,7 +71,8 @@ DEFAULT_MODEL = "multi30k-en-de"
     default=True,
     show_default=True,
     help="Write each unknown output word as the source word it attended to most "
-    "(mostly names and numbers), or keep it as <unk>.",
+    "when that word is unknown too (names, numbers), else leave it out; or keep "
+    "it as <unk>.",
 )
 @encoding_option
 @device_option
@@ -187,6 +188,14 @@ def translate(
 @setting_option(
     TranslatorConfig, "dropout", "Dropout rate.", min=0, max=1, max_open=True
 )
+@setting_option(
+    TranslatorConfig,
+    "word-dropout",
+    "Chance each training source word reads as <unk>.",
+    min=0,
+    max=1,
+    max_open=True,
+)
 @click.option(
     "--attention",
     type=click.Choice(["luong", "bahdanau"]),
@@ -199,6 +208,18 @@ def translate(
     default=TranslatorConfig.input_feeding,
     show_default=True,
     help="Feed each step's attentional vector to the next (slower training).",
+)
+@click.option(
+    "--context-layer/--no-context-layer",
+    default=TranslatorConfig.context_layer,
+    show_default=True,
+    help="A second decoder LSTM reads each step's attention context.",
+)
+@click.option(
+    "--deep-output/--no-deep-output",
+    default=TranslatorConfig.deep_output,
+    show_default=True,
+    help="The previous word's embedding also feeds the output layer's input.",
 )
 @click.option(
     "--tie-embeddings/--no-tie-embeddings",
