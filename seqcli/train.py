@@ -129,9 +129,10 @@ def fit(
             value > pos.best if task.higher_is_better else value < pos.best
         )
         epoch = pos.epoch + pos.step / task.steps_per_epoch()
+        pos.elapsed = elapsed()  # the saved manifest's training seconds
         pos.history.append(
             {"epoch": round(epoch, 3), "step": pos.global_step}
-            | {"seconds": round(elapsed(), 1)}
+            | {"seconds": round(pos.elapsed, 1)}
             | metrics
         )
         shown = " ".join(f"{k} {v:.4g}" for k, v in metrics.items())

@@ -149,6 +149,10 @@ def test_time_budget_stops_and_evaluates_the_last_weights(tmp_path):
     assert pos.stopped == "time budget"
     assert pos.elapsed < 5
     assert pos.history[-1]["step"] == pos.global_step
+    # the saved model says how long it had trained when it was saved
+    manifest = Store(tmp_path).manifest("m", "charlm")
+    best = next(h for h in pos.history if h["loss"] == pos.best)
+    assert manifest["training"]["seconds"] == best["seconds"] > 0.2
 
 
 def test_early_stopping(tmp_path):
