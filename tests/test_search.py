@@ -78,7 +78,7 @@ def test_wide_beam_finds_the_brute_force_best(settings):
     words = [i for i in range(model.cfg.tgt_vocab_size) if i not in (*model.banned,)]
     words.remove(EOS)
     found = beam_search(
-        model, src, lengths, beam=40, alpha=0, max_len_ratio=1e-9, max_len_extra=limit
+        model, src, lengths, beam=40, alpha=0, max_len_ratio=0.0, max_len_extra=limit
     )
     for row in range(src.size(0)):
         every = [
