@@ -212,7 +212,7 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
 
     from seqcli.vocab import Vocab, WordTokenizer
 
-    cfg = TranslatorConfig(**manifest["config"])
+    cfg = translator.config_of(manifest)
     codec = translator.Codec(manifest)
     src_ids = codec.sources(read_lines(str(DATA / "train.en"))[:pairs])[1]
     targets = read_lines(str(DATA / "train.de"))[:pairs]

@@ -37,7 +37,7 @@ class TranslatorConfig:
     context_layer: bool = False
     # the previous word's embedding also feeds the attentional vector (Nematus' deep
     # output), besides the attention context and the decoder's output
-    deep_output: bool = False
+    deep_output: bool = True
     tie_embeddings: bool = True  # output layer shares the target embedding
     label_smoothing: float = 0.1  # 0 = plain cross-entropy
     batch_size: int = 128  # sentence pairs per step

@@ -406,8 +406,16 @@ class Translator(nn.Module):
         return F.cross_entropy(logits, gold, label_smoothing=smoothing)
 
 
+# what models saved before a setting existed were built with
+LEGACY_SETTINGS = {"word_dropout": 0.0, "context_layer": False, "deep_output": False}
+
+
+def config_of(manifest: dict) -> TranslatorConfig:
+    return TranslatorConfig(**LEGACY_SETTINGS | manifest["config"])
+
+
 def from_manifest(manifest: dict) -> Translator:
-    return Translator(TranslatorConfig(**manifest["config"]))
+    return Translator(config_of(manifest))
 
 
 # --- translating ---
@@ -792,7 +800,7 @@ def train(
         targets, dev_targets = targets[:cut], targets[cut:]
     if resume:
         manifest = store.load_state(name)[0]["manifest"]
-        config = TranslatorConfig(**manifest["config"])
+        config = config_of(manifest)
     if config.subwords and config.rare_subwords:
         raise SeqcliError("--subwords and --rare-subwords exclude each other")
     src_tok = WordTokenizer(config.src_lang)

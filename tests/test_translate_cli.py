@@ -318,14 +318,16 @@ def test_source_vectors_start_the_source_embeddings(tmp_path, runner):
     result = runner.invoke(
         cli,
         [*args, "--name", "vec", "--src-vectors", str(vectors)]
-        + ["--word-dropout", "0.2"],
+        + ["--word-dropout", "0.2", "--context-layer", "--deep-output"],
         env=env,
     )
     assert result.exit_code == 0, result.output
     assert "word vectors for 3 of" in result.stderr
     manifest = Store(tmp_path).manifest("vec", "translator")
     assert manifest["training"]["src_vectors"] == str(vectors)
-    assert manifest["config"]["word_dropout"] == 0.2
+    config = manifest["config"]
+    assert config["word_dropout"] == 0.2
+    assert config["context_layer"] and config["deep_output"]
     # vectors wider than the embedding: one line, and the saved model is kept
     vectors.write_text("man " + " ".join(["0.1"] * 60) + "\n")
     result = runner.invoke(

@@ -132,6 +132,18 @@ def test_loss_ignores_padding_and_trains():
     assert all(p.grad is not None for p in model.parameters())
 
 
+def test_models_saved_before_newer_settings_load_as_they_were_built():
+    from dataclasses import asdict
+
+    from seqcli.translator import LEGACY_SETTINGS, from_manifest
+
+    old = make_model(**LEGACY_SETTINGS)
+    config = {k: v for k, v in asdict(old.cfg).items() if k not in LEGACY_SETTINGS}
+    loaded = from_manifest({"config": config})
+    loaded.load_state_dict(old.state_dict())  # the same weights fit
+    assert not loaded.cfg.deep_output and TranslatorConfig().deep_output
+
+
 def test_word_dropout_hides_real_words_only_at_its_rate():
     torch.manual_seed(0)
     ids = torch.randint(4, 50, (200, 500))
