@@ -83,10 +83,15 @@ def run(name: str, train_fn, **kwargs) -> None:
 
 
 def model_option(config: type, name: str, help: str, **range_args):
-    """A model setting (--NAME) whose default comes from a kind's config dataclass."""
+    """A model setting (--NAME, or --NAME/--no-NAME for a switch) whose default comes
+    from a kind's config dataclass."""
     from dataclasses import fields
 
     field = {f.name: f for f in fields(config)}[name.replace("-", "_")]
+    if field.type in (bool, "bool"):
+        return click.option(
+            f"--{name}/--no-{name}", default=field.default, show_default=True, help=help
+        )
     number = click.IntRange if field.type in (int, "int") else click.FloatRange
     return click.option(
         f"--{name}",

@@ -203,29 +203,23 @@ def translate(
     show_default=True,
     help="Attention score: bilinear (luong) or MLP (bahdanau).",
 )
-@click.option(
-    "--input-feeding/--no-input-feeding",
-    default=TranslatorConfig.input_feeding,
-    show_default=True,
-    help="Feed each step's attentional vector to the next (slower training).",
+@setting_option(
+    TranslatorConfig,
+    "input-feeding",
+    "Feed each step's attentional vector to the next (slower training).",
 )
-@click.option(
-    "--context-layer/--no-context-layer",
-    default=TranslatorConfig.context_layer,
-    show_default=True,
-    help="A second decoder LSTM reads each step's attention context.",
+@setting_option(
+    TranslatorConfig,
+    "context-layer",
+    "A second decoder LSTM reads each step's attention context.",
 )
-@click.option(
-    "--deep-output/--no-deep-output",
-    default=TranslatorConfig.deep_output,
-    show_default=True,
-    help="The previous word's embedding also feeds the output layer's input.",
+@setting_option(
+    TranslatorConfig,
+    "deep-output",
+    "The previous word's embedding also feeds the output layer's input.",
 )
-@click.option(
-    "--tie-embeddings/--no-tie-embeddings",
-    default=TranslatorConfig.tie_embeddings,
-    show_default=True,
-    help="The output layer shares the target embedding.",
+@setting_option(
+    TranslatorConfig, "tie-embeddings", "The output layer shares the target embedding."
 )
 @setting_option(
     TranslatorConfig,
