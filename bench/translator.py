@@ -7,7 +7,8 @@
    on ../shared/corpora/multi30k/train.* for --time-budget seconds, picking the
    checkpoint by greedy BLEU on val, then val sacreBLEU (detokenised, default
    settings) with greedy search and beam 5 as `seqcli translate` runs (int8 output
-   layer, unknown words written as the attended source word), greedy in float32 to
+   layer, an <unk> written as its attended source word when that word is unknown
+   too, else left out), greedy in float32 to
    show that int8 costs no BLEU, and beam 5 with <unk> kept (--keep-unk).
 2. Speed, with that model, side by side on val (all 1,014 sentences unless
    --speed-sentences says fewer): sentences/s of `seqcli translate`'s path
