@@ -538,7 +538,13 @@ class Codec:
                     f"{MAX_SOURCE_TOKENS} are translated"
                 )
                 del toks[MAX_SOURCE_TOKENS:]
-        return tokens, [self.src_vocab.encode(t) for t in tokens]
+        return tokens, [[self.source_id(t) for t in toks] for toks in tokens]
+
+    def source_id(self, unit: str) -> int:
+        """A source unit's id; an unknown unit is read lower-cased if the model knows
+        that form (a capitalised first word: "Beads", "Ballplayers")."""
+        vocab = self.src_vocab
+        return vocab.stoi.get(unit, vocab.stoi.get(unit.lower(), Vocab.unk_index))
 
     def text(self, hyp, source: Sequence[str], replace_unk: bool = True) -> str:
         """Detokenised text of a hypothesis.
@@ -556,7 +562,9 @@ class Codec:
             for w, i, pos in zip(words, hyp.ids, hyp.alignment, strict=True):
                 if i != Vocab.unk_index:
                     copied.append(w)
-                elif pos < len(source) and source[pos] not in self.src_vocab:
+                elif (
+                    pos < len(source) and self.source_id(source[pos]) == Vocab.unk_index
+                ):
                     copied.append(source[pos])
             words = copied
         if self.subwords:
@@ -636,6 +644,7 @@ class TranslatorTask:
         batch_size: int,
         device: torch.device,
         seed: int = 1,
+        dev_beam: int = 5,
         dev_batch_size: int = 128,
         rank: int = 0,
         world: int = 1,
@@ -644,7 +653,7 @@ class TranslatorTask:
         self.dev_tokens, self.dev_src, self.dev_refs = dev
         self.codec = codec
         self.batch_size, self.device, self.seed = batch_size, device, seed
-        self.dev_batch_size = dev_batch_size
+        self.dev_beam, self.dev_batch_size = dev_beam, dev_batch_size
         self.rank, self.world = rank, world
         self.lengths = [max(len(s), len(t)) for s, t in zip(*pairs, strict=True)]
         self._steps = len(self._order(0))
@@ -677,9 +686,10 @@ class TranslatorTask:
         return model(*batch), n_tokens
 
     def evaluate(self, model: Translator) -> dict[str, float]:
-        """Dev BLEU of greedy translations (sacreBLEU, detokenised)."""
+        """Dev BLEU (sacreBLEU, detokenised) of the translations users get: beam
+        search picks a later checkpoint than greedy decoding would, at times."""
         found = translate_ids(
-            model, self.dev_src, beam=1, batch_size=self.dev_batch_size
+            model, self.dev_src, beam=self.dev_beam, batch_size=self.dev_batch_size
         )
         hyps = [
             self.codec.text(h[0], src)
@@ -775,6 +785,7 @@ def train(
     dev_pairs: str | None = None,
     dev_fraction: float = 0.05,
     src_vectors: str | None = None,
+    dev_beam: int = 5,
     resume: bool = False,
     encoding_errors: str = "strict",
 ):
@@ -782,6 +793,7 @@ def train(
 
     src_vectors: word vectors to start the source embeddings from (see
     `load_source_vectors`); ignored when resuming.
+    dev_beam: beam width of the dev translations (1: greedy, faster).
 
     Returns the training loop's final Position.
     """
@@ -856,6 +868,7 @@ def train(
             "resume needs the same files"
         )
     manifest["training"]["sha256"] = digest
+    manifest["training"]["dev_beam"] = dev_beam
     dev_tokens, dev_ids = codec.sources(dev_sources)
 
     seed_everything(settings.seed)  # the initial weights too
@@ -873,6 +886,7 @@ def train(
         batch_size=config.batch_size,
         device=device,
         seed=settings.seed,
+        dev_beam=dev_beam,
         rank=distributed.rank(),
         world=distributed.world_size(),
     )

@@ -244,6 +244,17 @@ def test_bad_options_exit_2(home, runner, tmp_path):
     assert result.exit_code == 2 and "--n-best" in result.stderr
     result = invoke(runner, "train", "translator", "--name", "x")
     assert result.exit_code == 2 and "--src and --tgt, or --pairs" in result.stderr
+    args = ["--pairs", str(PHRASES), "--name", "x", "--dev-beam", "0"]
+    result = invoke(runner, "train", "translator", *args)
+    assert result.exit_code == 2 and "--dev-beam" in result.stderr
+
+
+def test_the_manifest_records_the_dev_beam(home):
+    from seqcli.store import Store
+
+    manifest = Store(home).manifest("phr", "translator")
+    assert manifest["training"]["dev_beam"] == 5
+    assert manifest["history"][-1]["bleu"] > 90  # the phrase task, beam 5
 
 
 def test_very_long_input_is_cut_with_a_warning(home, runner):

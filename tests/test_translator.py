@@ -298,6 +298,65 @@ def test_unknown_output_words_copy_only_unknown_source_words():
         assert codec.text(hyp, source, replace_unk=False) == "reitet <unk>."
 
 
+def test_unknown_source_words_are_read_lower_cased_when_that_form_is_known():
+    from seqcli.search import Hypothesis
+    from seqcli.translator import Codec
+
+    src, tgt = Vocab(["beads", "are", "red", "."]), Vocab(["Perlen", "##."])
+    codec = Codec(
+        {
+            "config": {"src_lang": "en"},
+            "vocabs": {"src": src.to_dict(), "tgt": tgt.to_dict()},
+        }
+    )
+    tokens, ids = codec.sources(["Beads are red.", "RED Zorro"])
+    assert tokens == [["Beads", "are", "red", "."], ["RED", "Zorro"]]
+    assert ids == [src.encode(["beads", "are", "red", "."]), [*src.encode(["red"]), 1]]
+    # "Beads" is known (as "beads"), so an <unk> attending to it is left out, while
+    # one attending to "Zorro" copies it
+    unk, stop = Vocab.unk_index, tgt.encode(["##."])[0]
+    assert codec.text(Hypothesis([unk, stop], -1.0, -0.5, [0, 3]), tokens[0]) == "."
+    assert codec.text(Hypothesis([unk], -1.0, -1.0, [1]), tokens[1]) == "Zorro"
+
+
+def test_dev_bleu_scores_the_dev_beam(monkeypatch):
+    """The checkpoint is picked by BLEU of translations with the dev beam width."""
+    import seqcli.translator as translator
+
+    vocab = Vocab(["a", "b", "c"])
+    manifest = {
+        "config": {"src_lang": "en"},
+        "vocabs": {"src": vocab.to_dict(), "tgt": vocab.to_dict()},
+    }
+    codec = translator.Codec(manifest)
+    torch.manual_seed(0)
+    model = Translator(
+        TranslatorConfig(src_vocab_size=7, tgt_vocab_size=7, embedding=4, hidden=4)
+    ).eval()
+    tokens, ids = codec.sources(["a b c", "c b", "b"])
+    refs = ["a b c", "c b", "b"]
+    widths = []
+
+    def spy(*args, beam, **kw):
+        widths.append(beam)
+        return translate_ids(*args, beam=beam, **kw)
+
+    monkeypatch.setattr(translator, "translate_ids", spy)
+    for width in (1, 3):
+        task = translator.TranslatorTask(
+            ([], []),
+            (tokens, ids, refs),
+            codec,
+            batch_size=2,
+            device=None,
+            dev_beam=width,
+        )
+        found = translate_ids(model, ids, beam=width)
+        hyps = [codec.text(h[0], t) for h, t in zip(found, tokens, strict=True)]
+        assert task.evaluate(model)["chrf"] == score(hyps, refs)["chrf"]
+    assert widths == [1, 3]
+
+
 def test_rare_subwords_spell_only_the_rare_words_in_shared_pieces():
     from seqcli.translator import Codec, vocabulary
 

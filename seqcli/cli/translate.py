@@ -159,6 +159,14 @@ def translate(
 @click.option("--dev-tgt", metavar="FILE", help="Dev reference translations.")
 @click.option("--dev-pairs", metavar="FILE", help="Dev source<TAB>target lines.")
 @click.option(
+    "--dev-beam",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Beam width of the dev translations that pick the checkpoint (1: greedy, "
+    "faster).",
+)
+@click.option(
     "--dev-fraction",
     type=click.FloatRange(0, 0.5, min_open=True),
     default=0.05,
@@ -253,6 +261,7 @@ def train_translator(
     dev_src,
     dev_tgt,
     dev_pairs,
+    dev_beam,
     dev_fraction,
     name,
     src_lang,
@@ -308,6 +317,7 @@ def train_translator(
         dev_pairs=dev_pairs,
         dev_fraction=dev_fraction,
         src_vectors=src_vectors,
+        dev_beam=dev_beam,
         resume=resume,
         encoding_errors=encoding_errors,
     )
