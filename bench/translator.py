@@ -5,7 +5,7 @@
 
 1. Quality: train the default translator (seqcli's defaults for model and training)
    on ../shared/corpora/multi30k/train.* for --time-budget seconds, picking the
-   checkpoint by greedy BLEU on val, then val sacreBLEU (detokenised, default
+   checkpoint by beam-5 BLEU on val, then val sacreBLEU (detokenised, default
    settings) with greedy search and beam 5 as `seqcli translate` runs (int8 output
    layer, an <unk> written as its attended source word when that word is unknown
    too, else left out), greedy in float32 to
@@ -16,8 +16,9 @@
    beam 5, against translating one sentence at a time with the same code (the
    faster of oneDNN on and off, since oneDNN loses badly at batch 1).
 3. Training speed, side by side on the same real batches: target tokens/s of a
-   training step with seqcli's output layer + loss (seqcli.linear_loss) and fused
-   AdamW, against the library's `F.cross_entropy(F.linear(...))` and default AdamW.
+   training step with seqcli's output layer + loss (seqcli.linear_loss: the default
+   sampled softmax, and over all words) and fused AdamW, against the library's
+   `F.cross_entropy(F.linear(...))` and default AdamW.
 
 Results go to bench/results/translator.json. --keep NAME also saves the model in the
 user's store under NAME; --model NAME measures a stored model instead of training one
@@ -31,6 +32,7 @@ import itertools
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -226,13 +228,13 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
     tokens = sum(int((b[3] != Vocab.pad_index).sum()) for b in batches)
     seqcli_loss = translator.linear_cross_entropy
 
-    def library_loss(x, weight, bias, target, label_smoothing):
+    def library_loss(x, weight, bias, target, label_smoothing, samples=0):
         logits = F.linear(x, weight, bias)
         return F.cross_entropy(logits, target, label_smoothing=label_smoothing)
 
-    def run(loss_fn, fused: bool):
+    def run(loss_fn, fused: bool, samples: int = 0):
         torch.manual_seed(0)
-        model = translator.Translator(cfg).train()
+        model = translator.Translator(replace(cfg, sampled_softmax=samples)).train()
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=fused)
 
         def epoch():
@@ -248,7 +250,11 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
 
         return epoch
 
+    drawn = cfg.sampled_softmax
     mixes = {
+        f"seqcli loss, sampled softmax ({drawn} drawn), fused AdamW": run(
+            seqcli_loss, True, drawn
+        ),
         "seqcli loss, fused AdamW": run(seqcli_loss, True),
         "library loss, fused AdamW": run(library_loss, True),
         "seqcli loss, default AdamW": run(seqcli_loss, False),

@@ -400,14 +400,26 @@ class Translator(nn.Module):
         hidden, gold = self.drop(attentional[real]), tgt_out[real]
         weight, smoothing = self._out_weight(), self.cfg.label_smoothing
         if hidden.device.type == "cpu":
-            return linear_cross_entropy(hidden, weight, self.out_bias, gold, smoothing)
+            return linear_cross_entropy(
+                hidden,
+                weight,
+                self.out_bias,
+                gold,
+                smoothing,
+                samples=self.cfg.sampled_softmax,
+            )
         # elsewhere the library's kernels, under autocast
         logits = F.linear(hidden, weight, self.out_bias).float()
         return F.cross_entropy(logits, gold, label_smoothing=smoothing)
 
 
 # what models saved before a setting existed were built with
-LEGACY_SETTINGS = {"word_dropout": 0.0, "context_layer": False, "deep_output": False}
+LEGACY_SETTINGS = {
+    "word_dropout": 0.0,
+    "context_layer": False,
+    "deep_output": False,
+    "sampled_softmax": 0,
+}
 
 
 def config_of(manifest: dict) -> TranslatorConfig:

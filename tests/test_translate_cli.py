@@ -378,6 +378,21 @@ def test_rare_subwords_keep_frequent_words_whole(tmp_path, runner):
     assert "rare" in Store(tmp_path).names() and "both" not in Store(tmp_path).names()
 
 
+def test_sampled_softmax_learns_the_phrases(tmp_path, runner):
+    """--sampled-softmax: trained on the batch's words plus a few drawn ones, the
+    model still translates exactly with the full softmax."""
+    from seqcli.store import Store
+
+    env = {"SEQCLI_HOME": str(tmp_path), "SEQCLI_DEVICE": "cpu"}
+    args = ["train", "translator", "--pairs", str(PHRASES), "--name", "smp", *TINY]
+    result = runner.invoke(cli, [*args, "--sampled-softmax", "10"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        Store(tmp_path).manifest("smp", "translator")["config"]["sampled_softmax"] == 10
+    )
+    assert_translates_two_phrases(runner, "smp", env)
+
+
 def test_subword_units_learn_the_phrases_and_spell_unseen_words(tmp_path, runner):
     """With --subwords the model reads and writes byte-pair pieces: the phrase task is
     still learnt, and a word never seen whole is read as pieces, not <unk>."""

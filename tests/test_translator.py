@@ -142,6 +142,7 @@ def test_models_saved_before_newer_settings_load_as_they_were_built():
     loaded = from_manifest({"config": config})
     loaded.load_state_dict(old.state_dict())  # the same weights fit
     assert not loaded.cfg.deep_output and TranslatorConfig().deep_output
+    assert loaded.cfg.sampled_softmax == 0 < TranslatorConfig().sampled_softmax
 
 
 def test_word_dropout_hides_real_words_only_at_its_rate():

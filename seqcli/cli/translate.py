@@ -237,6 +237,13 @@ def translate(
     max=1,
     max_open=True,
 )
+@setting_option(
+    TranslatorConfig,
+    "sampled-softmax",
+    "CPU training: the softmax covers each batch's target words and N other words "
+    "drawn at random, standing for the rest (0: all words).",
+    min=0,
+)
 @setting_option(TranslatorConfig, "batch-size", "Sentence pairs per step.", min=1)
 @setting_option(TranslatorConfig, "min-freq", "Rarer words become <unk>.", min=1)
 @setting_option(TranslatorConfig, "max-vocab", "Words kept per language.", min=1)
