@@ -74,6 +74,8 @@ class TaggerConfig:
     batch_size: int = 32  # sentences per step
 
 
+BEAM = 5  # the translator's beam width: translating, evaluating, picking checkpoints
+
 # the translator's beam scores are log-probability / length ** this: above 1 favours
 # longer outputs a little, which scored best on Multi30k val (beam 5, three models:
 # 36.9, 37.7, 37.6 against 36.8, 37.4, 37.4 at 1.0)

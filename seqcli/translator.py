@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqcli import console, distributed, int8
-from seqcli.config import LENGTH_PENALTY, TranslatorConfig
+from seqcli.config import BEAM, LENGTH_PENALTY, TranslatorConfig
 from seqcli.errors import SeqcliError
 from seqcli.linear_loss import linear_cross_entropy
 from seqcli.subwords import Subwords, learn
@@ -446,7 +446,7 @@ def translate_ids(
     model: Translator,
     sources: Sequence[Sequence[int]],
     *,
-    beam: int = 5,
+    beam: int = BEAM,
     n_best: int = 1,
     batch_size: int = 128,
     max_len_ratio: float = 1.5,
@@ -656,7 +656,7 @@ class TranslatorTask:
         batch_size: int,
         device: torch.device,
         seed: int = 1,
-        dev_beam: int = 5,
+        dev_beam: int = BEAM,
         dev_batch_size: int = 128,
         rank: int = 0,
         world: int = 1,
@@ -699,7 +699,7 @@ class TranslatorTask:
 
     def evaluate(self, model: Translator) -> dict[str, float]:
         """Dev BLEU (sacreBLEU, detokenised) of translations with the dev beam: by
-        default beam 5, what `seqcli translate` writes."""
+        default BEAM, what `seqcli translate` writes."""
         found = translate_ids(
             model, self.dev_src, beam=self.dev_beam, batch_size=self.dev_batch_size
         )
@@ -797,7 +797,7 @@ def train(
     dev_pairs: str | None = None,
     dev_fraction: float = 0.05,
     src_vectors: str | None = None,
-    dev_beam: int = 5,
+    dev_beam: int = BEAM,
     resume: bool = False,
     encoding_errors: str = "strict",
 ):
@@ -929,7 +929,7 @@ def evaluate_command(
     tgt: str | None = None,
     pairs: str | None = None,
     encoding_errors: str = "strict",
-    beam: int = 5,
+    beam: int = BEAM,
     batch_size: int = 128,
     **_,
 ) -> dict:

@@ -16,7 +16,7 @@ from seqcli.cli._options import (
 )
 from seqcli.cli.train import model_option as setting_option
 from seqcli.cli.train import run, start, training_options
-from seqcli.config import LENGTH_PENALTY, TRAIN_DEFAULTS, TranslatorConfig
+from seqcli.config import BEAM, LENGTH_PENALTY, TRAIN_DEFAULTS, TranslatorConfig
 
 DEFAULT_MODEL = "multi30k-en-de"
 
@@ -27,7 +27,7 @@ DEFAULT_MODEL = "multi30k-en-de"
 @click.option(
     "--beam",
     type=click.IntRange(min=1),
-    default=5,
+    default=BEAM,
     show_default=True,
     help="Beam size; 1 is greedy decoding.",
 )
@@ -161,7 +161,7 @@ def translate(
 @click.option(
     "--dev-beam",
     type=click.IntRange(min=1),
-    default=5,
+    default=BEAM,
     show_default=True,
     help="Beam width of the dev translations that pick the checkpoint (1: greedy, "
     "faster).",
