@@ -204,7 +204,7 @@ def reverser():
     )
     model = Translator(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for step in range(600):
+    for step in range(800):
         src_seqs, tgt_seqs = reversal_data(64, seed=step)
         src, lengths = pad(src_seqs, 0)
         loss = model(src, lengths, *target_in_out(tgt_seqs))
