@@ -1,95 +1,91 @@
-"""Model settings and training defaults of each kind, kept free of torch so that the
-command line can show them without importing it."""
+"""Settings shared by every kind: how a config field declares its option, and the
+training loop's settings. Free of torch, so that the command line can show them
+without importing it.
+
+Each kind keeps its model settings in a dataclass of its own (`seqcli/<kind>/
+config.py`). A field made with `setting` is also a `seqcli train <kind>` option:
+its default and help text are written there once. Fields without one (vocabulary
+sizes) are filled in from the data.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
+
+_UNSET = object()
+
+
+def setting(default: Any, help: str, *, absent: Any = _UNSET, **option: Any) -> Any:
+    """A config field that is also a command-line option.
+
+    Args:
+        default: the field's default.
+        help: the option's help text.
+        absent: what a manifest saved before the field existed was built with.
+        option: click details: min, max, min_open, max_open, choices, metavar.
+    """
+    metadata: dict[str, Any] = {"help": help, "option": option}
+    if absent is not _UNSET:
+        metadata["absent"] = absent
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def config_from(cls: type, values: dict) -> Any:
+    """A config from saved values; a field they lack takes its `absent` value (what
+    older models were built with), else its default."""
+    absent = {
+        f.name: f.metadata["absent"]
+        for f in dataclasses.fields(cls)
+        if "absent" in f.metadata
+    }
+    return cls(**absent | values)
 
 
 @dataclass
-class CharLMConfig:
-    vocab_size: int = 0  # set from the corpus
-    embedding: int = 64  # size of each character's embedding
-    hidden: int = 384  # LSTM units per layer
-    layers: int = 2  # stacked LSTM layers
-    dropout: float = 0.3  # between layers and before the output layer
-    batch_size: int = 32  # parallel character streams in training
-    bptt: int = 128  # characters per window of truncated backpropagation
+class TrainConfig:
+    """The training loop's settings (seqcli.train.fit); each kind has its defaults."""
 
-
-@dataclass
-class TranslatorConfig:
-    src_vocab_size: int = 0  # set from the corpus
-    tgt_vocab_size: int = 0  # set from the corpus
-    src_lang: str = "en"  # spaCy tokenizer of the source language
-    tgt_lang: str = "de"  # spaCy tokenizer of the target language
-    embedding: int = 256  # size of each word's embedding
-    hidden: int = 256  # LSTM units (per direction in the encoder)
-    encoder_layers: int = 1  # stacked bidirectional LSTM layers
-    decoder_layers: int = 1  # stacked LSTM layers in the decoder
-    dropout: float = 0.25  # on embeddings, between layers and before the output
-    word_dropout: float = 0.0  # chance each training source word reads as <unk>
-    attention: str = "luong"  # luong (bilinear) | bahdanau (MLP) scores
-    input_feeding: bool = False  # feed the last attentional vector to the next step
-    # a second decoder LSTM reads each step's attention context (as Nematus' conditional
-    # GRU does), so that later steps know what was attended; unlike input feeding it
-    # still runs over the whole target at once in training
-    context_layer: bool = False
-    # the previous word's embedding also feeds the attentional vector (Nematus' deep
-    # output), besides the attention context and the decoder's output
-    deep_output: bool = True
-    tie_embeddings: bool = True  # output layer shares the target embedding
-    label_smoothing: float = 0.1  # 0 = plain cross-entropy
-    # CPU training: the output layer's softmax covers each batch's target words and
-    # this many other words drawn at random, which stand for the rest (0: all words);
-    # on Multi30k as good per epoch as all words, and 1.4× faster per step
-    sampled_softmax: int = 1000
-    batch_size: int = 128  # sentence pairs per step
-    min_freq: int = 2  # rarer words (or subword pieces) become <unk>
-    max_vocab: int = 20000  # most frequent words kept per language
-    subwords: int = 0  # byte-pair merges learnt per language; 0 = whole words
-    # byte-pair merges learnt from the words rarer than min_freq only: those words are
-    # spelt in pieces, the others stay whole (0: rare words become <unk>)
-    rare_subwords: int = 0
-
-
-@dataclass
-class TaggerConfig:
-    word_vocab_size: int = 0  # set from the corpus (and --vectors)
-    char_vocab_size: int = 0  # set from the corpus
-    num_tags: int = 0  # set from the labels and the scheme
-    lang: str = "en"  # spaCy tokenizer for plain-text input
-    scheme: str = "bioes"  # tags the CRF learns: bioes | iob2 | iob1
-    # lower: lower-cased word lookup plus a capitalisation feature (GloVe is
-    # lower-cased; fewer, better-trained rows); cased: the word as written
-    case: str = "lower"
-    embedding: int = 100  # size of each word's embedding (--vectors: theirs)
-    caps_embedding: int = 10  # size of the capitalisation feature (case=lower)
-    char_embedding: int = 30  # size of each character's embedding
-    char_filters: int = 50  # char CNN filters (width 3): each word's spelling
-    hidden: int = 128  # BiLSTM units per direction
-    layers: int = 1  # stacked BiLSTM layers
-    dropout: float = 0.5  # on word features and on the BiLSTM output
-    word_dropout: float = 0.3  # chance a training word seen once reads as <unk>
-    batch_size: int = 32  # sentences per step
-
-
-BEAM = 5  # the translator's beam width: translating, evaluating, picking checkpoints
-
-# the translator's beam scores are log-probability / length ** this: above 1 favours
-# longer outputs a little, which scored best on Multi30k val (beam 5, three models:
-# 36.9, 37.7, 37.6 against 36.8, 37.4, 37.4 at 1.0)
-LENGTH_PENALTY = 1.4
-
-# the training loop's defaults per kind (see seqcli.train.TrainConfig)
-TRAIN_DEFAULTS = {
-    "charlm": {"epochs": 20, "lr": 3e-3, "warmup": 50, "patience": 5},
-    "translator": {
-        "epochs": 30,
-        "lr": 4e-3,
-        "warmup": 100,
-        "patience": 5,
-        "ema": 0.999,
-    },
-    "tagger": {"epochs": 50, "lr": 2e-3, "warmup": 100, "patience": 8, "clip": 5.0},
-}
+    epochs: int = setting(
+        20, "Passes over the data (an upper bound with --time-budget).", min=1
+    )
+    time_budget: float | None = setting(
+        None,
+        "Stop after this much training (over all resumed runs); keeps the best.",
+        min=0,
+        min_open=True,
+        metavar="SECONDS",
+    )
+    lr: float = setting(2e-3, "Peak learning rate.", min=0, min_open=True)
+    min_lr: float = setting(
+        0.1,
+        "Final learning rate of the cosine schedule, as a fraction of --lr.",
+        min=0,
+        max=1,
+    )
+    schedule: str = setting(
+        "cosine",
+        "After warm-up: cosine decay to the end (epochs or budget), or constant.",
+        choices=("cosine", "constant"),
+    )
+    warmup: int = setting(50, "Steps of linear warm-up.", min=0)
+    optimizer: str = setting("adamw", "The optimizer.", choices=("adamw", "adam"))
+    weight_decay: float = setting(0.0, "Weight decay.", min=0)
+    clip: float = setting(1.0, "Max gradient norm (0: off).", min=0)
+    eval_every: int = setting(
+        0, "Dev evaluation every N steps (0: once per epoch).", min=0, metavar="STEPS"
+    )
+    patience: int = setting(
+        5, "Stop after this many evaluations without improvement.", min=1
+    )
+    # the moving average's decay per step (0: the weights themselves)
+    ema: float = setting(
+        0.0,
+        "Evaluate and keep a moving average of the weights (0: off).",
+        min=0,
+        max=1,
+        max_open=True,
+        metavar="DECAY",
+    )
+    seed: int = setting(1, "Random seed (the initial weights too).")

@@ -4,8 +4,9 @@ Everything is batch first: emissions are (batch, seq_len, num_tags), tags and ma
 are (batch, seq_len). The mask is a bool tensor, left-aligned (each row is some
 ones then zeros), with the first column all on.
 
-Transitions can be constrained with bool masks (see `transition_constraints`):
-forbidden transitions get no probability mass, in training and in decoding.
+Transitions can be constrained with bool masks (see
+seqcli.schemes.transition_constraints): forbidden transitions get no probability
+mass, in training and in decoding.
 """
 
 from __future__ import annotations
@@ -14,14 +15,11 @@ import torch
 from torch import Tensor, nn
 from torch.autograd.function import FunctionCtx, once_differentiable
 
-__all__ = ["CRF", "transition_constraints"]
+__all__ = ["CRF"]
 
 # Log-score of a forbidden transition in training: finite so that no inf - inf or
 # 0 * inf turns into NaN in backward, yet exp() of it underflows to exactly zero.
 NEG = -1e4
-
-# Scheme -> prefixes a label may carry besides plain "O".
-SCHEMES = {"iob1": "BI", "iob2": "BI", "bioes": "BIES"}
 
 
 class CRF(nn.Module):
@@ -417,75 +415,3 @@ def _bool_mask(value: Tensor | None, shape: tuple[int, ...], name: str) -> Tenso
     if tuple(value.shape) != shape:
         raise ValueError(f"{name} has shape {tuple(value.shape)}, expected {shape}")
     return value.detach().clone()
-
-
-def transition_constraints(
-    labels: list[str], scheme: str
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Transitions that a tagging scheme permits between the given labels.
-
-    Labels are "O" or "<prefix>-<type>" (e.g. "B-PER"). IOB2: I-X only after B-X
-    or I-X, never first. IOB1: B-X only directly after B-X or I-X (to split two
-    entities of type X), never first. BIOES: B-X and I-X are followed by I-X or
-    E-X; a sentence starts with O, B-X or S-X and ends with O, E-X or S-X.
-
-    Args:
-        labels: tag names, in tag-index order.
-        scheme: "iob1", "iob2" or "bioes" (case-insensitive).
-
-    Returns:
-        allowed (n, n), allowed_start (n,), allowed_end (n,) bool masks, to pass
-        to `CRF`.
-    """
-    key = scheme.lower()
-    if key not in SCHEMES:
-        raise ValueError(
-            f"unknown scheme {scheme!r}, expected one of {', '.join(SCHEMES)}"
-        )
-    parsed = [_parse_label(label, key) for label in labels]
-    n = len(parsed)
-    allowed = torch.tensor(
-        [[_may_follow(a, b, key) for b in parsed] for a in parsed], dtype=torch.bool
-    ).view(n, n)
-    allowed_start = torch.tensor([_may_start(p, key) for p in parsed], dtype=torch.bool)
-    allowed_end = torch.tensor([_may_end(p, key) for p in parsed], dtype=torch.bool)
-    return allowed, allowed_start, allowed_end
-
-
-def _parse_label(label: str, scheme: str) -> tuple[str, str]:
-    if label == "O":
-        return "O", ""
-    prefix, sep, kind = label.partition("-")
-    if not sep or not kind or len(prefix) != 1 or prefix not in SCHEMES[scheme]:
-        expected = ", ".join(f"{p}-<type>" for p in SCHEMES[scheme])
-        raise ValueError(
-            f"label {label!r} is not valid in the {scheme} scheme "
-            f"(expected O, {expected})"
-        )
-    return prefix, kind
-
-
-def _may_start(label: tuple[str, str], scheme: str) -> bool:
-    prefix = label[0]
-    if scheme == "iob1":
-        return prefix != "B"
-    if scheme == "iob2":
-        return prefix != "I"
-    return prefix in "OBS"
-
-
-def _may_end(label: tuple[str, str], scheme: str) -> bool:
-    return scheme != "bioes" or label[0] in "OES"
-
-
-def _may_follow(a: tuple[str, str], b: tuple[str, str], scheme: str) -> bool:
-    """Whether label b may directly follow label a."""
-    (pa, ta), (pb, tb) = a, b
-    inside = pa in "BI" and ta == tb
-    if scheme == "iob1":
-        return pb != "B" or inside
-    if scheme == "iob2":
-        return pb != "I" or inside
-    if pa in "BI":
-        return pb in "IE" and ta == tb
-    return pb in "OBS"

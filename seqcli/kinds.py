@@ -1,19 +1,69 @@
-"""Model kinds and loading a stored model of any kind."""
+"""The model kinds, and loading a stored model of any kind.
+
+Each kind is one package with the same parts: `config` (its settings, no torch),
+`model` (the nn.Module, built by `from_manifest`), `data`, `recipe` (`train` and
+`evaluate`) and `decode`. Commands find a kind's parts here, by its name in a
+manifest; adding a kind is adding its package and a line to KINDS.
+"""
 
 from __future__ import annotations
 
 import importlib
-
-import torch
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from seqcli.errors import SeqcliError
-from seqcli.store import Store
+
+if TYPE_CHECKING:
+    import torch
+
+    from seqcli.store import Store
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    package: str  # holds config, model, data, recipe and decode
+    config: str  # the settings dataclass in package.config
+    model: str  # the nn.Module in package.model
+    builtin: str  # the built-in model its command uses by default
+
+    def module(self, part: str) -> ModuleType:
+        return importlib.import_module(f"{self.package}.{part}")
+
+    def config_class(self) -> type:
+        return getattr(self.module("config"), self.config)
+
+    def model_class(self) -> type:
+        return getattr(self.module("model"), self.model)
+
 
 KINDS = {
-    "charlm": "seqcli.charlm",
-    "translator": "seqcli.translator",
-    "tagger": "seqcli.tagger",
+    kind.name: kind
+    for kind in (
+        Kind("charlm", "seqcli.charlm", "CharLMConfig", "CharLM", "shakespeare"),
+        Kind("tagger", "seqcli.tagger", "TaggerConfig", "Tagger", "conll-en"),
+        Kind(
+            "translator",
+            "seqcli.translator",
+            "TranslatorConfig",
+            "Translator",
+            "multi30k-en-de",
+        ),
+    )
 }
+
+
+def get(name: str | None) -> Kind:
+    if name not in KINDS:
+        raise SeqcliError(f"unknown model kind {name!r} (kinds: {', '.join(KINDS)})")
+    return KINDS[name]
+
+
+def build(manifest: dict) -> torch.nn.Module:
+    """The untrained model a manifest describes."""
+    return get(manifest.get("kind")).model_class().from_manifest(manifest)
 
 
 def load(store: Store, name: str, kind: str | None, device: torch.device):
@@ -21,8 +71,7 @@ def load(store: Store, name: str, kind: str | None, device: torch.device):
     manifest, tensors = store.load(name, kind)
     if manifest.get("kind") not in KINDS:
         raise SeqcliError(f"model {name!r} has unknown kind {manifest.get('kind')!r}")
-    module = importlib.import_module(KINDS[manifest["kind"]])
-    model = module.from_manifest(manifest)
+    model = build(manifest)
     # weights may be stored in half precision; compute in full precision
     tensors = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
     try:

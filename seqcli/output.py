@@ -1,11 +1,75 @@
-"""Formatting results for stdout: rich tables for people, JSON for programs."""
+"""Formatting results for stdout: records as text, CoNLL or JSON lines for programs
+and pipelines, rich tables for people."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
+# --- records of the tagger ---
+
+
+def inline(record: dict) -> str:
+    """Tokens joined by spaces, entities bracketed: `[PER John Smith] flew .`"""
+    from seqcli.schemes import to_spans
+
+    words = list(record["tokens"])
+    for start, end, label in to_spans(record["tags"]):
+        words[start] = f"[{label} {words[start]}"
+        words[end - 1] += "]"
+    return " ".join(words)
+
+
+def jsonl(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False)
+
+
+def conll(record: dict) -> str:
+    """token<TAB>tag lines, then a blank line (without the last newline)."""
+    lines = [
+        f"{t}\t{tag}" for t, tag in zip(record["tokens"], record["tags"], strict=True)
+    ]
+    return "\n".join([*lines, ""])
+
+
+TAG_FORMATS = {"inline": inline, "jsonl": jsonl, "conll": conll}
+
+
+# --- translations and samples ---
+
+
+def translations(
+    lines: Sequence[str],
+    found: Sequence[Sequence[tuple[str, float]]],
+    *,
+    first: int = 1,
+    as_json: bool = False,
+    n_best: int = 1,
+) -> Iterator[str]:
+    """Output lines for translated input lines: the best translation of each; with
+    n_best > 1 "LINE<TAB>SCORE<TAB>TEXT" per hypothesis (LINE counts from `first`);
+    as_json one {"source", "translations": [{"text", "score"}]} per line."""
+    for n, (line, hyps) in enumerate(zip(lines, found, strict=True), first):
+        if as_json:
+            record = {
+                "source": line,
+                "translations": [{"text": t, "score": round(s, 4)} for t, s in hyps],
+            }
+            yield json.dumps(record, ensure_ascii=False)
+        elif n_best == 1:
+            yield hyps[0][0]
+        else:
+            yield from (f"{n}\t{s:.4f}\t{t}" for t, s in hyps)
+
+
+def sample(number: int, prime: str, text: str) -> str:
+    """A generated sample as one JSON line."""
+    record = {"sample": number, "prime": prime, "text": text}
+    return json.dumps(record, ensure_ascii=False)
+
+
+# --- tables on a terminal ---
 
 
 def _size(n: int) -> str:
@@ -23,6 +87,9 @@ def _metrics(metrics: dict) -> str:
 
 
 def models_table(rows: list[dict], root: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"models in {root}", title_justify="left")
     for column in ("name", "kind", "size", "dev metrics", "created"):
         table.add_column(column)
@@ -46,6 +113,9 @@ def _cell(value) -> str:
 def metrics_table(name: str, metrics: dict) -> None:
     """Scalar metrics as rows; a nested {row: {column: value}} metric (e.g. a
     tagger's per_type scores) as a table of its own below."""
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=name, title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")

@@ -1,6 +1,8 @@
 """Decoding an encoder-decoder: batched greedy and beam search.
 
-Tensors in, ids out, no I/O. The model needs four things (see seqcli.translator):
+Tensors in, ids out, no I/O. The callers choose the settings (the translator's
+defaults are in seqcli.translator.config). The model needs four things (see
+seqcli.translator.model):
 `encode(src, lengths) -> memory`, `init_state(memory) -> state`,
 `step(prev_ids, state, memory) -> (logits, state, attention)`, and `select(index)`
 on memory and state (rows picked or repeated along the batch), plus the ids
@@ -20,7 +22,7 @@ class Hypothesis:
 
     ids: list[int]  # target ids, without <eos>
     log_prob: float  # sum of the log-probabilities, <eos> included
-    score: float  # log_prob / (len(ids) + 1) ** alpha: what beam search ranks by
+    score: float  # log_prob / (len(ids) + 1) ** length_penalty: what beam ranks by
     alignment: list[int]  # per id, the most-attended source position
 
 
@@ -37,8 +39,8 @@ def max_lengths(
     return (src_lengths.float() * ratio).ceil().long().clamp(min=0) + max(extra, 1)
 
 
-def _normalise(log_prob: float, length: int, alpha: float) -> float:
-    return log_prob / length**alpha if alpha else log_prob
+def _normalise(log_prob: float, length: int, length_penalty: float) -> float:
+    return log_prob / length**length_penalty if length_penalty else log_prob
 
 
 def _allowed(model, log_probs: torch.Tensor, at_limit: torch.Tensor) -> torch.Tensor:
@@ -69,9 +71,9 @@ def greedy(
     src: torch.Tensor,
     src_lengths: torch.Tensor,
     *,
-    max_len_ratio: float = 1.5,
+    max_len_ratio: float,
+    length_penalty: float,
     max_len_extra: int = 5,
-    alpha: float = 1.0,
 ) -> list[Hypothesis]:
     """The likeliest next word at each step, for a batch of sentences at once.
 
@@ -79,7 +81,7 @@ def greedy(
         src: (batch, src_len) source ids, padded.
         src_lengths: (batch,) true lengths.
         max_len_ratio, max_len_extra: see `max_lengths`.
-        alpha: length normalisation of the reported score only.
+        length_penalty: length normalisation of the reported score only.
     Returns:
         one Hypothesis per sentence, in input order.
     """
@@ -118,7 +120,8 @@ def greedy(
     for row, (seq, pos) in enumerate(zip(ids.tolist(), aligns.tolist(), strict=True)):
         n = seq.index(model.eos_index)
         lp = log_prob[row].item()
-        out.append(Hypothesis(seq[:n], lp, _normalise(lp, n + 1, alpha), pos[:n]))
+        score = _normalise(lp, n + 1, length_penalty)
+        out.append(Hypothesis(seq[:n], lp, score, pos[:n]))
     return out
 
 
@@ -128,10 +131,10 @@ def beam_search(
     src: torch.Tensor,
     src_lengths: torch.Tensor,
     *,
-    beam: int = 5,
+    beam: int,
+    max_len_ratio: float,
+    length_penalty: float,
     n_best: int = 1,
-    alpha: float = 1.0,
-    max_len_ratio: float = 1.5,
     max_len_extra: int = 5,
 ) -> list[list[Hypothesis]]:
     """Beam search for a batch of sentences, each with `beam` hypotheses alive.
@@ -140,16 +143,16 @@ def beam_search(
     those ending in <eos> among the best `beam` are finished (the `beam` best are
     kept), the best `beam` others go on. A sentence is done when it has `beam`
     finished hypotheses and the best one going on, scored at its current length,
-    does not beat the worst of them (exact when alpha is 0: log-probabilities only
-    fall), or when it reaches its length limit (where only <eos> may follow). Done
-    sentences leave the batch.
+    does not beat the worst of them (exact when length_penalty is 0:
+    log-probabilities only fall), or when it reaches its length limit (where only
+    <eos> may follow). Done sentences leave the batch.
 
     Args:
         src: (batch, src_len) source ids, padded.
         src_lengths: (batch,) true lengths.
         beam: hypotheses kept per sentence.
         n_best: hypotheses returned per sentence (at most `beam`).
-        alpha: length normalisation, score = log_prob / length ** alpha (0: off).
+        length_penalty: score = log_prob / length ** length_penalty (0: off).
         max_len_ratio, max_len_extra: see `max_lengths`.
     Returns:
         per sentence, in input order, up to `n_best` hypotheses, best score first.
@@ -207,7 +210,7 @@ def beam_search(
                     Hypothesis(
                         paths[i, j, :-1].tolist(),
                         lp,
-                        _normalise(lp, t + 1, alpha),
+                        _normalise(lp, t + 1, length_penalty),
                         path_aligns[i, j, :-1].tolist(),
                     ),
                     k,
@@ -223,7 +226,9 @@ def beam_search(
         # shape: (n, k) the row of the state each kept hypothesis extends
         rows = origin.gather(1, keep) + torch.arange(n, device=device)[:, None] * k
         # done: k finished that the best going on is not expected to beat
-        best_going = [_normalise(x, t + 1, alpha) for x in scores[:, 0].tolist()]
+        best_going = [
+            _normalise(x, t + 1, length_penalty) for x in scores[:, 0].tolist()
+        ]
         settled = torch.tensor(
             [
                 len(finished[b]) >= k and min(h.score for h in finished[b]) >= bound

@@ -1,10 +1,11 @@
 """The checkpoint store: one folder per model, weights in safetensors, the rest in JSON.
 
-A folder holds `manifest.json` and the weights file it names, `model-<sha>.safetensors`.
-Writing the manifest (temp file + rename) is the commit point of a save: a crash before
-it leaves the previous manifest and its weights untouched. A resumable training state
-is kept the same way beside it (`train-state.json`, `train-state-<sha>.safetensors`).
-Nothing goes through pickle.
+A folder holds `manifest.json` and the weights file it names, `model-<sha>.safetensors`
+(older models name theirs `manifest-<sha>.safetensors`: the manifest says
+which). Writing the manifest (temp file + rename) is the commit point of a save: a
+crash before it leaves the previous manifest and its weights untouched. A resumable
+training state is kept the same way beside it (`train-state.json`,
+`train-state-<sha>.safetensors`). Nothing goes through pickle.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from pathlib import Path
 from seqcli.errors import SeqcliError
 
 FORMAT = 1
-MODEL, STATE = "manifest", "train-state"
+MODEL, STATE = "manifest", "train-state"  # the JSON files' names
+# the weights files' name stems, and what older models' weights are called
+WEIGHTS = {MODEL: ("model", "manifest"), STATE: ("train-state",)}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 BUILTIN = Path(__file__).parent / "defaults"
 
@@ -175,19 +178,21 @@ class Store:
 
 
 def _write_pair(folder: Path, stem: str, tensors: dict, meta: dict) -> None:
+    """Write `stem`.json and the weights it names, replacing the old ones."""
     from safetensors.torch import save
 
     folder.mkdir(parents=True, exist_ok=True)
     blob = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()})
     digest = hashlib.sha256(blob).hexdigest()
-    weights = f"{stem}-{digest[:16]}.safetensors"
+    weights = f"{WEIGHTS[stem][0]}-{digest[:16]}.safetensors"
     meta = {**meta, "weights": {"file": weights, "sha256": digest, "bytes": len(blob)}}
     _atomic_write(folder / weights, blob)
     _atomic_write(folder / f"{stem}.json", json.dumps(meta, indent=1).encode())
     # only now that the new manifest is in place may the old weights go
-    for old in folder.glob(f"{stem}-*.safetensors"):
-        if old.name != weights:
-            old.unlink(missing_ok=True)
+    for old_stem in WEIGHTS[stem]:
+        for old in folder.glob(f"{old_stem}-*.safetensors"):
+            if old.name != weights:
+                old.unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -3,7 +3,10 @@
 A task (see `Task`) turns a model and data into batches, losses and dev metrics; `fit`
 does the rest: AdamW, warm-up and cosine learning rate, gradient clipping, an optional
 moving average of the weights, dev evaluation, keeping the best checkpoint, early
-stopping, a time budget, progress on stderr, and a resumable state on Ctrl-C.
+stopping, a time budget, progress on stderr, and a resumable state on Ctrl-C. The
+steps every kind's recipe takes around it are here too: a new manifest or the one
+of the run being resumed, the model's initial weights, the check that a resumed run
+reads the same data.
 """
 
 from __future__ import annotations
@@ -13,49 +16,49 @@ import signal
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 
-from seqcli import console, distributed
+from seqcli import console, distributed, kinds
+from seqcli.config import TrainConfig
 from seqcli.device import autocast, seed_everything
 from seqcli.errors import SeqcliError
 from seqcli.store import Store
 
 
-@dataclass
-class TrainConfig:
-    epochs: int = (
-        20  # passes over the training data (an upper bound with a time budget)
-    )
-    time_budget: float | None = None  # seconds of training, evaluation included
-    lr: float = 2e-3  # peak learning rate
-    min_lr: float = 0.1  # final learning rate as a fraction of lr (cosine schedule)
-    schedule: str = "cosine"  # cosine | constant (after warm-up)
-    warmup: int = 50  # steps of linear warm-up
-    optimizer: str = "adamw"  # adam | adamw
-    weight_decay: float = 0.0
-    clip: float = 1.0  # max gradient norm; 0 turns clipping off
-    eval_every: int = 0  # steps between dev evaluations; 0 = once per epoch
-    patience: int = 5  # evaluations without improvement before stopping early
-    # evaluate and keep an exponential moving average of the weights with this decay
-    # per step (0: the weights themselves)
-    ema: float = 0.0
-    seed: int = 1
+class Task:
+    """What `fit` needs to know about a model kind: each kind's recipe subclasses it.
 
+    Attributes:
+        metric: the dev metric that picks the best checkpoint.
+        higher_is_better: its direction.
+    """
 
-class Task(Protocol):
-    """What `fit` needs to know about a model kind."""
-
-    metric: str  # the dev metric that picks the best checkpoint
+    metric: str
     higher_is_better: bool
 
-    def steps_per_epoch(self) -> int: ...
-    def batches(self, epoch: int, start: int) -> Iterator[Any]: ...
-    def loss(self, model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]: ...
-    def evaluate(self, model: torch.nn.Module) -> dict[str, float]: ...
-    def state_tensors(self) -> dict[str, torch.Tensor]: ...
-    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None: ...
+    def steps_per_epoch(self) -> int:
+        raise NotImplementedError
+
+    def batches(self, epoch: int, start: int) -> Iterator[Any]:
+        """The batches of an epoch from step `start` (to resume mid-epoch)."""
+        raise NotImplementedError
+
+    def loss(self, model: torch.nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
+        """(mean loss, tokens in the batch)."""
+        raise NotImplementedError
+
+    def evaluate(self, model: torch.nn.Module) -> dict[str, float]:
+        raise NotImplementedError
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """What carries over from step to step besides the weights (e.g. LSTM
+        states), for the resumable state."""
+        return {}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Restore what `state_tensors` gave."""
 
 
 class Interrupted(Exception):
@@ -75,6 +78,32 @@ class Position:
     stopped: str = ""  # why the last run stopped
 
 
+def new_manifest(kind: str, config: Any, vocabs: dict, **training: Any) -> dict:
+    """What describes a new model: its kind, settings and vocabularies, and what it
+    is trained on (`training`: data, dev...)."""
+    return {
+        "kind": kind,
+        "config": asdict(config),
+        "vocabs": vocabs,
+        "training": training,
+    }
+
+
+def resumed_manifest(store: Store, name: str) -> dict:
+    """The manifest of the run saved under `name`, to continue it."""
+    return store.load_state(name)[0]["manifest"]
+
+
+def initial_model(manifest: dict, seed: int) -> torch.nn.Module:
+    """The model a manifest describes, with initial weights drawn from `seed`."""
+    seed_everything(seed)
+    return kinds.build(manifest)
+
+
+def parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
 def fit(
     model: torch.nn.Module,
     task: Task,
@@ -84,13 +113,17 @@ def fit(
     name: str,
     manifest: dict,
     device: torch.device,
+    data_digest: str,
     resume: bool = False,
 ) -> Position:
     """Train `model` on `task`, saving its best dev checkpoint to `store` as `name`.
 
     `manifest` holds what describes the model (kind, config, vocabularies); metrics,
-    history and training settings are added on each save. Raises Interrupted on Ctrl-C.
+    history and training settings are added on each save. `data_digest` (a sha256 of
+    the training data) is kept in it: a resumed run must read the same data. Raises
+    Interrupted on Ctrl-C.
     """
+    manifest.setdefault("training", {})["sha256"] = data_digest
     seed_everything(cfg.seed)
     model.to(device)
     averaged = _moving_average(model, cfg.ema)  # copied before DDP hooks the model
@@ -100,7 +133,7 @@ def fit(
     opt = _optimizer(model, cfg)
     pos = Position()
     if resume:
-        pos = _restore(store, name, model, opt, task, device, averaged)
+        pos = _restore(store, name, model, opt, task, device, averaged, data_digest)
     kept = model if averaged is None else averaged.module  # what is evaluated and saved
     total = max(1, cfg.epochs * task.steps_per_epoch())
     last_eval_seconds = 0.0
@@ -317,8 +350,13 @@ def _save_state(store, name, model, opt, task, pos, manifest, cfg, averaged) -> 
         store.save_state(name, tensors, meta)
 
 
-def _restore(store, name, model, opt, task, device, averaged) -> Position:
+def _restore(store, name, model, opt, task, device, averaged, digest) -> Position:
     meta, tensors = store.load_state(name)
+    if meta["manifest"].get("training", {}).get("sha256") != digest:
+        raise SeqcliError(
+            f"the training data differs from the one {name!r} was trained on; "
+            "resume needs the same files"
+        )
 
     def part(prefix: str) -> dict:
         return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}

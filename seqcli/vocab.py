@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -10,6 +11,7 @@ from seqcli.errors import SeqcliError
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS = (PAD, UNK, BOS, EOS)
+_DIGIT = re.compile(r"\d")
 
 
 class Vocab:
@@ -78,6 +80,13 @@ class Vocab:
         if data.get("specials") != list(SPECIALS):
             raise ValueError(f"vocabulary has specials {data.get('specials')}")
         return cls(data["tokens"])
+
+
+def word_key(token: str, case: str = "lower") -> str:
+    """A word's vocabulary key: digits as 0 (so that years and amounts share rows),
+    lower-cased unless case="cased"."""
+    key = _DIGIT.sub("0", token)
+    return key.lower() if case == "lower" else key
 
 
 def chars(text: str) -> list[str]:

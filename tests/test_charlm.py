@@ -3,10 +3,12 @@ import math
 import pytest
 import torch
 
-from seqcli.charlm import CharLM, fit_batch_shape, lm_loss, streams
-from seqcli.config import CharLMConfig
+from seqcli.charlm.config import CharLMConfig
+from seqcli.charlm.data import fit_batch_shape, streams
+from seqcli.charlm.decode import Stepper, generate
+from seqcli.charlm.model import CharLM
+from seqcli.charlm.recipe import lm_loss
 from seqcli.errors import SeqcliError
-from seqcli.sampling import Stepper, generate
 
 PHRASE = "to be or not to be, that is the question. "
 VOCAB = sorted(set(PHRASE))

@@ -151,7 +151,7 @@ def test_unknown_model_lists_what_exists(home, runner):
 
 
 def test_tampered_checkpoint_is_refused(home, runner):
-    (weights,) = (home / "tiny").glob("manifest-*.safetensors")
+    (weights,) = (home / "tiny").glob("model-*.safetensors")
     weights.write_bytes(weights.read_bytes()[:-3] + b"xyz")
     result = invoke(runner, "generate", "-m", "tiny", "-n", 5)
     assert result.exit_code == 1 and "damaged" in result.stderr
@@ -172,6 +172,18 @@ def test_eval_json(home, runner, tmp_path):
     metrics = json.loads(result.stdout)
     assert set(metrics) == {"loss", "bpc", "perplexity", "characters"}
     assert metrics["bpc"] == pytest.approx(metrics["loss"] / 0.6931471805599453)
+
+
+@pytest.mark.parametrize(
+    "option", [["--src", "x.txt"], ["--pairs", "x.tsv"], ["--label-column", "1"]]
+)
+def test_eval_refuses_options_of_other_kinds(home, runner, tmp_path, option):
+    held_out = tmp_path / "held.txt"
+    held_out.write_text("the lazy dog jumps over the quick brown fox.\n" * 3)
+    result = invoke(runner, "eval", "-m", "tiny", held_out, *option)
+    assert result.exit_code == 1 and one_error_line(result)
+    assert f"{option[0]} does not apply to a charlm model" in result.stderr
+    assert result.stdout == ""
 
 
 def test_models_list_show_rm(home, runner):

@@ -8,20 +8,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seqcli.conll import (
-    SCHEMES,
     ConllError,
     Passthrough,
     Sentence,
-    convert,
-    detect_scheme,
     format_conll,
-    from_spans,
-    parse_tag,
     read_conll,
     read_conll_file,
+    write_conll,
+)
+from seqcli.schemes import (
+    SCHEMES,
+    convert,
+    detect_scheme,
+    from_spans,
+    parse_tag,
     to_spans,
     validate,
-    write_conll,
 )
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"

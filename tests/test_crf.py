@@ -8,7 +8,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqcli.crf import CRF, transition_constraints
+from seqcli.crf import CRF
+from seqcli.schemes import transition_constraints
 
 torch.manual_seed(1234)
 

@@ -1,6 +1,6 @@
 import torch
 
-from seqcli.sampling import filter_logits, pick
+from seqcli.charlm.decode import filter_logits, pick
 
 LOGITS = torch.log(torch.tensor([[0.5, 0.2, 0.15, 0.1, 0.05]]))
 

@@ -5,12 +5,16 @@ import itertools
 import pytest
 import torch
 
-from seqcli.config import TranslatorConfig
 from seqcli.data import pad
 from seqcli.search import beam_search, greedy, max_lengths
-from seqcli.translator import Translator, target_in_out
+from seqcli.translator.config import TranslatorConfig
+from seqcli.translator.data import target_in_out
+from seqcli.translator.model import Translator
 
 EOS = Translator.eos_index
+
+# the search settings of these tests, where a test does not set its own
+SEARCH = {"length_penalty": 1.0}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -78,7 +82,13 @@ def test_wide_beam_finds_the_brute_force_best(settings):
     words = [i for i in range(model.cfg.tgt_vocab_size) if i not in (*model.banned,)]
     words.remove(EOS)
     found = beam_search(
-        model, src, lengths, beam=40, alpha=0, max_len_ratio=0.0, max_len_extra=limit
+        model,
+        src,
+        lengths,
+        beam=40,
+        length_penalty=0,
+        max_len_ratio=0.0,
+        max_len_extra=limit,
     )
     for row in range(src.size(0)):
         every = [
@@ -96,8 +106,8 @@ def test_wide_beam_finds_the_brute_force_best(settings):
 def test_beam_of_one_is_greedy(settings):
     model = make_model(seed=3, **settings)
     src, lengths = make_sources(6)
-    by_greedy = greedy(model, src, lengths, max_len_ratio=2.0)
-    by_beam = beam_search(model, src, lengths, beam=1, max_len_ratio=2.0)
+    by_greedy = greedy(model, src, lengths, **SEARCH, max_len_ratio=2.0)
+    by_beam = beam_search(model, src, lengths, beam=1, **SEARCH, max_len_ratio=2.0)
     for g, (b,) in zip(by_greedy, by_beam, strict=True):
         assert b.ids == g.ids
         assert b.alignment == g.alignment
@@ -107,23 +117,36 @@ def test_beam_of_one_is_greedy(settings):
 def test_greedy_scores_are_the_model_log_probabilities():
     model = make_model(seed=4)
     src, lengths = make_sources(4)
-    for row, hyp in enumerate(greedy(model, src, lengths, alpha=0)):
+    for row, hyp in enumerate(
+        greedy(model, src, lengths, max_len_ratio=1.5, length_penalty=0)
+    ):
         (expected,) = sequence_log_probs(model, src[row], lengths[row], [hyp.ids])
         assert hyp.log_prob == pytest.approx(expected, abs=1e-4)
-        assert hyp.score == hyp.log_prob  # alpha 0: no normalisation
+        assert hyp.score == hyp.log_prob  # length penalty 0: no normalisation
 
 
 def test_n_best_is_sorted_distinct_and_normalised():
     model = make_model(seed=5, tgt_vocab=12)
     src, lengths = make_sources(4)
-    for alpha in (0.0, 1.0):
-        for hyps in beam_search(model, src, lengths, beam=6, n_best=4, alpha=alpha):
+    for penalty in (0.0, 1.0):
+        found = beam_search(
+            model,
+            src,
+            lengths,
+            beam=6,
+            n_best=4,
+            max_len_ratio=1.5,
+            length_penalty=penalty,
+        )
+        for hyps in found:
             assert len(hyps) == 4
             scores = [h.score for h in hyps]
             assert scores == sorted(scores, reverse=True)
             assert len({tuple(h.ids) for h in hyps}) == 4
             for h in hyps:
-                assert h.score == pytest.approx(h.log_prob / (len(h.ids) + 1) ** alpha)
+                assert h.score == pytest.approx(
+                    h.log_prob / (len(h.ids) + 1) ** penalty
+                )
                 assert EOS not in h.ids and len(h.alignment) == len(h.ids)
 
 
@@ -134,12 +157,25 @@ def test_outputs_respect_the_length_limit_relative_to_the_source():
     outputs = [
         [
             h.ids
-            for h in greedy(model, src, lengths, max_len_ratio=0.5, max_len_extra=2)
+            for h in greedy(
+                model,
+                src,
+                lengths,
+                max_len_ratio=0.5,
+                max_len_extra=2,
+                length_penalty=1.0,
+            )
         ],
         [
             h[0].ids
             for h in beam_search(
-                model, src, lengths, beam=3, max_len_ratio=0.5, max_len_extra=2
+                model,
+                src,
+                lengths,
+                beam=3,
+                max_len_ratio=0.5,
+                max_len_extra=2,
+                length_penalty=1.0,
             )
         ],
     ]
@@ -154,13 +190,17 @@ def test_greedy_batched_equals_one_sentence_at_a_time():
     rows = []  # rows computed at each step: ended sentences leave the batch
     step = model.step
     model.step = lambda prev, *rest: (rows.append(prev.numel()), step(prev, *rest))[1]
-    batched = greedy(model, src, lengths, max_len_ratio=2.0)
+    batched = greedy(model, src, lengths, **SEARCH, max_len_ratio=2.0)
     assert rows[0] == 24 and rows[-1] < 24
     del model.step
     for row in range(src.size(0)):
         n = lengths[row].item()
         (alone,) = greedy(
-            model, src[row : row + 1, :n], lengths[row : row + 1], max_len_ratio=2.0
+            model,
+            src[row : row + 1, :n],
+            lengths[row : row + 1],
+            **SEARCH,
+            max_len_ratio=2.0,
         )
         assert alone.ids == batched[row].ids
         assert alone.alignment == batched[row].alignment
@@ -171,7 +211,9 @@ def test_greedy_batched_equals_one_sentence_at_a_time():
 def test_batched_equals_one_sentence_at_a_time(beam):
     model = make_model(seed=7, tgt_vocab=10, input_feeding=True)
     src, lengths = make_sources(6, seed=2)
-    batched = beam_search(model, src, lengths, beam=beam, n_best=min(beam, 2))
+    batched = beam_search(
+        model, src, lengths, beam=beam, n_best=min(beam, 2), **SEARCH, max_len_ratio=1.5
+    )
     for row in range(src.size(0)):
         n = lengths[row].item()
         alone = beam_search(
@@ -180,6 +222,8 @@ def test_batched_equals_one_sentence_at_a_time(beam):
             lengths[row : row + 1],
             beam=beam,
             n_best=2 if beam > 1 else 1,
+            **SEARCH,
+            max_len_ratio=1.5,
         )[0]
         assert [h.ids for h in alone] == [h.ids for h in batched[row]]
         assert [h.score for h in alone] == pytest.approx(
@@ -191,4 +235,4 @@ def test_n_best_above_beam_is_refused():
     model = make_model()
     src, lengths = make_sources(1)
     with pytest.raises(ValueError, match="n_best"):
-        beam_search(model, src, lengths, beam=2, n_best=3)
+        beam_search(model, src, lengths, beam=2, n_best=3, **SEARCH, max_len_ratio=1.5)

@@ -43,7 +43,23 @@ def test_a_new_save_replaces_the_old_one_and_its_weights(store):
     save(store, value=1.0)
     save(store, value=2.0)
     assert torch.equal(store.load("m")[1]["w"], torch.full((3, 2), 2.0))
-    assert len(list((store.root / "m").glob("manifest-*.safetensors"))) == 1
+    assert len(list((store.root / "m").glob("model-*.safetensors"))) == 1
+
+
+def test_a_model_with_the_older_weights_name_loads_and_is_replaced(store):
+    # models saved before the weights file was called model-<sha> (the built-ins)
+    save(store, value=1.0)
+    folder = store.root / "m"
+    (weights,) = folder.glob("model-*.safetensors")
+    old_name = weights.name.replace("model-", "manifest-")
+    weights.rename(folder / old_name)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["weights"]["file"] = old_name
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert torch.equal(store.load("m")[1]["w"], torch.full((3, 2), 1.0))
+    save(store, value=2.0)
+    assert [f.name.split("-")[0] for f in folder.glob("*.safetensors")] == ["model"]
+    assert torch.equal(store.load("m")[1]["w"], torch.full((3, 2), 2.0))
 
 
 @pytest.mark.parametrize("fail_on", ["weights", "manifest"])
@@ -68,7 +84,7 @@ def test_a_save_killed_midway_leaves_the_old_model_loadable(
 
 def test_tampered_weights_are_refused(store):
     save(store)
-    (weights,) = (store.root / "m").glob("manifest-*.safetensors")
+    (weights,) = (store.root / "m").glob("model-*.safetensors")
     data = bytearray(weights.read_bytes())
     data[-1] ^= 1
     weights.write_bytes(bytes(data))
@@ -78,7 +94,7 @@ def test_tampered_weights_are_refused(store):
 
 def test_truncated_weights_are_refused(store):
     save(store)
-    (weights,) = (store.root / "m").glob("manifest-*.safetensors")
+    (weights,) = (store.root / "m").glob("model-*.safetensors")
     weights.write_bytes(weights.read_bytes()[:20])
     with pytest.raises(SeqcliError, match="damaged"):
         store.load("m")

@@ -7,12 +7,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqcli import entities, tagger, tagging
-from seqcli.config import TaggerConfig
+from seqcli import entities
 from seqcli.conll import read_conll
 from seqcli.errors import SeqcliError
-from seqcli.features import caps_class, read_vectors, word_key
-from seqcli.vocab import WordTokenizer
+from seqcli.tagger import decode as tagging
+from seqcli.tagger.config import TaggerConfig
+from seqcli.tagger.data import Batcher, caps_class
+from seqcli.tagger.model import Tagger
+from seqcli.tagger.recipe import TaggerTask, build_manifest
+from seqcli.vectors import read_vectors
+from seqcli.vocab import WordTokenizer, word_key
 
 NER = Path(__file__).resolve().parents[1] / "corpora" / "ner.conll"
 TINY = dict(
@@ -47,14 +51,12 @@ def overfit(one_thread):
     """A tiny tagger trained on 30 sentences until it knows them by heart."""
     doc = ner_doc(30)
     config = TaggerConfig(**TINY)
-    manifest, _ = tagger._new_manifest(
-        config, doc, "iob2", vectors=None, vector_words=0
-    )
+    manifest, _ = build_manifest(config, doc, "iob2", vectors=None, vector_words=0)
     torch.manual_seed(0)
-    model = tagger.from_manifest(manifest)
-    encoder = tagging.encoder_from_manifest(manifest)
+    model = Tagger.from_manifest(manifest)
+    encoder = Batcher.from_manifest(manifest)
     index = {t: i for i, t in enumerate(model.tags)}
-    from seqcli.conll import convert
+    from seqcli.schemes import convert
 
     sentences = [s.tokens for s in doc.sentences]
     tags = [
@@ -92,7 +94,7 @@ def test_prediction_order_and_batching_do_not_change_tags(overfit):
 
 def test_long_input_is_tagged_in_pieces(overfit):
     model, manifest, doc = overfit
-    encoder = tagging.encoder_from_manifest(manifest)
+    encoder = Batcher.from_manifest(manifest)
     long = [t for s in doc.sentences for t in s.tokens]  # about 300 tokens
     pieces = list(tagging.chunk_bounds(long, 40))
     assert pieces[0][0] == 0 and pieces[-1][1] == len(long)
@@ -154,8 +156,8 @@ def test_reads_glove_and_word2vec_text_vectors(tmp_path):
 def test_training_batches_resume_where_they_stopped(overfit):
     _, manifest, doc = overfit
     sentences = [s.tokens for s in doc.sentences]
-    task = tagger.TaggerTask(
-        tagging.encoder_from_manifest(manifest),
+    task = TaggerTask(
+        Batcher.from_manifest(manifest),
         sentences,
         [[0] * len(s) for s in sentences],
         ([], []),
@@ -174,18 +176,18 @@ def test_training_batches_resume_where_they_stopped(overfit):
 
 def test_crf_never_writes_a_forbidden_sequence(overfit):
     model, manifest, _ = overfit
-    encoder = tagging.encoder_from_manifest(manifest)
+    encoder = Batcher.from_manifest(manifest)
     rng = random.Random(0)
     words = encoder.words.itos[4:] + ["Zzyzx", "!", "unseen"]
     token_lists = [rng.choices(words, k=rng.randint(1, 12)) for _ in range(40)]
-    from seqcli.conll import validate
+    from seqcli.schemes import validate
 
     for tags in tagging.predict(model, encoder, token_lists):
         assert validate(tags, "bioes") == []
 
 
 def test_output_is_written_in_any_scheme(overfit):
-    from seqcli.conll import to_spans, validate
+    from seqcli.schemes import to_spans, validate
 
     model, manifest, doc = overfit
     tokens = [s.tokens for s in doc.sentences]

@@ -11,12 +11,17 @@ import numpy as np
 import pytest
 import torch
 
-from seqcli import device, tagger, tagger_numpy, tagging
+from seqcli import device
 from seqcli.cli import cli
-from seqcli.config import TaggerConfig
 from seqcli.conll import read_conll
 from seqcli.errors import SeqcliError
 from seqcli.store import Store
+from seqcli.tagger import decode as tagging
+from seqcli.tagger import numpy_model as tagger_numpy
+from seqcli.tagger.config import TaggerConfig
+from seqcli.tagger.data import Batcher
+from seqcli.tagger.model import Tagger
+from seqcli.tagger.recipe import build_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 NER = ROOT / "corpora" / "ner.conll"
@@ -36,11 +41,11 @@ def torch_and_numpy(store: Store, name: str, **settings):
     the Viterbi paths are then far from all-"O" and the constraints matter.
     """
     doc = ner_doc(40)
-    manifest, _ = tagger._new_manifest(
+    manifest, _ = build_manifest(
         TaggerConfig(**TINY, **settings), doc, "iob2", vectors=None, vector_words=0
     )
     torch.manual_seed(len(settings))
-    model = tagger.from_manifest(manifest).eval()
+    model = Tagger.from_manifest(manifest).eval()
     with torch.no_grad():
         for name_, p in model.named_parameters():
             if not name_.startswith("crf.") or "transitions" in name_:
@@ -56,7 +61,7 @@ VARIANTS = [{}, {"layers": 2}, {"case": "cased"}, {"scheme": "iob2"}]
 def test_numpy_gives_the_torch_tagger_scores_and_paths(tmp_path, settings):
     store = Store(tmp_path, builtin=None)
     model, lite, manifest, doc = torch_and_numpy(store, "t", **settings)
-    encoder = tagging.encoder_from_manifest(manifest)
+    encoder = Batcher.from_manifest(manifest)
     sentences = [s.tokens for s in doc.sentences]
     with torch.no_grad():
         scores = model.emissions(encoder.batch(sentences))
@@ -109,7 +114,7 @@ def stored(tmp_path, monkeypatch):
 
 
 def test_tag_uses_numpy_for_small_inputs_and_torch_for_large(runner, stored):
-    from seqcli.cli.tag import NUMPY_LINES
+    from seqcli.tagger.decode import NUMPY_LINES
 
     _, _, doc = stored
     texts = [" ".join(s.tokens) for s in doc.sentences]

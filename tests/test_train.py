@@ -4,10 +4,13 @@ import signal
 import pytest
 import torch
 
-from seqcli.charlm import CharLM, CharLMTask
-from seqcli.config import CharLMConfig
+from seqcli.charlm.config import CharLMConfig
+from seqcli.charlm.model import CharLM
+from seqcli.charlm.recipe import CharLMTask
+from seqcli.config import TrainConfig
+from seqcli.errors import SeqcliError
 from seqcli.store import Store
-from seqcli.train import Interrupted, TrainConfig, fit
+from seqcli.train import Interrupted, fit
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 20
 VOCAB = sorted(set(TEXT))
@@ -61,6 +64,7 @@ def run(tmp_path, cfg, *, interrupt_at=None, resume=False, name="m"):
         name=name,
         manifest=manifest,
         device=torch.device("cpu"),
+        data_digest="the data",
         resume=resume,
     )
     return model, pos
@@ -86,9 +90,26 @@ def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path, ema):
         assert torch.equal(a, best_b[k]), k
 
 
-def test_resume_with_another_ema_is_a_clear_error(tmp_path):
-    from seqcli.errors import SeqcliError
+def test_resume_on_other_data_is_a_clear_error(tmp_path):
+    cfg = TrainConfig(epochs=2, lr=1e-2, warmup=2)
+    with pytest.raises(Interrupted):
+        run(tmp_path, cfg, interrupt_at=3)
+    model, task, manifest = make()
+    with pytest.raises(SeqcliError, match="resume needs the same files"):
+        fit(
+            model,
+            task,
+            cfg,
+            store=Store(tmp_path),
+            name="m",
+            manifest=manifest,
+            device=torch.device("cpu"),
+            data_digest="other data",
+            resume=True,
+        )
 
+
+def test_resume_with_another_ema_is_a_clear_error(tmp_path):
     cfg = TrainConfig(epochs=2, lr=1e-2, warmup=2)
     with pytest.raises(Interrupted):
         run(tmp_path, cfg, interrupt_at=3)

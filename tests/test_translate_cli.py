@@ -354,7 +354,7 @@ def test_rare_subwords_keep_frequent_words_whole(tmp_path, runner):
     """--rare-subwords: words seen at least --min-freq times stay whole, the rarer
     ones are spelt in pieces, and the phrase task is still learnt."""
     from seqcli.store import Store
-    from seqcli.translator import Codec
+    from seqcli.translator.data import Codec
 
     env = {"SEQCLI_HOME": str(tmp_path), "SEQCLI_DEVICE": "cpu"}
     args = ["train", "translator", "--pairs", str(PHRASES), "--name", "rare", *TINY]
@@ -397,7 +397,7 @@ def test_subword_units_learn_the_phrases_and_spell_unseen_words(tmp_path, runner
     """With --subwords the model reads and writes byte-pair pieces: the phrase task is
     still learnt, and a word never seen whole is read as pieces, not <unk>."""
     from seqcli.store import Store
-    from seqcli.translator import Codec
+    from seqcli.translator.data import Codec
 
     env = {"SEQCLI_HOME": str(tmp_path), "SEQCLI_DEVICE": "cpu"}
     args = ["train", "translator", "--pairs", str(PHRASES), "--name", "bpe", *TINY]

@@ -10,22 +10,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seqcli import int8
-from seqcli.config import TranslatorConfig
 from seqcli.data import pad
 from seqcli.errors import SeqcliError
 from seqcli.search import beam_search, greedy
 from seqcli.subwords import Subwords
-from seqcli.translator import (
-    Translator,
+from seqcli.translator.config import TranslatorConfig
+from seqcli.translator.data import (
     detokenize,
     glue_tokens,
-    hide_words,
     read_parallel,
-    score,
     target_in_out,
-    translate_ids,
 )
+from seqcli.translator.decode import translate_ids
+from seqcli.translator.model import Translator, hide_words
+from seqcli.translator.recipe import score
 from seqcli.vocab import SPECIALS, Vocab, WordTokenizer
+
+SEARCH = {"max_len_ratio": 1.5, "length_penalty": 1.0}  # search settings
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -133,13 +134,16 @@ def test_loss_ignores_padding_and_trains():
 
 
 def test_models_saved_before_newer_settings_load_as_they_were_built():
-    from dataclasses import asdict
+    from dataclasses import asdict, fields
 
-    from seqcli.translator import LEGACY_SETTINGS, from_manifest
-
-    old = make_model(**LEGACY_SETTINGS)
-    config = {k: v for k, v in asdict(old.cfg).items() if k not in LEGACY_SETTINGS}
-    loaded = from_manifest({"config": config})
+    legacy = {
+        f.name: f.metadata["absent"]
+        for f in fields(TranslatorConfig)
+        if "absent" in f.metadata
+    }
+    old = make_model(**legacy)
+    config = {k: v for k, v in asdict(old.cfg).items() if k not in legacy}
+    loaded = Translator.from_manifest({"config": config})
     loaded.load_state_dict(old.state_dict())  # the same weights fit
     assert not loaded.cfg.deep_output and TranslatorConfig().deep_output
     assert loaded.cfg.sampled_softmax == 0 < TranslatorConfig().sampled_softmax
@@ -218,9 +222,9 @@ def reverser():
 def test_learns_to_reverse_sequences_exactly(reverser):
     src_seqs, expected = reversal_data(200, seed=10_000)
     src, lengths = pad(src_seqs, 0)
-    found = [h.ids for h in greedy(reverser, src, lengths)]
+    found = [h.ids for h in greedy(reverser, src, lengths, **SEARCH)]
     assert found == expected
-    by_beam = [h[0].ids for h in beam_search(reverser, src, lengths, beam=5)]
+    by_beam = [h[0].ids for h in beam_search(reverser, src, lengths, beam=5, **SEARCH)]
     assert by_beam == expected
 
 
@@ -233,8 +237,10 @@ def test_beam_never_scores_below_greedy_under_the_model(reverser):
         [rng.randrange(4, 12) for _ in range(rng.randint(12, 30))] for _ in range(60)
     ]
     src, lengths = pad(src_seqs, 0)
-    by_greedy = greedy(reverser, src, lengths, alpha=0)
-    by_beam = beam_search(reverser, src, lengths, beam=5, alpha=0)
+    by_greedy = greedy(reverser, src, lengths, max_len_ratio=1.5, length_penalty=0)
+    by_beam = beam_search(
+        reverser, src, lengths, beam=5, max_len_ratio=1.5, length_penalty=0
+    )
     for g, (b, *_) in zip(by_greedy, by_beam, strict=True):
         assert b.log_prob >= g.log_prob - 1e-4
 
@@ -266,7 +272,7 @@ def test_int8_linear_is_close_to_float32():
 
 def test_alignment_of_a_reversal_points_at_the_mirrored_source(reverser):
     src, lengths = pad([[4, 5, 6, 7, 8]], 0)
-    (hyp,) = greedy(reverser, src, lengths)
+    (hyp,) = greedy(reverser, src, lengths, **SEARCH)
     assert hyp.ids == [8, 7, 6, 5, 4]
     assert hyp.alignment == [4, 3, 2, 1, 0]
 
@@ -276,7 +282,7 @@ def test_alignment_of_a_reversal_points_at_the_mirrored_source(reverser):
 
 def test_unknown_output_words_copy_only_unknown_source_words():
     from seqcli.search import Hypothesis
-    from seqcli.translator import Codec
+    from seqcli.translator.data import Codec
     from seqcli.vocab import Vocab
 
     vocabs = {"src": Vocab(["Anna", "rides", "."]), "tgt": Vocab(["reitet", "##."])}
@@ -301,7 +307,7 @@ def test_unknown_output_words_copy_only_unknown_source_words():
 
 def test_unknown_source_words_are_read_lower_cased_when_that_form_is_known():
     from seqcli.search import Hypothesis
-    from seqcli.translator import Codec
+    from seqcli.translator.data import Codec
 
     src, tgt = Vocab(["beads", "are", "red", "."]), Vocab(["Perlen", "##."])
     codec = Codec(
@@ -322,14 +328,14 @@ def test_unknown_source_words_are_read_lower_cased_when_that_form_is_known():
 
 def test_dev_bleu_scores_the_dev_beam(monkeypatch):
     """The checkpoint is picked by BLEU of translations with the dev beam width."""
-    import seqcli.translator as translator
+    from seqcli.translator import data, recipe
 
     vocab = Vocab(["a", "b", "c"])
     manifest = {
         "config": {"src_lang": "en"},
         "vocabs": {"src": vocab.to_dict(), "tgt": vocab.to_dict()},
     }
-    codec = translator.Codec(manifest)
+    codec = data.Codec(manifest)
     torch.manual_seed(0)
     model = Translator(
         TranslatorConfig(src_vocab_size=7, tgt_vocab_size=7, embedding=4, hidden=4)
@@ -342,9 +348,9 @@ def test_dev_bleu_scores_the_dev_beam(monkeypatch):
         widths.append(beam)
         return translate_ids(*args, beam=beam, **kw)
 
-    monkeypatch.setattr(translator, "translate_ids", spy)
+    monkeypatch.setattr(recipe, "translate_ids", spy)
     for width in (1, 3):
-        task = translator.TranslatorTask(
+        task = recipe.TranslatorTask(
             ([], []),
             (tokens, ids, refs),
             codec,
@@ -359,7 +365,7 @@ def test_dev_bleu_scores_the_dev_beam(monkeypatch):
 
 
 def test_rare_subwords_spell_only_the_rare_words_in_shared_pieces():
-    from seqcli.translator import Codec, vocabulary
+    from seqcli.translator.data import Codec, vocabulary
 
     # every word but "Der" and "läuft" is seen once: "Fußball" and "spieler" are
     # each shared by two of those rare words, so they become pieces
@@ -391,7 +397,7 @@ def test_rare_subwords_spell_only_the_rare_words_in_shared_pieces():
 
 
 def test_source_vectors_fill_the_first_columns_standardised(tmp_path):
-    from seqcli.translator import load_source_vectors
+    from seqcli.translator.recipe import load_source_vectors
 
     # "dog" (1, 2) and "cat" (3, 6): mean (2, 4), standard deviation (1, 2)
     path = tmp_path / "vectors.txt"

@@ -58,9 +58,7 @@ from seqcli.cli import (  # noqa: E402
 
 cli.add_command(train.train)
 cli.add_command(generate.generate)
+cli.add_command(tag.tag)
+cli.add_command(translate.translate)
 cli.add_command(evaluate.evaluate)
 cli.add_command(models.models)
-cli.add_command(translate.translate)
-train.train.add_command(translate.train_translator)
-cli.add_command(tag.tag)
-train.train.add_command(tag.train_tagger)

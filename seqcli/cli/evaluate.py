@@ -6,12 +6,13 @@ import json
 
 import click
 
-from seqcli.cli._options import (
+from seqcli.cli.options import (
     device_option,
     encoding_option,
     model_option,
     quiet_option,
 )
+from seqcli.errors import SeqcliError
 
 
 @click.command("eval")
@@ -33,27 +34,39 @@ from seqcli.cli._options import (
 @encoding_option
 @device_option
 @quiet_option
-def evaluate(model, files, as_json, device, **inputs):
+@click.pass_context
+def evaluate(ctx, model, files, as_json, device, **inputs):
     """Score a model on held-out data; the metrics depend on its kind.
 
     \b
     charlm:      loss (nats/char), bpc, perplexity on text FILE...
     tagger:      entity precision, recall, F1 (conlleval) on CoNLL FILE...
-    translator:  sacreBLEU and chrF on --src/--tgt or --pairs
+    translator:  sacreBLEU and chrF on --src/--tgt or --pairs (or one FILE of pairs)
     \b
     seqcli eval -m poems --json held_out.txt
     """
-    import importlib
+    import inspect
 
     from seqcli import kinds
     from seqcli.device import pick_device
     from seqcli.store import Store
 
     store = Store()
-    kind = store.manifest(model).get("kind")
-    net, manifest = kinds.load(store, model, kind, pick_device(device))
-    module = importlib.import_module(kinds.KINDS[kind])
-    metrics = module.evaluate_command(net, manifest, files=list(files), **inputs)
+    kind = kinds.get(store.manifest(model).get("kind"))
+    recipe = kind.module("recipe")
+    # an option given that the kind's evaluate does not take is an error
+    takes = inspect.signature(recipe.evaluate).parameters
+    given = {
+        name: value
+        for name, value in inputs.items()
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    }
+    for name in given:
+        if name not in takes:
+            flag = "--" + name.replace("_", "-")
+            raise SeqcliError(f"{flag} does not apply to a {kind.name} model")
+    net, manifest = kinds.load(store, model, kind.name, pick_device(device))
+    metrics = recipe.evaluate(net, manifest, files=list(files), **given)
     if as_json:
         click.echo(json.dumps(metrics))
     else:

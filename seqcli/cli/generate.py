@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
 import click
 
-from seqcli.cli._options import device_option, model_option, quiet_option
-
-DEFAULT_MODEL = "shakespeare"
+from seqcli.cli.options import device_option, model_option, quiet_option
 
 
 @click.command()
-@model_option(default=DEFAULT_MODEL, help="A charlm model.")
+@model_option(default="shakespeare", help="A charlm model.")
 @click.option(
     "--prime", metavar="TEXT", help="Text to start from (default: stdin if piped)."
 )
@@ -85,59 +82,43 @@ def generate(
     if prime is None and not sys.stdin.isatty():
         prime = sys.stdin.read().rstrip("\n")
 
-    from seqcli import console, kinds, sampling
+    from seqcli import kinds, output
+    from seqcli.charlm.decode import sample_text
     from seqcli.device import pick_device
     from seqcli.store import Store
-    from seqcli.vocab import Vocab, chars
 
     lm, manifest = kinds.load(Store(), model, "charlm", pick_device(device))
-    vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
-    prime = prime or ""
-    unknown = vocab.unknown(chars(prime))
-    if unknown:
-        console.warn(f"skipping characters the model never saw: {''.join(unknown)!r}")
-    prime_ids = [vocab.stoi[c] for c in prime if c in vocab]
-    if not prime_ids:  # start as a text would: after a newline, or the commonest char
-        prime_ids = [vocab.stoi.get("\n", len(vocab.to_dict()["specials"]))]
-    kept = "".join(c for c in prime if c in vocab)
-
-    steps = sampling.generate(
+    found = sample_text(
         lm,
-        prime_ids,
+        manifest,
+        prime or "",
         length=length,
         samples=samples,
         temperature=temperature,
         top_k=top_k,
         top_p=top_p,
         seed=seed,
-        banned=[vocab.pad_index, vocab.unk_index, vocab.bos_index, vocab.eos_index],
     )
     out = sys.stdout
     if samples == 1 and not as_json:
-        out.write(kept)
+        out.write(found.prime)
         out.flush()
         flushed = time.monotonic()
-        for (i,) in steps:
-            out.write(vocab.itos[i])
+        for (char,) in found.steps:
+            out.write(char)
             # a flush per line or per 50 ms: streaming, without a write per character
-            if vocab.itos[i] == "\n" or time.monotonic() - flushed > 0.05:
+            if char == "\n" or time.monotonic() - flushed > 0.05:
                 out.flush()
                 flushed = time.monotonic()
         out.write("\n")
         return
     texts = [[] for _ in range(samples)]
-    for ids in steps:
-        for text, i in zip(texts, ids, strict=True):
-            text.append(vocab.itos[i])
+    for chars in found.steps:
+        for text, char in zip(texts, chars, strict=True):
+            text.append(char)
     for k, text in enumerate(texts):
         if as_json:
-            out.write(
-                json.dumps(
-                    {"sample": k + 1, "prime": kept, "text": "".join(text)},
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
+            out.write(output.sample(k + 1, found.prime, "".join(text)) + "\n")
         else:
-            out.write(("\n" if k else "") + kept + "".join(text) + "\n")
+            out.write(("\n" if k else "") + found.prime + "".join(text) + "\n")
         out.flush()

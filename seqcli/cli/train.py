@@ -1,18 +1,29 @@
-"""`seqcli train KIND ...`: build a model from a user's corpus."""
+"""`seqcli train KIND ...`: build a model from a user's corpus.
+
+Each kind's command takes its data options, then its model settings and the
+training loop's settings, both made from the kind's config (seqcli/<kind>/config.py),
+where their defaults and help live.
+"""
 
 from __future__ import annotations
 
 import click
 
-from seqcli.cli._options import (
+from seqcli.charlm.config import TRAINING as CHARLM_TRAINING
+from seqcli.charlm.config import CharLMConfig
+from seqcli.cli.options import (
+    config_options,
     device_option,
     encoding_option,
+    pop_config,
     quiet_option,
-    train_config,
-    train_options,
 )
-from seqcli.config import TRAIN_DEFAULTS, CharLMConfig
+from seqcli.config import TrainConfig
 from seqcli.errors import SeqcliError
+from seqcli.tagger.config import TRAINING as TAGGER_TRAINING
+from seqcli.tagger.config import TaggerConfig
+from seqcli.translator.config import BEAM, TranslatorConfig
+from seqcli.translator.config import TRAINING as TRANSLATOR_TRAINING
 
 
 @click.group()
@@ -20,9 +31,44 @@ def train() -> None:
     """Train a model and keep its best dev checkpoint in the store."""
 
 
-def start(name: str, resume: bool, force: bool):
-    """The store, after checking that `name` may be (re)written this way."""
+def training_options(config: type, training: TrainConfig):
+    """The model settings of `config`, the training loop's settings with the kind's
+    defaults, and the options every `train KIND` command shares."""
+
+    def decorate(f):
+        for option in reversed(
+            [
+                config_options(config),
+                config_options(TrainConfig, training),
+                click.option(
+                    "--resume",
+                    is_flag=True,
+                    help="Continue the interrupted or finished run.",
+                ),
+                click.option(
+                    "--force",
+                    is_flag=True,
+                    help="Replace an existing model of this name.",
+                ),
+                encoding_option,
+                device_option,
+                quiet_option,
+            ]
+        ):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def run(kind: str, config: type, *, name: str, resume: bool, force: bool, **options):
+    """Check that `name` may be (re)written, then call the kind's recipe with the
+    options left once the settings are taken out; Ctrl-C exits 130 once the state
+    is saved."""
+    from seqcli import console, kinds
+    from seqcli.device import pick_device
     from seqcli.store import Store, check_name
+    from seqcli.train import Interrupted
 
     store = Store()
     check_name(name)
@@ -30,46 +76,30 @@ def start(name: str, resume: bool, force: bool):
         raise SeqcliError(
             f"{name!r} is the name of a built-in model; choose another --name"
         )
-    exists = name in store.names()
     if resume and not store.has_state(name):
         raise SeqcliError(f"model {name!r} has no training state to resume from")
-    if exists and not (resume or force):
+    if name in store.names() and not (resume or force):
         raise SeqcliError(
             f"model {name!r} already exists: continue it with --resume, "
             "replace it with --force, or choose another --name"
         )
-    return store
-
-
-def training_options(f):
-    """The options every `train KIND` command shares, after its own."""
-    for option in reversed(
-        [
-            train_options,
-            click.option(
-                "--resume",
-                is_flag=True,
-                help="Continue the interrupted or finished run.",
-            ),
-            click.option(
-                "--force", is_flag=True, help="Replace an existing model of this name."
-            ),
-            encoding_option,
-            device_option,
-            quiet_option,
-        ]
-    ):
-        f = option(f)
-    return f
-
-
-def run(name: str, train_fn, **kwargs) -> None:
-    """Call a kind's train function; Ctrl-C exits 130 once the state is saved."""
-    from seqcli import console
-    from seqcli.train import Interrupted
-
+    model_settings = pop_config(config, options)
+    settings = pop_config(TrainConfig, options)
+    device = pick_device(options.pop("device"))
     try:
-        pos = train_fn(name=name, **kwargs)
+        pos = (
+            kinds.get(kind)
+            .module("recipe")
+            .train(
+                name=name,
+                store=store,
+                device=device,
+                settings=settings,
+                config=model_settings,
+                resume=resume,
+                **options,
+            )
+        )
     except Interrupted:
         click.echo(
             f"interrupted: state saved; continue with --resume --name {name}", err=True
@@ -82,94 +112,122 @@ def run(name: str, train_fn, **kwargs) -> None:
     )
 
 
-def model_option(config: type, name: str, help: str, **range_args):
-    """A model setting (--NAME, or --NAME/--no-NAME for a switch) whose default comes
-    from a kind's config dataclass."""
-    from dataclasses import fields
-
-    field = {f.name: f for f in fields(config)}[name.replace("-", "_")]
-    if field.type in (bool, "bool"):
-        return click.option(
-            f"--{name}/--no-{name}", default=field.default, show_default=True, help=help
-        )
-    number = click.IntRange if field.type in (int, "int") else click.FloatRange
-    return click.option(
-        f"--{name}",
-        type=number(**range_args),
-        default=field.default,
-        show_default=True,
-        help=help,
-    )
-
-
-@train.command("charlm")
-@click.argument("files", nargs=-1, required=True, metavar="FILE...")
-@click.option("--name", required=True, help="Name of the model in the store.")
-@click.option(
-    "--dev", "dev_path", metavar="FILE", help="Dev text (default: the end of FILE...)."
+name_option = click.option(
+    "--name", required=True, help="Name of the model in the store."
 )
-@click.option(
+dev_fraction_option = click.option(
     "--dev-fraction",
     type=click.FloatRange(0, 0.5, min_open=True),
     default=0.05,
     show_default=True,
-    help="Part of the corpus held back for dev when --dev is not given.",
+    help="Part of the training data held back for dev when no dev data is given.",
 )
-@model_option(CharLMConfig, "embedding", "Size of each character's embedding.", min=1)
-@model_option(CharLMConfig, "hidden", "LSTM units per layer.", min=1)
-@model_option(CharLMConfig, "layers", "Stacked LSTM layers.", min=1)
-@model_option(
-    CharLMConfig, "dropout", "Dropout between layers.", min=0, max=1, max_open=True
+
+
+@train.command("charlm")
+@click.argument("paths", nargs=-1, required=True, metavar="FILE...")
+@name_option
+@click.option(
+    "--dev", "dev_path", metavar="FILE", help="Dev text (default: the end of FILE...)."
 )
-@model_option(CharLMConfig, "batch-size", "Parallel character streams.", min=1)
-@model_option(
-    CharLMConfig, "bptt", "Characters per window of truncated backprop.", min=1
-)
-@training_options
-def train_charlm(
-    files,
-    name,
-    dev_path,
-    dev_fraction,
-    embedding,
-    hidden,
-    layers,
-    dropout,
-    batch_size,
-    bptt,
-    resume,
-    force,
-    encoding_errors,
-    device,
-    **flags,
-):
+@dev_fraction_option
+@training_options(CharLMConfig, CHARLM_TRAINING)
+def train_charlm(paths, **options):
     """Train a character-level LSTM language model on text files.
 
     \b
     seqcli train charlm book.txt more.txt --name poems --time-budget 600
     """
-    from seqcli import charlm
-    from seqcli.device import pick_device
+    run("charlm", CharLMConfig, paths=list(paths), **options)
 
-    store = start(name, resume, force)
-    config = CharLMConfig(
-        embedding=embedding,
-        hidden=hidden,
-        layers=layers,
-        dropout=dropout,
-        batch_size=batch_size,
-        bptt=bptt,
-    )
+
+@train.command("tagger")
+@click.argument("path", metavar="TRAIN.conll")
+@click.option("--dev", "dev_path", required=True, metavar="FILE", help="Dev CoNLL.")
+@name_option
+@click.option(
+    "--label-column",
+    type=int,
+    default=-1,
+    show_default=True,
+    help="Column of the gold labels, from 0 (negative counts from the end).",
+)
+@click.option(
+    "--vectors",
+    metavar="FILE",
+    help="Word vectors (GloVe or word2vec text, .gz allowed) to start from.",
+)
+@click.option(
+    "--vector-words",
+    type=click.IntRange(min=0),
+    default=50_000,
+    show_default=True,
+    help="The commonest words of --vectors added to the vocabulary.",
+)
+@training_options(TaggerConfig, TAGGER_TRAINING)
+def train_tagger(**options):
+    """Train a BiLSTM-CRF named-entity tagger on CoNLL data (IOB1, IOB2 or BIOES).
+
+    The best checkpoint by dev entity F1 (conlleval) is kept.
+
+    \b
+    seqcli train tagger train.conll --dev dev.conll --name ner --time-budget 1800
+    """
+    run("tagger", TaggerConfig, **options)
+
+
+@train.command("translator")
+@click.option("--src", metavar="FILE", help="Source sentences, one per line.")
+@click.option("--tgt", metavar="FILE", help="Their translations, line by line.")
+@click.option(
+    "--pairs", metavar="FILE", help="Instead of --src/--tgt: source<TAB>target lines."
+)
+@click.option("--dev-src", metavar="FILE", help="Dev source sentences.")
+@click.option("--dev-tgt", metavar="FILE", help="Dev reference translations.")
+@click.option("--dev-pairs", metavar="FILE", help="Dev source<TAB>target lines.")
+@click.option(
+    "--dev-beam",
+    type=click.IntRange(min=1),
+    default=BEAM,
+    show_default=True,
+    help="Beam width of the dev translations that pick the checkpoint (1: greedy, "
+    "faster).",
+)
+@dev_fraction_option
+@name_option
+@click.option(
+    "--src-vectors",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Word vectors (GloVe or word2vec text, .gz allowed) to start the source "
+    "embeddings from, looked up lower-cased.",
+)
+@training_options(TranslatorConfig, TRANSLATOR_TRAINING)
+def train_translator(src, tgt, pairs, dev_src, dev_tgt, dev_pairs, **options):
+    """Train an LSTM encoder-decoder with attention on parallel text.
+
+    Give the training data as --src and --tgt (line i of one translates line i of
+    the other) or as --pairs; the dev data likewise. Dev BLEU picks the checkpoint.
+
+    \b
+    seqcli train translator --src train.en --tgt train.de --dev-src val.en \\
+        --dev-tgt val.de --src-lang en --tgt-lang de --name en-de --time-budget 1800
+    """
+    if pairs and (src or tgt):
+        raise click.UsageError("give --src and --tgt, or --pairs, not both")
+    if not pairs and not (src and tgt):
+        raise click.UsageError("give the training data: --src and --tgt, or --pairs")
+    if dev_pairs and (dev_src or dev_tgt):
+        raise click.UsageError("give --dev-src and --dev-tgt, or --dev-pairs")
+    if bool(dev_src) != bool(dev_tgt):
+        raise click.UsageError("--dev-src and --dev-tgt go together")
     run(
-        name,
-        charlm.train,
-        paths=list(files),
-        store=store,
-        device=pick_device(device),
-        settings=train_config(TRAIN_DEFAULTS["charlm"], flags),
-        config=config,
-        dev_path=dev_path,
-        dev_fraction=dev_fraction,
-        resume=resume,
-        encoding_errors=encoding_errors,
+        "translator",
+        TranslatorConfig,
+        src=src,
+        tgt=tgt,
+        pairs=pairs,
+        dev_src=dev_src,
+        dev_tgt=dev_tgt,
+        dev_pairs=dev_pairs,
+        **options,
     )

@@ -1,34 +1,27 @@
-"""Tagging token lists and lines of text with a trained tagger, torch or numpy.
+"""Tagging token lists, lines of text and CoNLL documents with a trained tagger,
+torch or numpy.
 
-The model only needs `tags`, `cfg.scheme` and `decode_tokens(encoder, sentences)`
-(best tag ids per sentence): seqcli.tagger.Tagger runs PyTorch, and
-seqcli.tagger_numpy.NumpyTagger runs numpy for small inputs, which then start
-without importing PyTorch.
+The model only needs `tags`, `cfg.scheme` and `decode_tokens(batcher, sentences)`
+(best tag ids per sentence): seqcli.tagger.model.Tagger runs PyTorch, and
+seqcli.tagger.numpy_model.NumpyTagger runs numpy for small inputs on the CPU,
+which then start without importing PyTorch (`load` picks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 
-from seqcli.errors import SeqcliError
-from seqcli.features import Encoder
+from seqcli.schemes import convert, to_spans
+from seqcli.tagger.config import BATCH_SIZE
+from seqcli.tagger.data import Batcher
 
 MAX_TOKENS = 200  # longer sentences and lines are tagged in pieces of at most this
 SENTENCE_ENDS = {".", "!", "?", ";"}  # preferred places to cut a long line
-
-
-def encoder_from_manifest(manifest: dict) -> Encoder:
-    from seqcli.vocab import Vocab
-
-    vocabs = manifest["vocabs"]
-    return Encoder(
-        Vocab.from_dict(vocabs["words"]),
-        Vocab.from_dict(vocabs["chars"]),
-        manifest["config"]["case"],
-    )
-
-
-# --- tagging ---
+# up to this many lines (or CoNLL sentences) on the CPU are tagged with numpy:
+# importing PyTorch takes longer than tagging them
+NUMPY_LINES = 100
+GROUP = 16  # batches of lines read, tagged and written at a time
 
 
 def chunk_bounds(tokens: Sequence[str], size: int = MAX_TOKENS) -> Iterator[tuple]:
@@ -49,10 +42,10 @@ def chunk_bounds(tokens: Sequence[str], size: int = MAX_TOKENS) -> Iterator[tupl
 
 def predict(
     model,
-    encoder: Encoder,
+    batcher: Batcher,
     token_lists: Sequence[Sequence[str]],
     *,
-    batch_size: int = 64,
+    batch_size: int = BATCH_SIZE,
     max_tokens: int = MAX_TOKENS,
 ) -> list[list[str]]:
     """Tags of each token list, in the model's training scheme.
@@ -62,7 +55,7 @@ def predict(
 
     Args:
         model: a tagger in eval mode.
-        encoder: its vocabularies (see `encoder_from_manifest`).
+        batcher: its vocabularies (Batcher.from_manifest).
         token_lists: tokens of each sentence or line; empty lists give [].
         batch_size: pieces per forward pass.
         max_tokens: the longest piece.
@@ -81,7 +74,7 @@ def predict(
     lengths = [end - start for _, start, end in pieces]
     for indices in length_batches(lengths, batch_size):
         sentences = [token_lists[pieces[k][0]][slice(*pieces[k][1:])] for k in indices]
-        paths = model.decode_tokens(encoder, sentences)
+        paths = model.decode_tokens(batcher, sentences)
         for k, path in zip(indices, paths, strict=True):
             found[k] = [model.tags[j] for j in path]
     out: list[list[str]] = [[] for _ in token_lists]
@@ -96,15 +89,13 @@ def tag_tokens(
     token_lists: Sequence[Sequence[str]],
     *,
     scheme: str | None = None,
-    batch_size: int = 64,
-    encoder: Encoder | None = None,
+    batch_size: int = BATCH_SIZE,
+    batcher: Batcher | None = None,
 ) -> list[list[str]]:
     """Tags of each token list in `scheme` (default: the training data's scheme)."""
-    from seqcli.conll import convert
-
-    encoder = encoder or encoder_from_manifest(manifest)
+    batcher = batcher or Batcher.from_manifest(manifest)
     scheme = scheme or manifest["input_scheme"]
-    tags = predict(model, encoder, token_lists, batch_size=batch_size)
+    tags = predict(model, batcher, token_lists, batch_size=batch_size)
     if scheme == model.cfg.scheme:
         return tags
     return [convert(t, model.cfg.scheme, scheme) for t in tags]
@@ -126,8 +117,6 @@ def records(
         Records whose entities are {"start", "end", "label", "text"} with
         `text[start:end]` the entity's characters in the original line.
     """
-    from seqcli.conll import to_spans
-
     out = []
     for text, pairs, labels in zip(texts, tokenised, tags, strict=True):
         tokens = [t for t, _ in pairs]
@@ -151,8 +140,8 @@ def tag_texts(
     *,
     tokenizer,
     scheme: str | None = None,
-    batch_size: int = 64,
-    encoder: Encoder | None = None,
+    batch_size: int = BATCH_SIZE,
+    batcher: Batcher | None = None,
 ) -> list[dict]:
     """Tag plain-text lines; see `records` for what each gives.
 
@@ -163,7 +152,7 @@ def tag_texts(
         tokenizer: a seqcli.vocab.WordTokenizer.
         scheme: tags in the records (default: the training data's scheme).
         batch_size: sentences per forward pass.
-        encoder: reuse one across calls (it caches spellings).
+        batcher: reuse one across calls (it caches spellings).
 
     Returns:
         One record per line.
@@ -175,23 +164,101 @@ def tag_texts(
         [[t for t, _ in pairs] for pairs in tokenised],
         scheme=scheme,
         batch_size=batch_size,
-        encoder=encoder,
+        batcher=batcher,
     )
     return records(texts, tokenised, tags)
 
 
-def read_conll(path: str, *, label_column: int | None = -1, errors: str = "strict"):
-    """A CoNLL Document from a file (or stdin for "-"), with one-line user errors."""
-    from seqcli.conll import ConllError
-    from seqcli.conll import read_conll as parse
-    from seqcli.data import read_text
+def load(store, name: str, device: str | None, small: bool) -> tuple:
+    """(model, manifest): numpy for a small input on the CPU, else PyTorch."""
+    from seqcli.device import cpu_only
 
-    source = "<stdin>" if path == "-" else str(path)
-    text = read_text(path, errors)
-    try:
-        doc = parse(text.splitlines(), source=source, label_column=label_column)
-    except ConllError as e:
-        raise SeqcliError(str(e)) from None
-    if not doc.sentences:
-        raise SeqcliError(f"{source}: no sentences in the input (it is empty)")
-    return doc
+    if small and cpu_only(device):
+        from seqcli import console
+        from seqcli.tagger import numpy_model
+
+        console.info("device: cpu (numpy)")
+        return numpy_model.load(store, name)
+    from seqcli import kinds
+    from seqcli.device import pick_device
+
+    return kinds.load(store, name, "tagger", pick_device(device))
+
+
+def _groups(items: Iterable, size: int) -> Iterator[list]:
+    items = iter(items)
+    while group := list(itertools.islice(items, size)):
+        yield group
+
+
+def tag_lines(
+    store,
+    name: str,
+    lines: Iterator[str],
+    *,
+    device: str | None = None,
+    lang: str | None = None,
+    scheme: str | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[list[dict]]:
+    """Records (see `records`) of lines of text as they are read, a group of
+    batches at a time; a few lines are tagged with numpy (see `load`).
+
+    lang: the spaCy tokenizer (default: the model's); scheme: of the tags
+    (default: the model's training data's).
+    """
+    from seqcli.vocab import WordTokenizer
+
+    head = list(itertools.islice(lines, NUMPY_LINES + 1))
+    model, manifest = load(store, name, device, small=len(head) <= NUMPY_LINES)
+    batcher = Batcher.from_manifest(manifest)
+    tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
+    for texts in _groups(itertools.chain(head, lines), batch_size * GROUP):
+        yield tag_texts(
+            model,
+            manifest,
+            texts,
+            tokenizer=tokenizer,
+            scheme=scheme,
+            batch_size=batch_size,
+            batcher=batcher,
+        )
+
+
+def tag_document(
+    store,
+    name: str,
+    doc,
+    *,
+    device: str | None = None,
+    scheme: str | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[tuple]:
+    """(part of the document, tags of its sentences) for a CoNLL Document, a group
+    of batches at a time."""
+    from seqcli.conll import Document
+
+    model, manifest = load(store, name, device, small=len(doc.sentences) <= NUMPY_LINES)
+    batcher = Batcher.from_manifest(manifest)
+    size = batch_size * GROUP
+    for start in range(0, len(doc.items), size):
+        part = Document(doc.items[start : start + size], doc.source, doc.sep)
+        tags = tag_tokens(
+            model,
+            manifest,
+            [s.tokens for s in part.sentences],
+            scheme=scheme,
+            batch_size=batch_size,
+            batcher=batcher,
+        )
+        yield part, tags
+
+
+def sentence_record(tokens: Sequence[str], labels: Sequence[str]) -> dict:
+    """A record for a tokenised sentence, its text being the tokens joined by
+    spaces."""
+    offsets, at = [], 0
+    for token in tokens:
+        offsets.append((token, at))
+        at += len(token) + 1
+    return records([" ".join(tokens)], [offsets], [labels])[0]

@@ -1,93 +1,38 @@
-"""The character-level LSTM language model and its training task.
+"""Training and scoring the char-LM.
 
-Training is the classic char-rnn way: the corpus is one stream of character ids cut
-into `batch_size` parallel streams, read in windows of `bptt` characters, with the
-hidden state carried from one window to the next (detached).
+The corpus is one stream of character ids cut into `batch_size` parallel streams,
+read in windows of `bptt` characters, with the hidden state carried from one window
+to the next (detached).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator
-from dataclasses import asdict
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from seqcli import console, distributed
-from seqcli.config import CharLMConfig
+from seqcli.charlm.config import CharLMConfig
+from seqcli.charlm.data import fit_batch_shape, read_corpus, split_dev, streams
+from seqcli.charlm.model import CharLM, State
+from seqcli.config import TrainConfig
 from seqcli.errors import SeqcliError
+from seqcli.store import Store
+from seqcli.train import (
+    Position,
+    Task,
+    fit,
+    initial_model,
+    new_manifest,
+    parameters,
+    resumed_manifest,
+)
+from seqcli.vocab import Vocab, chars
 
 KIND = "charlm"
-
-
-State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, batch, hidden)
-
-
-class CharLM(nn.Module):
-    """Embedding → multi-layer LSTM with dropout → linear over characters."""
-
-    def __init__(self, cfg: CharLMConfig):
-        super().__init__()
-        self.cfg = cfg
-        self.embed = nn.Embedding(cfg.vocab_size, cfg.embedding)
-        self.lstm = nn.LSTM(
-            cfg.embedding,
-            cfg.hidden,
-            cfg.layers,
-            batch_first=True,
-            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
-        )
-        self.drop = nn.Dropout(cfg.dropout)
-        self.head = nn.Linear(cfg.hidden, cfg.vocab_size)
-
-    def forward(
-        self,
-        ids: torch.Tensor,
-        state: State | None = None,
-        targets: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, State, torch.Tensor | None]:
-        """
-        Args:
-            ids: (batch, time) character ids.
-            state: the carried (h, c), or None to start from zeros.
-            targets: (batch, time) next-character ids, for the loss.
-        Returns:
-            logits (batch, time, vocab), the new state, and the mean cross-entropy
-            in nats per character (None without targets).
-        """
-        # shape: (batch, time, hidden)
-        out, state = self.lstm(self.embed(ids), state)
-        logits = self.head(self.drop(out))
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten())
-        return logits, state, loss
-
-
-def streams(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """Cut a 1-D id stream into `batch_size` equal rows (the tail is dropped)."""
-    length = ids.numel() // batch_size
-    # shape: (batch_size, length)
-    return ids[: batch_size * length].view(batch_size, length)
-
-
-def fit_batch_shape(n_chars: int, batch_size: int, bptt: int) -> tuple[int, int]:
-    """Shrink (batch_size, bptt) so that `n_chars` characters give one batch."""
-    if n_chars < 2:
-        raise SeqcliError(
-            f"the corpus has {n_chars} character(s); at least 2 are needed"
-        )
-    b, t = batch_size, bptt
-    if n_chars < b * (t + 1):
-        b = max(1, min(b, (n_chars - 1) // t))
-        t = min(t, n_chars // b - 1)
-        console.warn(
-            f"the corpus ({n_chars} characters) is shorter than one batch of "
-            f"{batch_size}×{bptt + 1}; using batch size {b} and bptt {t}"
-        )
-    return b, t
 
 
 @torch.no_grad()
@@ -119,7 +64,7 @@ def lm_metrics(loss: float) -> dict[str, float]:
     return {"loss": loss, "bpc": loss / math.log(2), "perplexity": math.exp(loss)}
 
 
-class CharLMTask:
+class CharLMTask(Task):
     """Batches, loss and dev metrics of the char-LM for the shared training loop."""
 
     metric = "loss"
@@ -171,99 +116,69 @@ class CharLMTask:
         self.state = (tensors["h"], tensors["c"]) if tensors else None
 
 
-def from_manifest(manifest: dict) -> CharLM:
-    return CharLM(CharLMConfig(**manifest["config"]))
-
-
-def load_corpus(paths: list[str], errors: str = "strict") -> str:
-    from seqcli.data import read_text
-
-    text = "".join(read_text(p, errors) for p in paths)
-    if not text:
-        raise SeqcliError(f"the corpus is empty ({', '.join(paths)})")
-    return text
-
-
 def train(
     paths: list[str],
     *,
     name: str,
-    store,
+    store: Store,
     device: torch.device,
-    settings,
+    settings: TrainConfig,
     config: CharLMConfig,
     dev_path: str | None = None,
     dev_fraction: float = 0.05,
     resume: bool = False,
     encoding_errors: str = "strict",
-):
+) -> Position:
     """Train (or resume) a char-LM on text files and keep its best dev checkpoint.
 
-    Returns the training loop's final Position.
+    Args:
+        paths: the training text files.
+        dev_path: dev text; by default the last `dev_fraction` of the corpus.
+        config: the model's settings (the vocabulary size is set from the data).
+        The others: as for seqcli.train.fit.
+
+    Returns:
+        The training loop's final Position.
     """
-    import hashlib
-
-    from seqcli.device import seed_everything
-    from seqcli.train import fit
-    from seqcli.vocab import Vocab, chars
-
-    text = load_corpus(paths, encoding_errors)
+    text = read_corpus(paths, encoding_errors)
     if dev_path:
-        dev_text = load_corpus([dev_path], encoding_errors)
+        dev_text = read_corpus([dev_path], encoding_errors)
     else:
-        cut = int(len(text) * (1 - dev_fraction))
-        text, dev_text = text[:cut], text[cut:]
-        if len(dev_text) < 2 or len(text) < 2:
-            raise SeqcliError(
-                f"the corpus ({len(text) + len(dev_text)} characters) is too short to "
-                "hold back a dev part; give one with --dev FILE"
-            )
+        text, dev_text = split_dev(text, dev_fraction)
     if resume:
-        manifest = store.load_state(name)[0]["manifest"]
-        vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+        manifest = resumed_manifest(store, name)
     else:
         vocab = Vocab.build([chars(text), chars(dev_text)])
         config.vocab_size = len(vocab)
-        manifest = {
-            "kind": KIND,
-            "config": asdict(config),
-            "vocabs": {"chars": vocab.to_dict()},
-            "training": {
-                "data": [str(p) for p in paths],
-                "dev": dev_path or f"last {dev_fraction:.0%} of the data",
-            },
-        }
+        manifest = new_manifest(
+            KIND,
+            config,
+            {"chars": vocab.to_dict()},
+            data=[str(p) for p in paths],
+            dev=dev_path or f"last {dev_fraction:.0%} of the data",
+        )
+    vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
     train_ids = torch.tensor(vocab.encode(chars(text)), dtype=torch.long)
     dev_ids = torch.tensor(vocab.encode(chars(dev_text)), dtype=torch.long)
-    digest = hashlib.sha256(train_ids.numpy().tobytes()).hexdigest()
-    if resume and manifest["training"].get("sha256") != digest:
-        raise SeqcliError(
-            f"the training text differs from the one {name!r} was trained on; "
-            "resume needs the same files"
-        )
-    manifest["training"]["sha256"] = digest
     unknown = vocab.unknown(chars(text + dev_text))
     if unknown:
         console.warn(
             f"{len(unknown)} character(s) not in the vocabulary: {unknown[:10]}"
         )
 
-    seed_everything(settings.seed)  # the initial weights too
-    model = from_manifest(manifest)
-    config = model.cfg
+    model = initial_model(manifest, settings.seed)
     task = CharLMTask(
         train_ids,
         dev_ids,
-        batch_size=config.batch_size,
-        bptt=config.bptt,
+        batch_size=model.cfg.batch_size,
+        bptt=model.cfg.bptt,
         device=device,
         rank=distributed.rank(),
         world=distributed.world_size(),
     )
-    n_params = sum(p.numel() for p in model.parameters())
     console.info(
         f"{KIND} {name}: {len(text):,} training characters, {len(dev_text):,} dev, "
-        f"vocabulary {len(vocab)}, {n_params:,} parameters"
+        f"vocabulary {len(vocab)}, {parameters(model):,} parameters"
     )
     return fit(
         model,
@@ -274,24 +189,22 @@ def train(
         manifest=manifest,
         device=device,
         resume=resume,
+        data_digest=hashlib.sha256(train_ids.numpy().tobytes()).hexdigest(),
     )
 
 
-def evaluate_command(
+def evaluate(
     model: CharLM,
     manifest: dict,
     *,
     files: list[str],
     encoding_errors: str = "strict",
-    **_,
 ) -> dict:
     """`seqcli eval` for a char-LM: {loss (nats/char), bpc, perplexity, characters}."""
-    from seqcli.vocab import Vocab, chars
-
     if not files:
         raise SeqcliError("give the text file(s) to score")
     vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
-    text = load_corpus(files, encoding_errors)
+    text = read_corpus(files, encoding_errors)
     unknown = vocab.unknown(chars(text))
     if unknown:
         console.warn(

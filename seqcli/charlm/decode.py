@@ -1,4 +1,5 @@
-"""Sampling from the char-LM: one character per step with the LSTM state carried.
+"""Sampling text from the char-LM: one character per step with the LSTM state
+carried.
 
 On the CPU a step is a few small matrix products, so `Stepper` repacks the LSTM for
 steps: the embedding is folded into the first layer's input weights (a table
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from seqcli import int8
-from seqcli.charlm import CharLM
+from seqcli import console, int8
+from seqcli.charlm.model import CharLM
+from seqcli.vocab import Vocab, chars
 
 Cell = list[tuple]  # per layer (h, c), each (batch, hidden): tensors or numpy arrays
 
@@ -219,3 +222,49 @@ def generate(
         )
         yield nxt.tolist()
         logits, state = stepper.step(nxt, state)
+
+
+@dataclass
+class Sample:
+    """What `sample_text` gives: the priming text as the model reads it (without
+    characters it never saw), and per step one character per sample."""
+
+    prime: str
+    steps: Iterator[list[str]]
+
+
+def sample_text(
+    model: CharLM,
+    manifest: dict,
+    prime: str = "",
+    *,
+    length: int,
+    samples: int = 1,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    seed: int | None = None,
+) -> Sample:
+    """Continue `prime` (characters the model never saw are skipped, with a
+    warning); without one, start as a text would: after a newline, or after the
+    commonest character."""
+    vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+    unknown = vocab.unknown(chars(prime))
+    if unknown:
+        console.warn(f"skipping characters the model never saw: {''.join(unknown)!r}")
+    kept = "".join(c for c in prime if c in vocab)
+    prime_ids = [vocab.stoi[c] for c in kept]
+    if not prime_ids:
+        prime_ids = [vocab.stoi.get("\n", len(vocab.to_dict()["specials"]))]
+    steps = generate(
+        model,
+        prime_ids,
+        length=length,
+        samples=samples,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        seed=seed,
+        banned=[vocab.pad_index, vocab.unk_index, vocab.bos_index, vocab.eos_index],
+    )
+    return Sample(kept, ([vocab.itos[i] for i in ids] for ids in steps))

@@ -1,9 +1,9 @@
 """The tagger's inference in numpy, for small inputs: no PyTorch to import.
 
 Importing PyTorch takes over a second, longer than tagging a few sentences. This
-module computes what seqcli.tagger.Tagger computes in eval mode (char-CNN, word and
-capitalisation features, BiLSTM, linear, constrained Viterbi) one sentence at a
-time, from the same stored weights; tests hold the two to the same tags.
+module computes what seqcli.tagger.model.Tagger computes in eval mode (char-CNN,
+word and capitalisation features, BiLSTM, linear, constrained Viterbi) one sentence
+at a time, from the same stored weights; tests hold the two to the same tags.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from seqcli.config import TaggerConfig
+from seqcli.config import config_from
 from seqcli.errors import SeqcliError
-from seqcli.features import Encoder, caps_class, word_key
+from seqcli.tagger.config import TaggerConfig
+from seqcli.tagger.data import Batcher, caps_class
+from seqcli.vocab import word_key
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -44,10 +46,11 @@ def _lstm(x: np.ndarray, w: dict, suffix: str, reverse: bool) -> np.ndarray:
 
 
 class NumpyTagger:
-    """A stored tagger, run with numpy: `decode_tokens` as seqcli.tagging expects."""
+    """A stored tagger, run with numpy: `decode_tokens` as seqcli.tagger.decode
+    expects."""
 
     def __init__(self, manifest: dict, weights: dict[str, np.ndarray]):
-        self.cfg = TaggerConfig(**manifest["config"])
+        self.cfg = config_from(TaggerConfig, manifest["config"])
         self.tags = list(manifest["vocabs"]["tags"]["tokens"])
         # the word table stays as stored (float16, large); rows are cast when read
         self.w = {
@@ -81,19 +84,19 @@ class NumpyTagger:
         ):
             raise ValueError("the weights do not fit the configuration")
 
-    def _spelling(self, encoder: Encoder, token: str) -> np.ndarray:
+    def _spelling(self, batcher: Batcher, token: str) -> np.ndarray:
         """The char-CNN summary (char_filters,) of one token."""
         # shape: (chars, char_embedding), zero rows around it as the padding
-        x = self.w["chars.weight"][encoder.char_ids(token)]
+        x = self.w["chars.weight"][batcher.char_ids(token)]
         padded = np.pad(x, ((1, 1), (0, 0)))
         windows = np.concatenate([padded[:-2], padded[1:-1], padded[2:]], axis=1)
         return (windows @ self.cnn.T + self.w["char_cnn.bias"]).max(axis=0)
 
-    def emissions(self, encoder: Encoder, tokens: Sequence[str]) -> np.ndarray:
+    def emissions(self, batcher: Batcher, tokens: Sequence[str]) -> np.ndarray:
         """(time, num_tags) tag scores of one non-empty sentence."""
         w, cfg = self.w, self.cfg
-        ids = encoder.words.encode([word_key(t, cfg.case) for t in tokens])
-        spellings = {t: self._spelling(encoder, t) for t in dict.fromkeys(tokens)}
+        ids = batcher.words.encode([word_key(t, cfg.case) for t in tokens])
+        spellings = {t: self._spelling(batcher, t) for t in dict.fromkeys(tokens)}
         parts = [
             w["words.weight"][ids].astype(np.float32),
             np.stack([spellings[t] for t in tokens]),
@@ -126,11 +129,11 @@ class NumpyTagger:
         return best[::-1]
 
     def decode_tokens(
-        self, encoder: Encoder, sentences: Sequence[Sequence[str]]
+        self, batcher: Batcher, sentences: Sequence[Sequence[str]]
     ) -> list[list[int]]:
-        """Best tag ids of each non-empty token list (see seqcli.tagging)."""
+        """Best tag ids of each non-empty token list (see seqcli.tagger.decode)."""
         with np.errstate(invalid="ignore"):  # -inf + -inf in unreachable tags
-            return [self.viterbi(self.emissions(encoder, s)) for s in sentences]
+            return [self.viterbi(self.emissions(batcher, s)) for s in sentences]
 
 
 def load(store, name: str) -> tuple[NumpyTagger, dict]:

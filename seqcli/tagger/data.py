@@ -1,22 +1,22 @@
-"""What the tagger reads for each token: a word id, a capitalisation class and the
-word's characters; batches of padded sentences; pretrained word vectors.
+"""The tagger's data: CoNLL files, and what the tagger reads for each token (a word
+id, a capitalisation class and the word's characters) in batches of padded
+sentences.
 
-Words are looked up by a key with digits replaced by 0 (so that years and amounts
-share rows) and, with case="lower", lower-cased; the capitalisation class then
-carries what lower-casing removed.
+Words are looked up by seqcli.vocab.word_key (digits as 0; with case="lower",
+lower-cased); the capitalisation class then carries what lower-casing removed.
 """
 
 from __future__ import annotations
 
-import gzip
+import hashlib
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from seqcli import console
 from seqcli.errors import SeqcliError
-from seqcli.vocab import Vocab
+from seqcli.vocab import Vocab, word_key
 
 if TYPE_CHECKING:
     import torch
@@ -24,13 +24,6 @@ if TYPE_CHECKING:
 # capitalisation classes; 0 is padding
 CAPS = ("<pad>", "lower", "upper", "title", "mixed", "none")
 MAX_WORD_CHARS = 40  # longer tokens keep their first and last 20 characters
-_DIGIT = re.compile(r"\d")
-
-
-def word_key(token: str, case: str = "lower") -> str:
-    """The vocabulary key of a token: digits as 0, lower-cased unless case="cased"."""
-    key = _DIGIT.sub("0", token)
-    return key.lower() if case == "lower" else key
 
 
 def caps_class(token: str) -> int:
@@ -90,7 +83,7 @@ class Batch:
         )
 
 
-class Encoder:
+class Batcher:
     """Turns token lists into Batches with a model's word and character vocabularies.
 
     Args:
@@ -102,6 +95,15 @@ class Encoder:
     def __init__(self, words: Vocab, chars: Vocab, case: str):
         self.words, self.chars, self.case = words, chars, case
         self._char_cache: dict[str, list[int]] = {}
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> Batcher:
+        vocabs = manifest["vocabs"]
+        return cls(
+            Vocab.from_dict(vocabs["words"]),
+            Vocab.from_dict(vocabs["chars"]),
+            manifest["config"]["case"],
+        )
 
     def char_ids(self, token: str) -> list[int]:
         ids = self._char_cache.get(token)
@@ -176,62 +178,43 @@ class Encoder:
         return Batch(words, caps, chars, types, lengths, mask, gold)
 
 
-def read_vectors(
-    path: str,
-    *,
-    case: str = "lower",
-    wanted: set[str] | None = None,
-    top: int = 0,
-) -> tuple[list[str], torch.Tensor]:
-    """Word vectors in GloVe or word2vec text format (gzip-compressed if named .gz).
+def read_conll(path: str, *, label_column: int | None = -1, errors: str = "strict"):
+    """A CoNLL Document from a file (or stdin for "-"), with one-line user errors."""
+    from seqcli.conll import ConllError
+    from seqcli.conll import read_conll as parse
+    from seqcli.data import read_text
 
-    A word2vec "COUNT DIM" header line is skipped. Words are turned into keys with
-    `word_key`; where two words give one key, the first (commonest) is kept.
-
-    Args:
-        path: the file.
-        case: as the model's TaggerConfig.case.
-        wanted: keep the vectors of these keys (None: of every word)...
-        top: ...and of the first `top` words of the file (its commonest).
-
-    Returns:
-        keys, and their vectors as a (len(keys), dim) float tensor.
-    """
-    opener = gzip.open if str(path).endswith(".gz") else open
-    keys: list[str] = []
-    rows: list[list[float]] = []
-    seen: set[str] = set()
-    dim = None
+    source = "<stdin>" if path == "-" else str(path)
+    text = read_text(path, errors)
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as f:
-            for line_no, line in enumerate(f, start=1):
-                word, _, rest = line.rstrip().partition(" ")
-                if line_no == 1 and word.isdigit() and rest.isdigit():
-                    continue  # word2vec header
-                key = word_key(word, case)
-                if key in seen or not (
-                    wanted is None or line_no <= top or key in wanted
-                ):
-                    continue
-                try:
-                    row = [float(x) for x in rest.split(" ")]
-                except ValueError:
-                    row = []
-                dim = dim or len(row)
-                if not row or len(row) != dim:
-                    raise SeqcliError(
-                        f"{path}:{line_no}: expected a word and {dim or 'some'} "
-                        "numbers separated by spaces"
-                    )
-                seen.add(key)
-                keys.append(key)
-                rows.append(row)
-    except FileNotFoundError:
-        raise SeqcliError(f"{path}: no such file") from None
-    except (OSError, EOFError, UnicodeError) as e:
-        raise SeqcliError(f"{path}: cannot read word vectors ({e})") from None
-    if not keys:
-        raise SeqcliError(f"{path}: no word vectors found in the file")
-    import torch
+        doc = parse(text.splitlines(), source=source, label_column=label_column)
+    except ConllError as e:
+        raise SeqcliError(str(e)) from None
+    if not doc.sentences:
+        raise SeqcliError(f"{source}: no sentences in the input (it is empty)")
+    return doc
 
-    return keys, torch.tensor(rows, dtype=torch.float)
+
+def input_scheme(doc) -> str:
+    """The document's tag scheme; warns where labels are repaired as conlleval would."""
+    from seqcli.schemes import detect_scheme, validate
+
+    scheme = detect_scheme(s.labels for s in doc.sentences)
+    problems = [
+        (s.line_no, p) for s in doc.sentences for p in validate(s.labels, scheme)
+    ]
+    if problems:
+        line, first = problems[0]
+        console.warn(
+            f"{doc.source}: {len(problems)} label(s) do not follow {scheme} (first: "
+            f"sentence at line {line}, {first}); they are read as conlleval reads them"
+        )
+    return scheme
+
+
+def digest(doc) -> str:
+    """A sha256 of a document's tokens and labels."""
+    h = hashlib.sha256()
+    for s in doc.sentences:
+        h.update(("\t".join(s.tokens) + "\n" + "\t".join(s.labels) + "\n").encode())
+    return h.hexdigest()

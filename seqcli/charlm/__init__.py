@@ -1,0 +1,5 @@
+"""The character-level language model: `seqcli train charlm`, `seqcli generate`.
+
+config: its settings; model: the nn.Module; data: text into character streams;
+recipe: training and scoring; decode: sampling text.
+"""

@@ -1,0 +1,57 @@
+"""The character-level LSTM language model."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqcli.charlm.config import CharLMConfig
+from seqcli.config import config_from
+
+State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, batch, hidden)
+
+
+class CharLM(nn.Module):
+    """Embedding → multi-layer LSTM with dropout → linear over characters."""
+
+    def __init__(self, cfg: CharLMConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.embedding)
+        self.lstm = nn.LSTM(
+            cfg.embedding,
+            cfg.hidden,
+            cfg.layers,
+            batch_first=True,
+            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(cfg.hidden, cfg.vocab_size)
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> CharLM:
+        return cls(config_from(CharLMConfig, manifest["config"]))
+
+    def forward(
+        self,
+        ids: torch.Tensor,
+        state: State | None = None,
+        targets: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, State, torch.Tensor | None]:
+        """
+        Args:
+            ids: (batch, time) character ids.
+            state: the carried (h, c), or None to start from zeros.
+            targets: (batch, time) next-character ids, for the loss.
+        Returns:
+            logits (batch, time, vocab), the new state, and the mean cross-entropy
+            in nats per character (None without targets).
+        """
+        # shape: (batch, time, hidden)
+        out, state = self.lstm(self.embed(ids), state)
+        logits = self.head(self.drop(out))
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten())
+        return logits, state, loss

@@ -1,0 +1,85 @@
+"""Options shared by several commands, and options made from config dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import click
+
+from seqcli import console
+
+
+def _set_quiet(ctx, param, value):
+    if value:
+        console.quiet = True
+    return value
+
+
+device_option = click.option(
+    "--device",
+    envvar="SEQCLI_DEVICE",
+    default="auto",
+    show_default=True,
+    help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:N or mps. "
+    "Env: SEQCLI_DEVICE.",
+)
+quiet_option = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_quiet,
+    help="No progress or messages on stderr (warnings and errors still show).",
+)
+model_option = functools.partial(
+    click.option, "-m", "--model", "model", metavar="NAME", show_default=True
+)
+encoding_option = click.option(
+    "--encoding-errors",
+    type=click.Choice(["strict", "replace"]),
+    default="strict",
+    show_default=True,
+    help="Bytes that are not UTF-8: stop with an error, or replace them.",
+)
+
+
+def _option(field: dataclasses.Field, default: Any):
+    """The click option of a config field made with seqcli.config.setting."""
+    flag = "--" + field.name.replace("_", "-")
+    details = dict(field.metadata["option"])
+    common = {"default": default, "show_default": True, "help": field.metadata["help"]}
+    kind = field.type if isinstance(field.type, str) else field.type.__name__
+    if "choices" in details:
+        return click.option(flag, type=click.Choice(details["choices"]), **common)
+    if kind == "bool":
+        return click.option(f"{flag}/--no-{flag[2:]}", **common)
+    if kind == "str":
+        return click.option(flag, **common)
+    metavar = details.pop("metavar", None)
+    number = click.IntRange if kind == "int" else click.FloatRange
+    return click.option(flag, type=number(**details), metavar=metavar, **common)
+
+
+def config_options(cls: type, defaults: Any = None):
+    """Options for the fields of a config dataclass that have help text (see
+    seqcli.config.setting), with defaults from the instance `defaults` if given."""
+
+    def decorate(f):
+        for field in reversed(dataclasses.fields(cls)):
+            if "help" in field.metadata:
+                default = (
+                    field.default if defaults is None else getattr(defaults, field.name)
+                )
+                f = _option(field, default)(f)
+        return f
+
+    return decorate
+
+
+def pop_config(cls: type, values: dict) -> Any:
+    """A config from the options named after its fields, taken out of `values`."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name in values]
+    return cls(**{name: values.pop(name) for name in names})

@@ -1,0 +1,50 @@
+"""The tagger's settings and training defaults (no torch import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seqcli.config import TrainConfig, setting
+from seqcli.schemes import SCHEMES
+
+BATCH_SIZE = 64  # sentences per forward pass when tagging
+EVAL_BATCH_SIZE = 128  # and when scoring (eval, dev evaluation in training)
+
+
+@dataclass
+class TaggerConfig:
+    word_vocab_size: int = 0  # set from the corpus (and --vectors)
+    char_vocab_size: int = 0  # set from the corpus
+    num_tags: int = 0  # set from the labels and the scheme
+    lang: str = setting("en", "spaCy tokenizer the model uses for plain text.")
+    scheme: str = setting(
+        "bioes",
+        "Tag scheme the CRF learns (input and output keep the data's scheme).",
+        choices=SCHEMES,
+    )
+    # lower: fewer, better-trained rows, and GloVe is lower-cased
+    case: str = setting(
+        "lower",
+        "lower: lower-cased words plus a capitalisation feature; cased: as written.",
+        choices=("lower", "cased"),
+    )
+    embedding: int = setting(
+        100, "Size of word embeddings (with --vectors: theirs).", min=1
+    )
+    caps_embedding: int = 10  # size of the capitalisation feature (case=lower)
+    char_embedding: int = setting(30, "Size of character embeddings.", min=1)
+    char_filters: int = setting(
+        50, "Char-CNN filters of width 3 (spelling features).", min=1
+    )
+    hidden: int = setting(128, "BiLSTM units per direction.", min=1)
+    layers: int = setting(1, "Stacked BiLSTM layers.", min=1)
+    dropout: float = setting(
+        0.5, "Dropout on features and BiLSTM output.", min=0, max=0.9
+    )
+    word_dropout: float = setting(
+        0.3, "Chance a training word seen once reads as unknown.", min=0, max=1
+    )
+    batch_size: int = setting(32, "Sentences per step.", min=1)
+
+
+TRAINING = TrainConfig(epochs=50, lr=2e-3, warmup=100, patience=8, clip=5.0)

@@ -1,0 +1,123 @@
+"""The BiLSTM-CRF named-entity tagger.
+
+Each token is read as a word embedding, a capitalisation feature and a char-CNN
+summary of its spelling (Ma and Hovy, 2016); a BiLSTM over the sentence gives tag
+scores and a linear-chain CRF (seqcli.crf) picks the best tag sequence, with the
+transitions its training scheme forbids masked out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from seqcli.config import config_from
+from seqcli.crf import CRF
+from seqcli.schemes import transition_constraints
+from seqcli.tagger.config import TaggerConfig
+from seqcli.tagger.data import CAPS, Batch, Batcher
+
+
+class Tagger(nn.Module):
+    """Word + capitalisation + char-CNN features → BiLSTM → linear → CRF.
+
+    Args:
+        cfg: sizes and settings; the vocabulary sizes must be set.
+        tags: tag names in id order, in the scheme `cfg.scheme`.
+    """
+
+    def __init__(self, cfg: TaggerConfig, tags: Sequence[str]):
+        super().__init__()
+        if cfg.num_tags != len(tags):
+            raise ValueError(f"{len(tags)} tags for num_tags={cfg.num_tags}")
+        self.cfg = cfg
+        self.tags = list(tags)
+        self.words = nn.Embedding(cfg.word_vocab_size, cfg.embedding, padding_idx=0)
+        bound = math.sqrt(3 / cfg.embedding)  # as Lample et al. and Ma and Hovy
+        nn.init.uniform_(self.words.weight, -bound, bound)
+        self.caps = None
+        width = cfg.embedding + cfg.char_filters
+        if cfg.case == "lower":
+            self.caps = nn.Embedding(len(CAPS), cfg.caps_embedding, padding_idx=0)
+            width += cfg.caps_embedding
+        self.chars = nn.Embedding(
+            cfg.char_vocab_size, cfg.char_embedding, padding_idx=0
+        )
+        self.char_cnn = nn.Conv1d(cfg.char_embedding, cfg.char_filters, 3, padding=1)
+        self.lstm = nn.LSTM(
+            width,
+            cfg.hidden,
+            cfg.layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(2 * cfg.hidden, cfg.num_tags)
+        self.crf = CRF(cfg.num_tags, *transition_constraints(self.tags, cfg.scheme))
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> Tagger:
+        return cls(
+            config_from(TaggerConfig, manifest["config"]),
+            manifest["vocabs"]["tags"]["tokens"],
+        )
+
+    def char_features(self, chars: torch.Tensor) -> torch.Tensor:
+        """
+        Args:
+            chars: (types, max_chars) character ids, <pad> (0) after each word.
+        Returns:
+            (types, char_filters): the max over each word's positions of the CNN.
+        """
+        # shape: (types, char_embedding, max_chars)
+        x = self.drop(self.chars(chars)).transpose(1, 2)
+        # shape: (types, char_filters, max_chars)
+        h = self.char_cnn(x)
+        h = h.masked_fill((chars == 0).unsqueeze(1), float("-inf"))
+        return h.max(dim=2).values
+
+    def emissions(self, batch: Batch) -> torch.Tensor:
+        """
+        Args:
+            batch: padded sentences (see seqcli.tagger.data.Batch).
+        Returns:
+            (batch, time, num_tags) float32 tag scores; rows past a sentence's end
+            are meaningless (the CRF masks them).
+        """
+        # shape: (batch, time, char_filters)
+        spelling = self.char_features(batch.chars)[batch.types]
+        parts = [self.words(batch.words), spelling]
+        if self.caps is not None:
+            parts.append(self.caps(batch.caps))
+        # shape: (batch, time, features)
+        x = self.drop(torch.cat(parts, dim=-1))
+        packed = pack_padded_sequence(
+            x, batch.lengths, batch_first=True, enforce_sorted=False
+        )
+        out, _ = self.lstm(packed)
+        # shape: (batch, time, 2 * hidden)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.size(1))
+        # shape: (batch, time, num_tags)
+        return self.head(self.drop(out)).float()
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """Mean negative log-likelihood of the batch's gold tags (a scalar)."""
+        return self.crf.nll(self.emissions(batch), batch.tags, batch.mask)
+
+    def decode(self, batch: Batch) -> torch.Tensor:
+        """(batch, time) best tag ids by Viterbi; 0 past each sentence's end."""
+        return self.crf.decode(self.emissions(batch), batch.mask)[0]
+
+    @torch.no_grad()
+    def decode_tokens(
+        self, batcher: Batcher, sentences: Sequence[Sequence[str]]
+    ) -> list[list[int]]:
+        """Best tag ids of each non-empty token list (see seqcli.tagger.decode)."""
+        device = next(self.parameters()).device
+        paths = self.decode(batcher.batch(sentences).to(device)).tolist()
+        return [path[: len(s)] for path, s in zip(paths, sentences, strict=True)]

@@ -1,0 +1,300 @@
+"""Training and scoring the tagger on CoNLL files.
+
+The CRF learns BIOES tags by default; input is read and output written in the
+scheme of the training data, and dev F1 (conlleval's) picks the checkpoint.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+
+import torch
+
+from seqcli import console, distributed, entities
+from seqcli.config import TrainConfig
+from seqcli.errors import SeqcliError
+from seqcli.schemes import convert, tag_set
+from seqcli.store import Store
+from seqcli.tagger.config import EVAL_BATCH_SIZE, TaggerConfig
+from seqcli.tagger.data import Batch, Batcher, digest, input_scheme, read_conll
+from seqcli.tagger.decode import predict, tag_tokens
+from seqcli.tagger.model import Tagger
+from seqcli.train import (
+    Position,
+    Task,
+    fit,
+    initial_model,
+    new_manifest,
+    parameters,
+    resumed_manifest,
+)
+from seqcli.vocab import Vocab, WordTokenizer, word_key
+
+KIND = "tagger"
+
+
+class TaggerTask(Task):
+    """Batches, loss and dev F1 of the tagger for the shared training loop.
+
+    Args:
+        batcher: the model's vocabularies.
+        sentences: training token lists.
+        tag_ids: their gold tag ids (training scheme).
+        dev: (token lists, gold labels in `dev_scheme`) to score each evaluation.
+        dev_scheme: the dev file's scheme; predictions are scored in it.
+        rare: word keys seen once in training (word dropout).
+    """
+
+    metric = "f1"
+    higher_is_better = True
+
+    def __init__(
+        self,
+        batcher: Batcher,
+        sentences: list[list[str]],
+        tag_ids: list[list[int]],
+        dev: tuple[list[list[str]], list[list[str]]],
+        dev_scheme: str,
+        *,
+        batch_size: int,
+        word_dropout: float,
+        rare: set[str],
+        seed: int,
+        device: torch.device,
+        rank: int = 0,
+        world: int = 1,
+    ):
+        from seqcli.data import length_batches
+
+        self.batcher, self.sentences, self.tag_ids = batcher, sentences, tag_ids
+        self.dev_tokens, self.dev_gold = dev
+        self.dev_scheme = dev_scheme
+        self.batch_size, self.word_dropout, self.rare = batch_size, word_dropout, rare
+        self.seed, self.device, self.rank, self.world = seed, device, rank, world
+        self.lengths = [len(s) for s in sentences]
+        n = len(length_batches(self.lengths, batch_size, shuffle=True, seed=seed))
+        self.steps = max(1, n // world)  # every rank takes as many steps
+
+    def steps_per_epoch(self) -> int:
+        return self.steps
+
+    def batches(self, epoch: int, start: int) -> Iterator[Batch]:
+        from seqcli.data import length_batches
+
+        every = length_batches(
+            self.lengths, self.batch_size, shuffle=True, seed=self.seed, epoch=epoch
+        )
+        mine = every[self.rank :: self.world][: self.steps]
+        for step in range(start, len(mine)):
+            # seeded per step, so that a resumed run drops the same words
+            rng = random.Random(
+                (self.seed * 1_000_003 + epoch) * 1_000_003 + step * self.world
+            )
+            indices = mine[step]
+            yield self.batcher.batch(
+                [self.sentences[i] for i in indices],
+                [self.tag_ids[i] for i in indices],
+                rare=self.rare,
+                word_dropout=self.word_dropout,
+                rng=rng,
+            ).to(self.device)
+
+    def loss(self, model: Tagger, batch: Batch) -> tuple[torch.Tensor, int]:
+        return model(batch), int(batch.lengths.sum())
+
+    def evaluate(self, model: Tagger) -> dict[str, float]:
+        pred = predict(model, self.batcher, self.dev_tokens, batch_size=EVAL_BATCH_SIZE)
+        pred = [convert(p, model.cfg.scheme, self.dev_scheme) for p in pred]
+        result = entities.score(self.dev_gold, pred)
+        return {k: result[k] for k in ("f1", "precision", "recall", "accuracy")}
+
+
+def build_manifest(
+    config: TaggerConfig,
+    train_doc,
+    scheme: str,
+    *,
+    vectors: str | None,
+    vector_words: int,
+) -> tuple[dict, tuple[list[str], torch.Tensor] | None]:
+    """A fresh manifest (vocabularies, tags, sizes) and the vectors to load, if any."""
+    from seqcli.vectors import read_vectors
+
+    sentences = train_doc.sentences
+    keys = Counter(word_key(t, config.case) for s in sentences for t in s.tokens)
+    found = None
+    words = [k for k, _ in keys.most_common()]
+    if vectors:
+        console.info(f"reading word vectors from {vectors}")
+        # the commonest words of the vectors join the vocabulary, so that words
+        # never seen in training still get a meaningful embedding
+        found = read_vectors(
+            vectors, case=config.case, wanted=set(keys), top=vector_words
+        )
+        seen = set(words)
+        words += [k for k in found[0] if k not in seen]
+        config.embedding = found[1].size(1)
+    word_vocab = Vocab(words)
+    char_vocab = Vocab.build(list(t) for s in sentences for t in s.tokens)
+    types = {lab[2:] for s in sentences for lab in s.labels if lab != "O"}
+    tags = tag_set(types, config.scheme)
+    config.word_vocab_size = len(word_vocab)
+    config.char_vocab_size = len(char_vocab)
+    config.num_tags = len(tags)
+    manifest = new_manifest(
+        KIND,
+        config,
+        {
+            "words": word_vocab.to_dict(),
+            "chars": char_vocab.to_dict(),
+            "tags": {"tokens": tags},
+        },
+    )
+    manifest["input_scheme"] = scheme
+    return manifest, found
+
+
+def train(
+    path: str,
+    *,
+    name: str,
+    store: Store,
+    device: torch.device,
+    settings: TrainConfig,
+    config: TaggerConfig,
+    dev_path: str,
+    label_column: int = -1,
+    vectors: str | None = None,
+    vector_words: int = 50_000,
+    resume: bool = False,
+    encoding_errors: str = "strict",
+) -> Position:
+    """Train (or resume) a tagger on a CoNLL file, keeping its best dev-F1 checkpoint.
+
+    Args:
+        path: training CoNLL file (IOB1, IOB2 or BIOES; detected).
+        name: the model's name in `store`.
+        store: where it is kept.
+        device: where to train.
+        settings: the training loop's settings.
+        config: the model's settings (sizes are filled in from the data).
+        dev_path: dev CoNLL file, scored with conlleval's entity F1 each evaluation.
+        label_column: column of the gold labels (negative counts from the end).
+        vectors: GloVe/word2vec text file to initialise the word embeddings.
+        vector_words: the commonest words of `vectors` added to the vocabulary.
+        resume: continue the run saved under `name`.
+        encoding_errors: "strict" or "replace" for bytes that are not UTF-8.
+
+    Returns:
+        The training loop's final Position.
+    """
+    train_doc = read_conll(path, label_column=label_column, errors=encoding_errors)
+    dev_doc = read_conll(dev_path, label_column=label_column, errors=encoding_errors)
+    scheme, dev_scheme = input_scheme(train_doc), input_scheme(dev_doc)
+    found = None
+    if resume:
+        manifest = resumed_manifest(store, name)
+    else:
+        WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
+        manifest, found = build_manifest(
+            config, train_doc, scheme, vectors=vectors, vector_words=vector_words
+        )
+        manifest["training"] = {
+            "data": str(path),
+            "dev": str(dev_path),
+            "label_column": label_column,
+            "vectors": str(vectors) if vectors else None,
+        }
+
+    model = initial_model(manifest, settings.seed)
+    cfg = model.cfg
+    batcher = Batcher.from_manifest(manifest)
+    if found is not None:
+        keys, table = found
+        rows = [batcher.words.stoi[k] for k in keys]
+        with torch.no_grad():
+            model.words.weight[rows] = table
+        console.info(
+            f"word vectors for {len(rows):,} of {len(batcher.words):,} words "
+            f"({table.size(1)} dimensions)"
+        )
+    index = {tag: i for i, tag in enumerate(model.tags)}
+    sentences = [s.tokens for s in train_doc.sentences]
+    tag_ids = [
+        [index[t] for t in convert(s.labels, scheme, cfg.scheme)]
+        for s in train_doc.sentences
+    ]
+    counts = Counter(word_key(t, cfg.case) for s in sentences for t in s)
+    task = TaggerTask(
+        batcher,
+        sentences,
+        tag_ids,
+        ([s.tokens for s in dev_doc.sentences], [s.labels for s in dev_doc.sentences]),
+        dev_scheme,
+        batch_size=cfg.batch_size,
+        word_dropout=cfg.word_dropout,
+        rare={k for k, n in counts.items() if n == 1},
+        seed=settings.seed,
+        device=device,
+        rank=distributed.rank(),
+        world=distributed.world_size(),
+    )
+    n_tokens = sum(map(len, sentences))
+    console.info(
+        f"{KIND} {name}: {len(sentences):,} training sentences ({n_tokens:,} tokens, "
+        f"{scheme}), {len(dev_doc.sentences):,} dev; {len(model.tags)} tags "
+        f"({cfg.scheme}), {len(batcher.words):,} words, {parameters(model):,} "
+        "parameters"
+    )
+    return fit(
+        model,
+        task,
+        settings,
+        store=store,
+        name=name,
+        manifest=manifest,
+        device=device,
+        resume=resume,
+        data_digest=digest(train_doc),
+    )
+
+
+def evaluate(
+    model: Tagger,
+    manifest: dict,
+    *,
+    files: list[str],
+    label_column: int = -1,
+    encoding_errors: str = "strict",
+) -> dict:
+    """`seqcli eval` for a tagger: conlleval's entity scores on CoNLL files.
+
+    Predictions are compared in each file's own tag scheme, as conlleval would see
+    the file with a prediction column appended.
+
+    Returns:
+        {precision, recall, f1, accuracy (fractions), correct, predicted, support,
+        tokens, sentences, per_type: {TYPE: {precision, recall, f1, ...}}}.
+    """
+    if not files:
+        raise SeqcliError("give the CoNLL file(s) to score")
+    batcher = Batcher.from_manifest(manifest)
+    gold: list[list[str]] = []
+    pred: list[list[str]] = []
+    for path in files:
+        doc = read_conll(path, label_column=label_column, errors=encoding_errors)
+        scheme = input_scheme(doc)
+        gold += [s.labels for s in doc.sentences]
+        pred += tag_tokens(
+            model,
+            manifest,
+            [s.tokens for s in doc.sentences],
+            scheme=scheme,
+            batcher=batcher,
+            batch_size=EVAL_BATCH_SIZE,
+        )
+    result = entities.score(gold, pred)
+    per_type = result.pop("per_type")
+    return {**result, "sentences": len(gold), "per_type": per_type}

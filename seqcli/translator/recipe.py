@@ -1,0 +1,312 @@
+"""Training and scoring the translator on parallel text; dev BLEU (sacreBLEU, with
+the beam users get) picks the checkpoint."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from seqcli import console, distributed
+from seqcli.config import TrainConfig, config_from
+from seqcli.errors import SeqcliError
+from seqcli.store import Store
+from seqcli.train import (
+    Position,
+    Task,
+    fit,
+    initial_model,
+    new_manifest,
+    parameters,
+    resumed_manifest,
+)
+from seqcli.translator.config import (
+    BATCH_SIZE,
+    BEAM,
+    MAX_TRAIN_TOKENS,
+    TranslatorConfig,
+)
+from seqcli.translator.data import (
+    Codec,
+    read_parallel,
+    target_in_out,
+    tokenize,
+    vocabulary,
+)
+from seqcli.translator.decode import translate_ids, translate_lines
+from seqcli.translator.model import Translator
+from seqcli.vocab import SPECIALS, Vocab
+
+KIND = "translator"
+
+
+def score(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
+    """sacreBLEU's BLEU and chrF (default settings) of detokenised text."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    bleu = BLEU()
+    return {
+        "bleu": bleu.corpus_score(list(hypotheses), [list(references)]).score,
+        "chrf": CHRF().corpus_score(list(hypotheses), [list(references)]).score,
+        "signature": str(bleu.get_signature()),
+    }
+
+
+class TranslatorTask(Task):
+    """Batches, loss and dev BLEU of the translator for the shared training loop."""
+
+    metric = "bleu"
+    higher_is_better = True
+
+    def __init__(
+        self,
+        pairs: tuple[list[list[int]], list[list[int]]],
+        dev: tuple[list[list[str]], list[list[int]], list[str]],
+        codec: Codec,
+        *,
+        batch_size: int,
+        device: torch.device,
+        seed: int = 1,
+        dev_beam: int = BEAM,
+        dev_batch_size: int = BATCH_SIZE,
+        rank: int = 0,
+        world: int = 1,
+    ):
+        self.src, self.tgt = pairs
+        self.dev_tokens, self.dev_src, self.dev_refs = dev
+        self.codec = codec
+        self.batch_size, self.device, self.seed = batch_size, device, seed
+        self.dev_beam, self.dev_batch_size = dev_beam, dev_batch_size
+        self.rank, self.world = rank, world
+        self.lengths = [max(len(s), len(t)) for s, t in zip(*pairs, strict=True)]
+        self._steps = len(self._order(0))
+
+    def _order(self, epoch: int) -> list[list[int]]:
+        from seqcli.data import length_batches
+
+        batches = length_batches(
+            self.lengths, self.batch_size, shuffle=True, seed=self.seed, epoch=epoch
+        )
+        if self.world == 1:
+            return batches
+        # under torchrun each rank takes every world-th batch, all the same count
+        mine = batches[self.rank :: self.world] or batches[:1]
+        return mine[: max(1, len(batches) // self.world)]
+
+    def steps_per_epoch(self) -> int:
+        return self._steps
+
+    def batches(self, epoch: int, start: int) -> Iterator[tuple[torch.Tensor, ...]]:
+        from seqcli.data import pad
+
+        for batch in self._order(epoch)[start:]:
+            src, lengths = pad([self.src[i] for i in batch], Vocab.pad_index)
+            tgt_in, tgt_out = target_in_out([self.tgt[i] for i in batch])
+            yield tuple(x.to(self.device) for x in (src, lengths, tgt_in, tgt_out))
+
+    def loss(self, model: Translator, batch) -> tuple[torch.Tensor, int]:
+        n_tokens = int((batch[3] != Vocab.pad_index).sum())
+        return model(*batch), n_tokens
+
+    def evaluate(self, model: Translator) -> dict[str, float]:
+        """Dev BLEU (sacreBLEU, detokenised) of translations with the dev beam: by
+        default BEAM, what `seqcli translate` writes."""
+        found = translate_ids(
+            model, self.dev_src, beam=self.dev_beam, batch_size=self.dev_batch_size
+        )
+        hyps = [
+            self.codec.text(h[0], src)
+            for h, src in zip(found, self.dev_tokens, strict=True)
+        ]
+        metrics = score(hyps, self.dev_refs)
+        return {"bleu": metrics["bleu"], "chrf": metrics["chrf"]}
+
+
+def load_source_vectors(model: Translator, vocab: Vocab, path: str) -> int:
+    """Start the source embeddings from pretrained word vectors (GloVe or word2vec
+    text), looked up lower-cased as GloVe's words are. Each of their dimensions is
+    standardised, like the N(0, 1) the embedding starts from, and fills its first
+    columns; other columns and words keep their random start.
+
+    Returns:
+        how many vocabulary entries got a vector.
+    """
+    from seqcli.vectors import read_vectors
+
+    wanted = {w.lower() for w in vocab.itos[len(SPECIALS) :]}
+    keys, table = read_vectors(path, case="lower", wanted=wanted)
+    if table.size(1) > model.cfg.embedding:
+        raise SeqcliError(
+            f"{path}: {table.size(1)}-dimensional vectors do not fit embeddings of "
+            f"{model.cfg.embedding}"
+        )
+    std, mean = torch.std_mean(table, dim=0, correction=0)
+    table = (table - mean) / std.clamp_min(1e-6)
+    row = {k: i for i, k in enumerate(keys)}
+    pairs = [
+        (i, row[w.lower()])
+        for i, w in enumerate(vocab.itos)
+        if i >= len(SPECIALS) and w.lower() in row
+    ]
+    if pairs:
+        ids, rows = zip(*pairs, strict=True)
+        with torch.no_grad():
+            model.src_embed.weight[list(ids), : table.size(1)] = table[list(rows)]
+    return len(pairs)
+
+
+def train(
+    *,
+    name: str,
+    store: Store,
+    device: torch.device,
+    settings: TrainConfig,
+    config: TranslatorConfig,
+    src: str | None = None,
+    tgt: str | None = None,
+    pairs: str | None = None,
+    dev_src: str | None = None,
+    dev_tgt: str | None = None,
+    dev_pairs: str | None = None,
+    dev_fraction: float = 0.05,
+    src_vectors: str | None = None,
+    dev_beam: int = BEAM,
+    resume: bool = False,
+    encoding_errors: str = "strict",
+) -> Position:
+    """Train (or resume) a translator on parallel text; keeps its best dev BLEU.
+
+    Args:
+        src, tgt: line-aligned source and target files, or
+        pairs: one file of source<TAB>target lines; the dev data likewise
+            (dev_src, dev_tgt, dev_pairs), by default the last `dev_fraction`.
+        src_vectors: word vectors to start the source embeddings from (see
+            `load_source_vectors`); ignored when resuming.
+        dev_beam: beam width of the dev translations (1: greedy, faster).
+        The others: as for seqcli.train.fit.
+
+    Returns:
+        The training loop's final Position.
+    """
+    from seqcli.vocab import WordTokenizer
+
+    sources, targets = read_parallel(src, tgt, pairs, encoding_errors)
+    if dev_src or dev_tgt or dev_pairs:
+        dev_sources, dev_targets = read_parallel(
+            dev_src, dev_tgt, dev_pairs, encoding_errors
+        )
+    else:
+        cut = len(sources) - max(1, int(len(sources) * dev_fraction))
+        sources, dev_sources = sources[:cut], sources[cut:]
+        targets, dev_targets = targets[:cut], targets[cut:]
+    if resume:
+        manifest = resumed_manifest(store, name)
+        config = config_from(TranslatorConfig, manifest["config"])
+    if config.subwords and config.rare_subwords:
+        raise SeqcliError("--subwords and --rare-subwords exclude each other")
+    src_tokens = tokenize(WordTokenizer(config.src_lang), sources, glued=False)
+    tgt_tokens = tokenize(WordTokenizer(config.tgt_lang), targets, glued=True)
+    kept = [
+        i
+        for i, (s, t) in enumerate(zip(src_tokens, tgt_tokens, strict=True))
+        if s and t and len(s) <= MAX_TRAIN_TOKENS and len(t) <= MAX_TRAIN_TOKENS
+    ]
+    if len(kept) < len(src_tokens):
+        console.warn(
+            f"left out {len(src_tokens) - len(kept)} pair(s) with an empty side or "
+            f"more than {MAX_TRAIN_TOKENS} tokens"
+        )
+    if not kept:
+        raise SeqcliError("no training pairs (every pair has an empty side)")
+    src_tokens = [src_tokens[i] for i in kept]
+    tgt_tokens = [tgt_tokens[i] for i in kept]
+    dev = [i for i, s in enumerate(dev_sources) if s.strip()]
+    if not dev:
+        raise SeqcliError("the dev data has no sentences")
+    dev_sources = [dev_sources[i] for i in dev]
+    dev_targets = [dev_targets[i] for i in dev]
+
+    if not resume:
+        src_vocab, src_subwords = vocabulary(src_tokens, config)
+        tgt_vocab, tgt_subwords = vocabulary(tgt_tokens, config)
+        config.src_vocab_size, config.tgt_vocab_size = len(src_vocab), len(tgt_vocab)
+        manifest = new_manifest(
+            KIND,
+            config,
+            {"src": src_vocab.to_dict(), "tgt": tgt_vocab.to_dict()},
+            data=[p for p in (src, tgt, pairs) if p],
+            dev=[p for p in (dev_src, dev_tgt, dev_pairs) if p]
+            or f"last {dev_fraction:.0%} of the data",
+        )
+        if src_subwords is not None and tgt_subwords is not None:
+            manifest["subwords"] = {
+                "src": src_subwords.to_dict(),
+                "tgt": tgt_subwords.to_dict(),
+            }
+    codec = Codec(manifest)
+    src_ids = [codec.src_vocab.encode(codec.units("src", s)) for s in src_tokens]
+    tgt_ids = [codec.tgt_vocab.encode(codec.units("tgt", t)) for t in tgt_tokens]
+    manifest["training"]["dev_beam"] = dev_beam
+    dev_tokens, dev_ids = codec.sources(dev_sources)
+
+    model = initial_model(manifest, settings.seed)
+    if src_vectors and not resume:
+        found = load_source_vectors(model, codec.src_vocab, src_vectors)
+        manifest["training"]["src_vectors"] = str(src_vectors)
+        console.info(
+            f"word vectors for {found:,} of {len(codec.src_vocab):,} source units"
+        )
+    task = TranslatorTask(
+        (src_ids, tgt_ids),
+        (dev_tokens, dev_ids, dev_targets),
+        codec,
+        batch_size=config.batch_size,
+        device=device,
+        seed=settings.seed,
+        dev_beam=dev_beam,
+        rank=distributed.rank(),
+        world=distributed.world_size(),
+    )
+    console.info(
+        f"{KIND} {name}: {len(src_ids):,} training pairs, {len(dev_ids):,} dev, "
+        f"vocabulary {len(codec.src_vocab):,} {config.src_lang} / "
+        f"{len(codec.tgt_vocab):,} {config.tgt_lang}, {parameters(model):,} "
+        "parameters"
+    )
+    return fit(
+        model,
+        task,
+        settings,
+        store=store,
+        name=name,
+        manifest=manifest,
+        device=device,
+        resume=resume,
+        data_digest=hashlib.sha256(repr((src_ids, tgt_ids)).encode()).hexdigest(),
+    )
+
+
+def evaluate(
+    model: Translator,
+    manifest: dict,
+    *,
+    files: list[str],
+    src: str | None = None,
+    tgt: str | None = None,
+    pairs: str | None = None,
+    encoding_errors: str = "strict",
+) -> dict:
+    """`seqcli eval` for a translator: {bleu, chrf, signature, sentences} by sacreBLEU
+    (default settings) on detokenised output of the default decoding
+    (seqcli.translator.config). One file in `files` is read as pairs."""
+    if files and not (src or tgt or pairs) and len(files) == 1:
+        pairs = files[0]
+    if not (pairs or (src and tgt)):
+        raise SeqcliError("give the test data: --src FILE --tgt FILE, or --pairs FILE")
+    sources, refs = read_parallel(src, tgt, pairs, encoding_errors)
+    if not sources:
+        raise SeqcliError("the test data has no sentences")
+    found = translate_lines(model, Codec(manifest), sources)
+    hyps = [h[0][0] for h in found]
+    return score(hyps, refs) | {"sentences": len(sources)}
