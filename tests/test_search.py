@@ -13,16 +13,9 @@ from seqcli.translator import Translator, target_in_out
 EOS = Translator.eos_index
 
 
-@pytest.fixture(autouse=True, scope="module")
-def small_ops():
-    """Tiny models step fastest on one thread without oneDNN (which spends seconds
-    preparing each new shape); with 2 threads on a busy machine, each op waits."""
-    before = torch.backends.mkldnn.enabled, torch.get_num_threads()
-    torch.backends.mkldnn.enabled = False
-    torch.set_num_threads(1)
-    yield
-    torch.backends.mkldnn.enabled = before[0]
-    torch.set_num_threads(before[1])
+# tiny models step fastest on one thread without oneDNN (which spends seconds
+# preparing each new shape); with 2 threads on a busy machine, each op waits
+pytestmark = pytest.mark.usefixtures("one_thread", "no_onednn")
 
 
 def make_model(seed=0, tgt_vocab=7, **settings):
