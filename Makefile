@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SEQCLI := $(BIN)/seqcli
 
-.PHONY: install demo test test-all bench models lint format clean
+.PHONY: install demo test bench models lint format clean
 
 install: $(VENV)/.installed
 
@@ -40,9 +40,6 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
-
-test-all: install
-	$(BIN)/python -m pytest -q --slow
 
 bench: install
 	$(BIN)/pip install -q -e '.[dev,bench]'

@@ -18,8 +18,11 @@ def encode(text):
     return torch.tensor([VOCAB.index(c) for c in text])
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 @pytest.fixture(scope="module")
-def trained():
+def trained(one_thread):
     """A small LSTM trained on a repeated phrase until it knows it by heart."""
     torch.manual_seed(0)
     model = CharLM(
@@ -81,9 +84,15 @@ def test_stepper_matches_the_model_run_over_the_whole_sequence(
     x = encode(PHRASE[:20])[None].repeat(rows, 1)
     full, _, _ = trained(x)
     stepper = Stepper(trained, quantize=quantize)
+    # two threads (not the module's one), so that the stepper's own switch to one
+    # thread for numpy shows if it is not undone
     threads = torch.get_num_threads()
-    logits, state = stepper.prime(x[:, :1])
-    assert stepper.numpy == (rows == 1) and torch.get_num_threads() == threads
+    torch.set_num_threads(2)
+    try:
+        logits, state = stepper.prime(x[:, :1])
+        assert stepper.numpy == (rows == 1) and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
     for t in range(1, 20):
         logits, state = stepper.step(x[:, t], state)
         assert torch.allclose(logits, full[:, t], atol=tol), t

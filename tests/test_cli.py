@@ -2,14 +2,11 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from seqcli.cli import cli
 
 CORPUS = "the quick brown fox jumps over the lazy dog.\n" * 60
 TINY = [
@@ -32,33 +29,16 @@ TINY = [
 ]
 
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 @pytest.fixture(scope="module")
-def trained_store(tmp_path_factory):
+def trained_store(train_once):
     """A store holding one small charlm, 'tiny', trained through the CLI."""
-    from click.testing import CliRunner
-
-    root = tmp_path_factory.mktemp("trained")
-    corpus = root / "corpus.txt"
-    corpus.write_text(CORPUS)
-    env = {"SEQCLI_HOME": str(root / "store"), "SEQCLI_DEVICE": "cpu"}
-    result = CliRunner().invoke(
-        cli, ["train", "charlm", str(corpus), "--name", "tiny", *TINY], env=env
-    )
-    assert result.exit_code == 0, result.output
-    return root
-
-
-@pytest.fixture
-def home(trained_store, tmp_path, monkeypatch):
-    """This test's own copy of the trained store."""
-    home = tmp_path / "home"
-    shutil.copytree(trained_store / "store", home)
-    monkeypatch.setenv("SEQCLI_HOME", str(home))
-    return home
-
-
-def invoke(runner, *args, input=None):
-    return runner.invoke(cli, [str(a) for a in args], input=input)
+    return train_once(
+        "train", "charlm", "corpus.txt", "--name", "tiny", *TINY,
+        files={"corpus.txt": CORPUS},
+    )  # fmt: skip
 
 
 def one_error_line(result) -> bool:
@@ -66,20 +46,59 @@ def one_error_line(result) -> bool:
     return len(errors) == 1 and "Traceback" not in result.output
 
 
-def test_help_lists_every_command(runner):
+def listed_commands(help_text: str) -> list[str]:
+    """The command names in the "Commands:" section of a --help text."""
+    lines = help_text.splitlines()
+    start = lines.index("Commands:") + 1
+    names = []
+    for line in lines[start:]:
+        if not line.startswith("  "):  # a blank line or the next section ends it
+            break
+        if not line.startswith("   "):  # a wrapped description is indented deeper
+            names.append(line.split()[0])
+    return names
+
+
+def test_help_lists_every_command(runner, invoke):
     result = invoke(runner, "--help")
-    for command in ("train", "generate", "eval", "models"):
-        assert command in result.output
+    assert result.exit_code == 0
+    assert sorted(listed_commands(result.stdout)) == [
+        "eval", "generate", "models", "tag", "train", "translate",
+    ]  # fmt: skip
+    train = invoke(runner, "train", "--help")
+    assert train.exit_code == 0
+    assert sorted(listed_commands(train.stdout)) == ["charlm", "tagger", "translator"]
+    for command in ("eval", "generate", "models", "tag", "translate"):
+        assert invoke(runner, command, "--help").exit_code == 0, command
+
+
+def test_listed_commands_reads_only_the_commands_section():
+    text = (
+        "Usage: x [OPTIONS] COMMAND\n\n  seqcli train charlm book.txt\n\n"
+        "Options:\n  --help  Show this.\n\n"
+        "Commands:\n  eval   Score a model on\n         held-out data.\n"
+        "  train  Train.\n\nEpilog:\n  tag  not a command\n"
+    )
+    assert listed_commands(text) == ["eval", "train"]
 
 
 def test_train_reports_progress_on_stderr_only(trained_store):
-    manifest = json.loads((trained_store / "store/tiny/manifest.json").read_text())
+    result = trained_store.result
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("training tiny") and "%" in line for line in lines)
+    epochs = [line for line in lines if "dev loss" in line]
+    assert [line.split(":")[0] for line in epochs] == [
+        "epoch 1.00 step 20", "epoch 2.00 step 40", "epoch 3.00 step 60",
+    ]  # fmt: skip
+    assert "tiny: stopped (epochs done) after 60 steps" in result.stderr
+    manifest = json.loads((trained_store.store / "tiny/manifest.json").read_text())
     assert manifest["kind"] == "charlm"
     assert manifest["metrics"]["loss"] < 3.0  # better than uniform over 27 symbols
     assert len(manifest["history"]) == 3
 
 
-def test_generate_writes_the_asked_number_of_characters(home, runner):
+def test_generate_writes_the_asked_number_of_characters(home, runner, invoke):
     result = invoke(
         runner, "generate", "-m", "tiny", "--prime", "the", "-n", 50, "--seed", 1
     )
@@ -92,13 +111,13 @@ def test_generate_writes_the_asked_number_of_characters(home, runner):
     assert again.stdout == result.stdout
 
 
-def test_generate_reads_the_prime_from_stdin(home, runner):
+def test_generate_reads_the_prime_from_stdin(home, runner, invoke):
     result = invoke(runner, "generate", "-m", "tiny", "-n", 5, input="the lazy\n")
     assert result.exit_code == 0
     assert result.stdout.startswith("the lazy") and len(result.stdout) == 8 + 5 + 1
 
 
-def test_generate_json_samples(home, runner):
+def test_generate_json_samples(home, runner, invoke):
     result = invoke(
         runner,
         "generate",
@@ -121,7 +140,7 @@ def test_generate_json_samples(home, runner):
     assert all(r["prime"] == "fox" and len(r["text"]) == 20 for r in rows)
 
 
-def test_unknown_prime_characters_are_skipped_with_a_warning(home, runner):
+def test_unknown_prime_characters_are_skipped_with_a_warning(home, runner, invoke):
     result = invoke(runner, "generate", "-m", "tiny", "-n", 5, "--prime", "th€e")
     assert result.exit_code == 0
     assert "never saw" in result.stderr and "€" in result.stderr
@@ -137,12 +156,12 @@ def test_unknown_prime_characters_are_skipped_with_a_warning(home, runner):
         (["--top-p", "1.5"], "top-p"),
     ],
 )
-def test_bad_generate_options_exit_2(home, runner, args, message):
+def test_bad_generate_options_exit_2(home, runner, args, message, invoke):
     result = invoke(runner, "generate", "-m", "tiny", *args)
     assert result.exit_code == 2 and message in result.stderr
 
 
-def test_unknown_model_lists_what_exists(home, runner):
+def test_unknown_model_lists_what_exists(home, runner, invoke):
     result = invoke(runner, "generate", "-m", "nope")
     assert result.exit_code == 1
     assert "no model named 'nope' (models: " in result.stderr
@@ -150,7 +169,7 @@ def test_unknown_model_lists_what_exists(home, runner):
     assert "Traceback" not in result.output
 
 
-def test_tampered_checkpoint_is_refused(home, runner):
+def test_tampered_checkpoint_is_refused(home, runner, invoke):
     (weights,) = (home / "tiny").glob("model-*.safetensors")
     weights.write_bytes(weights.read_bytes()[:-3] + b"xyz")
     result = invoke(runner, "generate", "-m", "tiny", "-n", 5)
@@ -158,14 +177,14 @@ def test_tampered_checkpoint_is_refused(home, runner):
     assert one_error_line(result)
 
 
-def test_checkpoint_of_another_kind_is_refused(home, runner):
+def test_checkpoint_of_another_kind_is_refused(home, runner, invoke):
     path = home / "tiny" / "manifest.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "kind": "tagger"}))
     result = invoke(runner, "generate", "-m", "tiny")
     assert result.exit_code == 1 and "is a tagger model, not a charlm" in result.stderr
 
 
-def test_eval_json(home, runner, tmp_path):
+def test_eval_json(home, runner, tmp_path, invoke):
     held_out = tmp_path / "held.txt"
     held_out.write_text("the lazy dog jumps over the quick brown fox.\n" * 3)
     result = invoke(runner, "eval", "-m", "tiny", "--json", held_out)
@@ -177,7 +196,7 @@ def test_eval_json(home, runner, tmp_path):
 @pytest.mark.parametrize(
     "option", [["--src", "x.txt"], ["--pairs", "x.tsv"], ["--label-column", "1"]]
 )
-def test_eval_refuses_options_of_other_kinds(home, runner, tmp_path, option):
+def test_eval_refuses_options_of_other_kinds(home, runner, invoke, tmp_path, option):
     held_out = tmp_path / "held.txt"
     held_out.write_text("the lazy dog jumps over the quick brown fox.\n" * 3)
     result = invoke(runner, "eval", "-m", "tiny", held_out, *option)
@@ -186,7 +205,7 @@ def test_eval_refuses_options_of_other_kinds(home, runner, tmp_path, option):
     assert result.stdout == ""
 
 
-def test_models_list_show_rm(home, runner):
+def test_models_list_show_rm(home, runner, invoke):
     listed = invoke(runner, "models", "list", "--json")
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [r["name"] for r in rows if not r["builtin"]] == ["tiny"]
@@ -198,7 +217,7 @@ def test_models_list_show_rm(home, runner):
     assert invoke(runner, "models", "rm", "tiny").exit_code == 1
 
 
-def test_training_refuses_to_overwrite_without_force(home, runner, tmp_path):
+def test_training_refuses_to_overwrite_without_force(home, runner, tmp_path, invoke):
     corpus = tmp_path / "c.txt"
     corpus.write_text(CORPUS)
     before = (home / "tiny" / "manifest.json").read_bytes()
@@ -214,7 +233,7 @@ def test_training_refuses_to_overwrite_without_force(home, runner, tmp_path):
         (b"good text\n\xff\xfe bad", "not valid UTF-8 at byte 10"),
     ],
 )
-def test_bad_corpora_are_clear_errors(runner, tmp_path, content, message):
+def test_bad_corpora_are_clear_errors(runner, tmp_path, content, message, invoke):
     corpus = tmp_path / "c.txt"
     corpus.write_bytes(content)
     result = invoke(runner, "train", "charlm", corpus, "--name", "x", *TINY)
@@ -222,7 +241,7 @@ def test_bad_corpora_are_clear_errors(runner, tmp_path, content, message):
     assert one_error_line(result)
 
 
-def test_invalid_utf8_can_be_replaced(runner, tmp_path):
+def test_invalid_utf8_can_be_replaced(runner, tmp_path, invoke):
     corpus = tmp_path / "c.txt"
     corpus.write_bytes(CORPUS.encode() + b"\xff")
     result = invoke(
@@ -240,7 +259,7 @@ def test_invalid_utf8_can_be_replaced(runner, tmp_path):
     assert result.exit_code == 0, result.output
 
 
-def test_a_corpus_shorter_than_a_batch_shrinks_the_batch(runner, tmp_path):
+def test_a_corpus_shorter_than_a_batch_shrinks_the_batch(runner, tmp_path, invoke):
     corpus = tmp_path / "c.txt"
     corpus.write_text("abcabcabcabc" * 10)
     result = invoke(
@@ -260,6 +279,7 @@ def run_seqcli(*args, **kwargs):
     )
 
 
+@pytest.mark.slow  # real processes: seconds
 def test_a_closed_pipe_ends_generation_quietly(home):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     pipeline = subprocess.run(
@@ -283,6 +303,7 @@ def test_a_closed_pipe_ends_generation_quietly(home):
     assert status.returncode == 0
 
 
+@pytest.mark.slow
 def test_stdout_holds_only_data_in_a_real_pipe(home):
     result = run_seqcli(
         "generate", "-m", "tiny", "-n", 30, "--prime", "lazy", input=b"", timeout=120
@@ -292,7 +313,7 @@ def test_stdout_holds_only_data_in_a_real_pipe(home):
     assert b"device: cpu" in result.stderr
 
 
-def test_the_same_seed_trains_the_same_weights(runner, tmp_path):
+def test_the_same_seed_trains_the_same_weights(runner, tmp_path, invoke):
     corpus = tmp_path / "c.txt"
     corpus.write_text(CORPUS)
     digests = []
@@ -306,6 +327,7 @@ def test_the_same_seed_trains_the_same_weights(runner, tmp_path):
     assert digests[0] == digests[1]
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_resumable_state_and_exits_130(tmp_path):
     import signal
 

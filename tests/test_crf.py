@@ -293,7 +293,8 @@ def test_single_step_and_empty_batch():
 class TestAgainstPytorchCrf:
     @staticmethod
     def pair(num_tags: int):
-        torchcrf = pytest.importorskip("torchcrf")
+        import torchcrf  # pytorch-crf is in the dev extra: missing, this fails
+
         ours = make_crf(num_tags, dtype=torch.float32)
         theirs = torchcrf.CRF(num_tags, batch_first=True)
         theirs.load_state_dict(

@@ -60,6 +60,7 @@ def test_crf_forward_algorithm_and_viterbi_agree_with_the_cpu():
     torch.testing.assert_close(gpu_scores.cpu(), cpu_scores)
 
 
+@pytest.mark.slow  # trainings through the CLI: seconds each
 def test_translator_trained_on_cuda_learns_and_decodes_alike_on_both(runner):
     phrases = CORPORA / "phrases.tsv"
     invoke(
@@ -75,6 +76,7 @@ def test_translator_trained_on_cuda_learns_and_decodes_alike_on_both(runner):
     assert json.loads(scores)["bleu"] > 60
 
 
+@pytest.mark.slow
 def test_tagger_trained_on_cuda_tags_alike_on_both(runner):
     conll = CORPORA / "ner.conll"
     invoke(
@@ -90,6 +92,7 @@ def test_tagger_trained_on_cuda_tags_alike_on_both(runner):
     assert json.loads(scores)["f1"] > 0.8
 
 
+@pytest.mark.slow
 def test_charlm_trained_on_cuda_generates_with_a_seed(runner):
     story = CORPORA / "story.txt"
     invoke(

@@ -6,7 +6,6 @@ import shutil
 import pytest
 
 from seqcli import store as store_module
-from seqcli.cli import cli
 
 DEFAULTS = {
     "shakespeare": "charlm",
@@ -15,18 +14,7 @@ DEFAULTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def single_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def invoke(runner, *args, input=None):
-    return runner.invoke(cli, [str(a) for a in args], input=input)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_the_defaults_ship_in_the_package_and_are_small():
@@ -38,7 +26,7 @@ def test_the_defaults_ship_in_the_package_and_are_small():
     assert sum(sizes.values()) <= 30 * 2**20, sizes
 
 
-def test_generate_writes_the_asked_number_of_characters(runner):
+def test_generate_writes_the_asked_number_of_characters(runner, invoke):
     result = invoke(runner, "generate", "-n", 120, "--seed", 1, "--prime", "ROMEO:")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("ROMEO:") and len(result.stdout) == 6 + 120 + 1
@@ -57,14 +45,14 @@ def test_generate_writes_the_asked_number_of_characters(runner):
         ),
     ],
 )
-def test_the_tagger_finds_people_and_places(runner, text, entities):
+def test_the_tagger_finds_people_and_places(runner, text, entities, invoke):
     result = invoke(runner, "tag", "--format", "jsonl", input=text + "\n")
     assert result.exit_code == 0, result.output
     found = {(e["text"], e["label"]) for e in json.loads(result.stdout)["entities"]}
     assert entities <= found
 
 
-def test_the_translator_knows_the_nouns(runner):
+def test_the_translator_knows_the_nouns(runner, invoke):
     result = invoke(
         runner, "translate", input="A man is riding a horse on the beach.\n"
     )
@@ -72,7 +60,7 @@ def test_the_translator_knows_the_nouns(runner):
     assert "Mann" in result.stdout and "Pferd" in result.stdout
 
 
-def test_models_list_marks_the_defaults_and_rm_refuses_them(runner):
+def test_models_list_marks_the_defaults_and_rm_refuses_them(runner, invoke):
     rows = [
         json.loads(line)
         for line in invoke(runner, "models", "list", "--json").stdout.splitlines()
@@ -83,14 +71,16 @@ def test_models_list_marks_the_defaults_and_rm_refuses_them(runner):
     assert (store_module.BUILTIN / "shakespeare" / "manifest.json").exists()
 
 
-def test_a_user_model_cannot_take_a_default_name(runner, tmp_path):
+def test_a_user_model_cannot_take_a_default_name(runner, tmp_path, invoke):
     corpus = tmp_path / "c.txt"
     corpus.write_text("abc " * 100)
     result = invoke(runner, "train", "charlm", corpus, "--name", "shakespeare")
     assert result.exit_code == 1 and "built-in" in result.stderr
 
 
-def test_a_corrupted_copy_of_a_default_is_refused(runner, tmp_path, monkeypatch):
+def test_a_corrupted_copy_of_a_default_is_refused(
+    runner, tmp_path, monkeypatch, invoke
+):
     copy = tmp_path / "defaults"
     shutil.copytree(store_module.BUILTIN / "shakespeare", copy / "shakespeare")
     (weights,) = (copy / "shakespeare").glob("*.safetensors")

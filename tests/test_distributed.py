@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
+
+pytestmark = pytest.mark.slow  # torchrun launches: tens of seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = "the quick brown fox jumps over the lazy dog. " * 40

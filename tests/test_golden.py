@@ -120,16 +120,6 @@ CASES = {
 }
 
 
-@pytest.fixture
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_builtin_output_is_unchanged(case, runner, tmp_path, one_thread):
     args, stdin, files = CASES[case]

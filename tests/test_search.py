@@ -17,16 +17,9 @@ EOS = Translator.eos_index
 SEARCH = {"length_penalty": 1.0}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def small_ops():
-    """Tiny models step fastest on one thread without oneDNN (which spends seconds
-    preparing each new shape); with 2 threads on a busy machine, each op waits."""
-    before = torch.backends.mkldnn.enabled, torch.get_num_threads()
-    torch.backends.mkldnn.enabled = False
-    torch.set_num_threads(1)
-    yield
-    torch.backends.mkldnn.enabled = before[0]
-    torch.set_num_threads(before[1])
+# tiny models step fastest on one thread without oneDNN (which spends seconds
+# preparing each new shape); with 2 threads on a busy machine, each op waits
+pytestmark = pytest.mark.usefixtures("one_thread", "no_onednn")
 
 
 def make_model(seed=0, tgt_vocab=7, **settings):

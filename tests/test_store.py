@@ -158,7 +158,94 @@ def test_training_state_round_trip(store):
         store.load("m")
 
 
+def stored_format(path) -> str:
+    """'json' or 'safetensors' when the file is one that parses as such, else why not.
+
+    safetensors: 8 bytes of little-endian header length, that many bytes of a JSON
+    object naming each tensor's dtype, shape and data offsets, then the data, which
+    the safetensors library must load. Zip archives (torch.save) and pickles (the
+    0x80 protocol byte, torch.save's legacy format) are named as such."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        return "zip"
+    if data.startswith(b"\x80"):
+        return "pickle"
+    try:
+        json.loads(data.decode("utf-8"))
+        return "json"
+    except (UnicodeDecodeError, ValueError):
+        pass
+    if len(data) < 8:
+        return "unknown"
+    length = int.from_bytes(data[:8], "little")
+    try:
+        header = json.loads(data[8 : 8 + length].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "unknown"
+    if not isinstance(header, dict) or 8 + length > len(data):
+        return "unknown"
+    tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+    if not all({"dtype", "shape", "data_offsets"} <= set(v) for v in tensors.values()):
+        return "unknown"
+    try:
+        loaded = load(data)
+    except SafetensorError:
+        return "unknown"
+    return "safetensors" if set(loaded) == set(tensors) else "unknown"
+
+
+def test_the_format_check_rejects_torch_save_and_pickle(tmp_path):
+    import pickle
+
+    from safetensors.torch import save_file
+
+    torch.save(tensors(1.0), tmp_path / "zip.pt")
+    torch.save(
+        tensors(1.0), tmp_path / "legacy.pt", _use_new_zipfile_serialization=False
+    )
+    (tmp_path / "pickle.pkl").write_bytes(pickle.dumps({"x": [1.0]}))
+    (tmp_path / "pickle0.pkl").write_bytes(pickle.dumps({"x": [1.0]}, protocol=0))
+    save_file(tensors(1.0), tmp_path / "ok.safetensors")
+    (tmp_path / "ok.json").write_text('{"kind": "charlm"}')
+    cut = (tmp_path / "ok.safetensors").read_bytes()[:-4]
+    (tmp_path / "cut.safetensors").write_bytes(cut)
+    assert {f.name: stored_format(f) for f in tmp_path.iterdir()} == {
+        "zip.pt": "zip",
+        "legacy.pt": "pickle",
+        "pickle.pkl": "pickle",
+        "pickle0.pkl": "unknown",
+        "ok.safetensors": "safetensors",
+        "ok.json": "json",
+        "cut.safetensors": "unknown",
+    }
+
+
+def assert_only_json_and_safetensors(folder):
+    formats = {f.name: stored_format(f) for f in folder.iterdir()}
+    assert set(formats.values()) == {"json", "safetensors"}, formats
+    return formats
+
+
 def test_no_pickle_anywhere(store):
     save(store)
-    for f in (store.root / "m").iterdir():
-        assert not f.read_bytes().startswith(b"\x80")  # pickle protocol header
+    store.save_state("m", {"x": torch.ones(2)}, {"position": {"step": 3}})
+    formats = assert_only_json_and_safetensors(store.root / "m")
+    assert formats["manifest.json"] == formats["train-state.json"] == "json"
+    assert sorted(formats.values()).count("safetensors") == 2
+
+
+def test_no_pickle_in_a_real_training_run(tmp_path, runner, invoke):
+    """Every file a CLI training leaves (model and training state) is JSON or
+    safetensors."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("to be or not to be, that is the question. " * 30)
+    tiny = ["--hidden", "8", "--embedding", "4", "--layers", "1", "--epochs", "1"]
+    result = invoke(runner, "train", "charlm", corpus, "--name", "m", *tiny, "-q")
+    assert result.exit_code == 0, result.output
+    formats = assert_only_json_and_safetensors(Store().root / "m")
+    assert {"manifest.json", "train-state.json"} <= set(formats)
+    weights = [n for n, f in formats.items() if f == "safetensors"]
+    assert sorted(n.split("-")[0] for n in weights) == ["manifest", "train"]

@@ -1,13 +1,10 @@
 """`seqcli train tagger`, `seqcli tag` and `seqcli eval` on a tagger, end to end."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
-
-from seqcli.cli import cli
 
 NER = Path(__file__).resolve().parents[1] / "corpora" / "ner.conll"
 TINY = [
@@ -32,60 +29,46 @@ def gold_lines(conll: str) -> list[tuple[list[str], list[str]]]:
     ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread: on a busy 2-core machine two threads wait on each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, one_thread):
+def trained_store(train_once):
     """A store holding 'ner', a small tagger trained through the CLI on 200 sentences
-    of corpora/ner.conll (which it learns by heart), and that data."""
-    from click.testing import CliRunner
-
-    root = tmp_path_factory.mktemp("tagger")
-    data = root / "train.conll"
-    data.write_text(sentences(200), encoding="utf-8")
-    args = ["train", "tagger", str(data), "--dev", str(data), "--name", "ner"]
-    env = {"SEQCLI_HOME": str(root / "store"), "SEQCLI_DEVICE": "cpu"}
-    result = CliRunner().invoke(cli, [*args, *TINY, "--epochs", "12"], env=env)
-    assert result.exit_code == 0, result.output
-    return root
+    of corpora/ner.conll (which it learns by heart), and that data, train.conll."""
+    return train_once(
+        "train", "tagger", "train.conll", "--dev", "train.conll", "--name", "ner",
+        *TINY, "--epochs", "12",
+        files={"train.conll": sentences(200)},
+    )  # fmt: skip
 
 
 @pytest.fixture
-def home(trained, tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    shutil.copytree(trained / "store", home)
-    monkeypatch.setenv("SEQCLI_HOME", str(home))
-    return trained
+def train_conll(trained_store):
+    return trained_store.root / "train.conll"
 
 
-def run(runner, *args, input=None):
-    return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-def test_eval_json_scores_the_training_data_perfectly(runner, home):
-    result = run(runner, "eval", "-m", "ner", "--json", str(home / "train.conll"))
+@pytest.mark.slow  # the module's trained tagger: seconds
+def test_eval_json_scores_the_training_data_perfectly(
+    runner, home, invoke, train_conll
+):
+    result = invoke(runner, "eval", "-m", "ner", "--json", str(train_conll))
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     assert metrics["f1"] == 1.0 and metrics["precision"] == 1.0
     assert metrics["sentences"] == 200
     assert set(metrics["per_type"]) == {"LOC", "MISC", "ORG", "PER"}
     assert metrics["per_type"]["PER"]["f1"] == 1.0
-    table = run(runner, "eval", "-m", "ner", str(home / "train.conll"))
+    table = invoke(runner, "eval", "-m", "ner", str(train_conll))
     assert "per_type" in table.stdout and "MISC" in table.stdout
 
 
-def test_tags_text_from_stdin_inline_and_jsonl(runner, home):
+@pytest.mark.slow
+def test_tags_text_from_stdin_inline_and_jsonl(runner, home, invoke):
     chosen = gold_lines(sentences(6))
     texts = [" ".join(tokens) for tokens, _ in chosen]
     stdin = texts[0] + "\n\n" + "\n".join(texts[1:]) + "\n"
-    inline = run(runner, "tag", "-m", "ner", "-q", input=stdin)
+    inline = invoke(runner, "tag", "-m", "ner", "-q", input=stdin)
     assert inline.exit_code == 0, inline.output
     lines = inline.stdout.split("\n")
     assert lines[1] == "" and len(lines) == len(chosen) + 2  # the empty record kept
@@ -100,7 +83,7 @@ def test_tags_text_from_stdin_inline_and_jsonl(runner, home):
         expected.append(" ".join(words))
     assert [lines[0], *lines[2:-1]] == expected
 
-    jsonl = run(runner, "tag", "-m", "ner", "--format", "jsonl", input=stdin)
+    jsonl = invoke(runner, "tag", "-m", "ner", "--format", "jsonl", input=stdin)
     records = [json.loads(line) for line in jsonl.stdout.splitlines()]
     assert records[1] == {"text": "", "tokens": [], "tags": [], "entities": []}
     for record, (tokens, tags) in zip(records[:1] + records[2:], chosen, strict=True):
@@ -110,11 +93,12 @@ def test_tags_text_from_stdin_inline_and_jsonl(runner, home):
     assert sum(len(r["entities"]) for r in records) > 6
 
 
-def test_conll_in_conll_out_keeps_every_line(runner, home, tmp_path):
+@pytest.mark.slow
+def test_conll_in_conll_out_keeps_every_line(runner, home, tmp_path, invoke):
     text = "-DOCSTART-\tO\n\n" + sentences(4) + "\n"  # ends with two blank lines
     path = tmp_path / "in.conll"
     path.write_text(text, encoding="utf-8")
-    result = run(
+    result = invoke(
         runner, "tag", "-m", "ner", "--input", "conll", "--format", "conll", str(path)
     )
     assert result.exit_code == 0, result.output
@@ -127,7 +111,7 @@ def test_conll_in_conll_out_keeps_every_line(runner, home, tmp_path):
             assert after == f"{before}\t{gold}"  # learnt by heart
         else:
             assert after == before
-    bioes = run(
+    bioes = invoke(
         runner,
         "tag",
         "-m",
@@ -143,7 +127,7 @@ def test_conll_in_conll_out_keeps_every_line(runner, home, tmp_path):
     assert "S-" in bioes.stdout or "E-" in bioes.stdout
 
 
-def test_iob1_input_is_written_back_as_iob1(runner, tmp_path, monkeypatch):
+def test_iob1_input_is_written_back_as_iob1(runner, tmp_path, monkeypatch, invoke):
     """A model trained on IOB1 data writes IOB1; resume continues the same run."""
     monkeypatch.setenv("SEQCLI_HOME", str(tmp_path / "store"))
     data = tmp_path / "iob1.conll"
@@ -162,9 +146,9 @@ def test_iob1_input_is_written_back_as_iob1(runner, tmp_path, monkeypatch):
         "t",
         *TINY,
     ]
-    first = run(runner, *args, "--epochs", "1")
+    first = invoke(runner, *args, "--epochs", "1")
     assert first.exit_code == 0, first.output
-    again = run(runner, *args, "--epochs", "3", "--resume")
+    again = invoke(runner, *args, "--epochs", "3", "--resume")
     assert again.exit_code == 0, again.output
     assert "resuming t at epoch 2" in again.stderr
     from seqcli.store import Store
@@ -172,7 +156,7 @@ def test_iob1_input_is_written_back_as_iob1(runner, tmp_path, monkeypatch):
     manifest = Store().manifest("t")
     assert manifest["input_scheme"] == "iob1"
     assert manifest["training"]["steps"] == 3
-    out = run(runner, "tag", "-m", "t", "--format", "conll", input="Oslo Bergen\n")
+    out = invoke(runner, "tag", "-m", "t", "--format", "conll", input="Oslo Bergen\n")
     tags = [line.split("\t")[1] for line in out.stdout.split("\n") if line]
     assert all(t == "O" or t.startswith("I-") or t.startswith("B-") for t in tags)
 
@@ -187,52 +171,55 @@ BAD_CONLL = [
 
 
 @pytest.mark.parametrize(("content", "message"), BAD_CONLL)
-def test_malformed_training_data_is_one_line_error(runner, tmp_path, content, message):
+def test_malformed_training_data_is_one_line_error(
+    runner, tmp_path, content, message, invoke
+):
     bad = tmp_path / "bad.conll"
     bad.write_bytes(content)
     args = ["train", "tagger", "bad.conll", "--dev", "bad.conll", "--name", "x"]
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tmp_path)
-        result = run(runner, *args)
+        result = invoke(runner, *args)
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1].startswith(f"Error: {message}")
 
 
-def test_bad_input_to_tag_and_eval(runner, home, tmp_path):
+@pytest.mark.slow
+def test_bad_input_to_tag_and_eval(runner, home, tmp_path, invoke, train_conll):
     cases = [
         (["tag", "-m", "ner"], b"", "<stdin>: the input is empty"),
         (["tag", "-m", "ner"], b"ok\n\xff\n", "not valid UTF-8 at byte 3"),
         (["tag", "-m", "ner", str(tmp_path / "none.txt")], None, "no such file"),
         (["tag", "-m", "nope"], b"x\n", "no model named 'nope'"),
         (
-            ["eval", "-m", "ner", "--label-column", "5", str(home / "train.conll")],
+            ["eval", "-m", "ner", "--label-column", "5", str(train_conll)],
             None,
             "label column 5 out of range for 2 columns",
         ),
         (["eval", "-m", "ner"], None, "give the CoNLL file(s) to score"),
     ]
     for args, stdin, message in cases:
-        result = run(runner, *args, input=stdin)
+        result = invoke(runner, *args, input=stdin)
         assert result.exit_code == 1, (args, result.output)
         assert message in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) <= 2  # device line + error
-    bad_size = run(runner, "tag", "-m", "ner", "--batch-size", "0", input="x\n")
+    bad_size = invoke(runner, "tag", "-m", "ner", "--batch-size", "0", input="x\n")
     assert bad_size.exit_code == 2
 
 
-def test_unknown_label_column_in_training(runner, tmp_path):
+def test_unknown_label_column_in_training(runner, tmp_path, invoke):
     data = tmp_path / "d.conll"
     data.write_text("a\tX\tO\n", encoding="utf-8")
     args = ["train", "tagger", str(data), "--dev", str(data), "--name", "x"]
-    result = run(runner, *args, "--label-column", "3")
+    result = invoke(runner, *args, "--label-column", "3")
     assert result.exit_code == 1
     assert "d.conll:1: label column 3 out of range for 3 columns" in result.stderr
 
 
-def test_a_model_of_another_kind_is_refused(runner, tmp_path):
+def test_a_model_of_another_kind_is_refused(runner, tmp_path, invoke):
     from seqcli.store import Store
 
     Store().save("lm", {"w": torch.zeros(1)}, {"kind": "charlm", "config": {}})
-    result = run(runner, "tag", "-m", "lm", input="hello\n")
+    result = invoke(runner, "tag", "-m", "lm", input="hello\n")
     assert result.exit_code == 1
     assert "model 'lm' is a charlm model, not a tagger model" in result.stderr

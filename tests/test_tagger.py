@@ -36,14 +36,7 @@ def ner_doc(n: int):
     return read_conll(lines[: ends[-1] + 1], source="ner.conll")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread: on a busy 2-core machine, two threads wait on each other
-    and small steps get 100 times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

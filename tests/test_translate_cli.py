@@ -1,7 +1,6 @@
 """`seqcli train translator`, `seqcli translate` and `seqcli eval` end to end."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -26,41 +25,17 @@ TINY = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def small_ops():
-    """Small models run fastest on one thread (see test_search.py)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# every test here uses a translator trained through the CLI: seconds each
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 
 @pytest.fixture(scope="module")
-def trained_store(tmp_path_factory):
+def trained_store(train_once):
     """A store holding 'phr', a translator trained on corpora/phrases.tsv (~5 s)."""
-    from click.testing import CliRunner
-
-    root = tmp_path_factory.mktemp("trained")
-    env = {"SEQCLI_HOME": str(root / "store"), "SEQCLI_DEVICE": "cpu"}
-    args = ["train", "translator", "--pairs", str(PHRASES), "--name", "phr", *TINY]
-    result = CliRunner().invoke(cli, args, env=env)
-    assert result.exit_code == 0, result.output
-    return root
+    return train_once("train", "translator", "--pairs", PHRASES, "--name", "phr", *TINY)
 
 
-@pytest.fixture
-def home(trained_store, tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    shutil.copytree(trained_store / "store", home)
-    monkeypatch.setenv("SEQCLI_HOME", str(home))
-    return home
-
-
-def invoke(runner, *args, input=None):
-    return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-def test_translates_stdin_line_by_line_keeping_empty_lines(home, runner):
+def test_translates_stdin_line_by_line_keeping_empty_lines(home, runner, invoke):
     lines = [
         "A man is riding a horse on the beach.",
         "",
@@ -78,7 +53,7 @@ def test_translates_stdin_line_by_line_keeping_empty_lines(home, runner):
     assert "device: cpu" in result.stderr  # messages stay off stdout
 
 
-def test_output_line_i_belongs_to_input_line_i(home, runner, tmp_path):
+def test_output_line_i_belongs_to_input_line_i(home, runner, tmp_path, invoke):
     # lengths vary, so batches are sorted by length; order must come back
     lines = [
         "Some musicians are singing on a stage.",
@@ -99,7 +74,7 @@ def test_output_line_i_belongs_to_input_line_i(home, runner, tmp_path):
     assert batched.stdout.splitlines()[4].startswith("Ein Hund")
 
 
-def test_greedy_and_beam_agree_on_easy_sentences(home, runner):
+def test_greedy_and_beam_agree_on_easy_sentences(home, runner, invoke):
     text = "A woman is carrying a red bag in the city.\n"
     greedy = invoke(runner, "translate", "-m", "phr", "--beam", "1", input=text)
     beam = invoke(runner, "translate", "-m", "phr", "--beam", "5", input=text)
@@ -109,7 +84,7 @@ def test_greedy_and_beam_agree_on_easy_sentences(home, runner):
         assert word in greedy.stdout
 
 
-def test_json_n_best_is_sorted(home, runner):
+def test_json_n_best_is_sorted(home, runner, invoke):
     result = invoke(
         runner,
         "translate",
@@ -128,7 +103,7 @@ def test_json_n_best_is_sorted(home, runner):
     assert empty == {"source": "", "translations": [{"text": "", "score": 0.0}]}
 
 
-def test_n_best_text_lines_carry_line_number_and_score(home, runner):
+def test_n_best_text_lines_carry_line_number_and_score(home, runner, invoke):
     result = invoke(
         runner, "translate", "-m", "phr", "--n-best", "2", input="A dog is jumping.\n"
     )
@@ -137,15 +112,51 @@ def test_n_best_text_lines_carry_line_number_and_score(home, runner):
     assert float(rows[0][1]) >= float(rows[1][1])
 
 
-def test_unknown_words_do_not_crash_and_are_copied_by_default(home, runner):
-    text = "A zebra is riding a horse.\n"
+def test_unknown_words_do_not_crash_and_are_copied_by_default(
+    home, runner, invoke, monkeypatch
+):
+    from seqcli import translator
+    from seqcli.search import Hypothesis
+    from seqcli.store import Store
+    from seqcli.vocab import Vocab
+
+    text = "A zebra is riding a horse.\nZorblat is riding a horse.\n"
     kept = invoke(runner, "translate", "-m", "phr", "--keep-unk", input=text)
     copied = invoke(runner, "translate", "-m", "phr", input=text)
     assert kept.exit_code == copied.exit_code == 0
+    assert len(copied.stdout.splitlines()) == 2
     assert "<unk>" not in copied.stdout
+    # this model never saw <unk> in a target and writes none: the flag changes nothing
+    assert kept.stdout == copied.stdout
+
+    # So the copying is checked on a hypothesis of this model's vocabularies:
+    # "<unk> <unk> reitet ein Pferd." whose first <unk> attended most to "Zorblat",
+    # unknown to the model too (copied), and the second to "riding" (left out).
+    codec = translator.Codec(Store(home).manifest("phr", "translator"))
+    line = "Zorblat is riding a horse."
+    (source,), (ids,) = codec.sources([line])
+    assert source == ["Zorblat", "is", "riding", "a", "horse", "."]
+    unk = Vocab.unk_index
+    assert ids[0] == unk and unk not in ids[1:]
+    words = codec.tgt_vocab.encode(["reitet", "ein", "Pferd", "##."])
+    assert unk not in words
+    hyp = Hypothesis([unk, unk, *words], -1.0, -0.2, [0, 2, 2, 3, 4, 5])
+    assert codec.text(hyp, source) == "Zorblat reitet ein Pferd."
+    assert codec.text(hyp, source, replace_unk=False) == "<unk> <unk> reitet ein Pferd."
+
+    # and through the CLI, with the search answering that hypothesis
+    def search(model, sources, **settings):
+        assert sources == [ids]
+        return [[hyp]]
+
+    monkeypatch.setattr(translator, "translate_ids", search)
+    copied = invoke(runner, "translate", "-m", "phr", input=line + "\n")
+    assert copied.stdout == "Zorblat reitet ein Pferd.\n"
+    kept = invoke(runner, "translate", "-m", "phr", "--keep-unk", input=line + "\n")
+    assert kept.stdout == "<unk> <unk> reitet ein Pferd.\n"
 
 
-def test_eval_reports_sacrebleu_on_pairs_and_on_src_tgt(home, runner, tmp_path):
+def test_eval_reports_sacrebleu_on_pairs_and_on_src_tgt(home, runner, tmp_path, invoke):
     pairs = PHRASES.read_text().splitlines()[-40:]  # the held-out dev part
     src, tgt = tmp_path / "t.en", tmp_path / "t.de"
     src.write_text("".join(p.split("\t")[0] + "\n" for p in pairs))
@@ -164,7 +175,7 @@ def test_eval_reports_sacrebleu_on_pairs_and_on_src_tgt(home, runner, tmp_path):
     assert json.loads(by_pairs.stdout) == metrics
 
 
-def test_line_count_mismatch_is_one_line_error(home, runner, tmp_path):
+def test_line_count_mismatch_is_one_line_error(home, runner, tmp_path, invoke):
     (tmp_path / "a.en").write_text("a man\na dog\n")
     (tmp_path / "a.de").write_text("ein Mann\n")
     for args in (
@@ -188,7 +199,7 @@ def test_line_count_mismatch_is_one_line_error(home, runner, tmp_path):
         )
 
 
-def test_invalid_utf8_is_one_line_error(home, runner, tmp_path):
+def test_invalid_utf8_is_one_line_error(home, runner, tmp_path, invoke):
     path = tmp_path / "bad.txt"
     path.write_bytes(b"A man is running.\nA \xff dog.\n")
     result = invoke(runner, "translate", "-m", "phr", str(path))
@@ -201,7 +212,7 @@ def test_invalid_utf8_is_one_line_error(home, runner, tmp_path):
     assert replaced.exit_code == 0 and len(replaced.stdout.splitlines()) == 2
 
 
-def test_a_model_of_another_kind_is_refused(home, runner, tmp_path):
+def test_a_model_of_another_kind_is_refused(home, runner, tmp_path, invoke):
     corpus = tmp_path / "c.txt"
     corpus.write_text("abc abc abc. " * 100)
     trained = invoke(
@@ -232,14 +243,14 @@ def test_a_model_of_another_kind_is_refused(home, runner, tmp_path):
     )
 
 
-def test_missing_model_lists_the_models(home, runner):
+def test_missing_model_lists_the_models(home, runner, invoke):
     result = invoke(runner, "translate", "-m", "nope", input="hello\n")
     assert result.exit_code == 1
     assert "no model named 'nope'" in result.stderr
     assert "phr" in result.stderr
 
 
-def test_bad_options_exit_2(home, runner, tmp_path):
+def test_bad_options_exit_2(home, runner, tmp_path, invoke):
     result = invoke(runner, "translate", "-m", "phr", "--beam", "2", "--n-best", "3")
     assert result.exit_code == 2 and "--n-best" in result.stderr
     result = invoke(runner, "train", "translator", "--name", "x")
@@ -257,7 +268,7 @@ def test_the_manifest_records_the_dev_beam(home):
     assert manifest["history"][-1]["bleu"] > 90  # the phrase task, beam 5
 
 
-def test_very_long_input_is_cut_with_a_warning(home, runner):
+def test_very_long_input_is_cut_with_a_warning(home, runner, invoke):
     long = " ".join(["a man is running"] * 80)  # 320 tokens
     result = invoke(runner, "translate", "-m", "phr", "--beam", "2", input=long + "\n")
     assert result.exit_code == 0
@@ -265,7 +276,7 @@ def test_very_long_input_is_cut_with_a_warning(home, runner):
     assert len(result.stdout.splitlines()) == 1
 
 
-def test_resume_continues_training(home, runner):
+def test_resume_continues_training(home, runner, invoke):
     result = invoke(
         runner,
         "train",

@@ -28,16 +28,8 @@ from seqcli.vocab import SPECIALS, Vocab, WordTokenizer
 
 SEARCH = {"max_len_ratio": 1.5, "length_penalty": 1.0}  # search settings
 
-
-@pytest.fixture(autouse=True, scope="module")
-def small_ops():
-    """Tiny models run fastest on one thread without oneDNN (see test_search.py)."""
-    before = torch.backends.mkldnn.enabled, torch.get_num_threads()
-    torch.backends.mkldnn.enabled = False
-    torch.set_num_threads(1)
-    yield
-    torch.backends.mkldnn.enabled = before[0]
-    torch.set_num_threads(before[1])
+# tiny models run fastest on one thread without oneDNN (see test_search.py)
+pytestmark = pytest.mark.usefixtures("one_thread", "no_onednn")
 
 
 # --- tokens and text ---
@@ -195,8 +187,9 @@ def reversal_data(n, seed):
 
 
 @pytest.fixture(scope="module")
-def reverser():
-    """A small translator trained to reverse sequences of 2-6 symbols."""
+def reverser(one_thread, no_onednn):
+    """A small translator trained to reverse sequences of 2-6 symbols (~15 s: the
+    tests using it are slow)."""
     torch.manual_seed(0)
     cfg = TranslatorConfig(
         src_vocab_size=12,
@@ -219,6 +212,7 @@ def reverser():
     return model.eval()
 
 
+@pytest.mark.slow
 def test_learns_to_reverse_sequences_exactly(reverser):
     src_seqs, expected = reversal_data(200, seed=10_000)
     src, lengths = pad(src_seqs, 0)
@@ -228,6 +222,7 @@ def test_learns_to_reverse_sequences_exactly(reverser):
     assert by_beam == expected
 
 
+@pytest.mark.slow
 def test_beam_never_scores_below_greedy_under_the_model(reverser):
     # Far longer than in training, where the model is unsure. Not a law of beam
     # search (on random untrained models it fails for about 1 sentence in 150),
@@ -245,6 +240,7 @@ def test_beam_never_scores_below_greedy_under_the_model(reverser):
         assert b.log_prob >= g.log_prob - 1e-4
 
 
+@pytest.mark.slow
 def test_int8_output_layer_keeps_the_reversal_exact(reverser, monkeypatch):
     monkeypatch.setattr(int8, "MIN_SIZE", 0)  # quantize even this small layer
     src_seqs, expected = reversal_data(100, seed=20_000)
@@ -270,6 +266,7 @@ def test_int8_linear_is_close_to_float32():
     assert error < 0.02 * exact.abs().max()
 
 
+@pytest.mark.slow
 def test_alignment_of_a_reversal_points_at_the_mirrored_source(reverser):
     src, lengths = pad([[4, 5, 6, 7, 8]], 0)
     (hyp,) = greedy(reverser, src, lengths, **SEARCH)
