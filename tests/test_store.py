@@ -248,4 +248,4 @@ def test_no_pickle_in_a_real_training_run(tmp_path, runner, invoke):
     formats = assert_only_json_and_safetensors(Store().root / "m")
     assert {"manifest.json", "train-state.json"} <= set(formats)
     weights = [n for n, f in formats.items() if f == "safetensors"]
-    assert sorted(n.split("-")[0] for n in weights) == ["manifest", "train"]
+    assert sorted(n.split("-")[0] for n in weights) == ["model", "train"]

@@ -115,9 +115,10 @@ def test_n_best_text_lines_carry_line_number_and_score(home, runner, invoke):
 def test_unknown_words_do_not_crash_and_are_copied_by_default(
     home, runner, invoke, monkeypatch
 ):
-    from seqcli import translator
     from seqcli.search import Hypothesis
     from seqcli.store import Store
+    from seqcli.translator import decode
+    from seqcli.translator.data import Codec
     from seqcli.vocab import Vocab
 
     text = "A zebra is riding a horse.\nZorblat is riding a horse.\n"
@@ -132,7 +133,7 @@ def test_unknown_words_do_not_crash_and_are_copied_by_default(
     # So the copying is checked on a hypothesis of this model's vocabularies:
     # "<unk> <unk> reitet ein Pferd." whose first <unk> attended most to "Zorblat",
     # unknown to the model too (copied), and the second to "riding" (left out).
-    codec = translator.Codec(Store(home).manifest("phr", "translator"))
+    codec = Codec(Store(home).manifest("phr", "translator"))
     line = "Zorblat is riding a horse."
     (source,), (ids,) = codec.sources([line])
     assert source == ["Zorblat", "is", "riding", "a", "horse", "."]
@@ -149,7 +150,7 @@ def test_unknown_words_do_not_crash_and_are_copied_by_default(
         assert sources == [ids]
         return [[hyp]]
 
-    monkeypatch.setattr(translator, "translate_ids", search)
+    monkeypatch.setattr(decode, "translate_ids", search)
     copied = invoke(runner, "translate", "-m", "phr", input=line + "\n")
     assert copied.stdout == "Zorblat reitet ein Pferd.\n"
     kept = invoke(runner, "translate", "-m", "phr", "--keep-unk", input=line + "\n")
