@@ -19,6 +19,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -28,21 +29,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import best_time, best_times, write  # noqa: E402
-from seqcli import charlm  # noqa: E402
-from seqcli.config import TRAIN_DEFAULTS, CharLMConfig  # noqa: E402
-from seqcli.sampling import Stepper  # noqa: E402
+from seqcli.charlm import recipe  # noqa: E402
+from seqcli.charlm.config import TRAINING, CharLMConfig  # noqa: E402
+from seqcli.charlm.data import streams  # noqa: E402
+from seqcli.charlm.decode import Stepper  # noqa: E402
+from seqcli.charlm.model import CharLM  # noqa: E402
 from seqcli.store import Store  # noqa: E402
-from seqcli.train import TrainConfig  # noqa: E402
 from seqcli.vocab import Vocab, chars  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "shakespeare" / "train.txt"
 
 
-def quality(seconds: float) -> tuple[dict, charlm.CharLM, Vocab]:
+def quality(seconds: float) -> tuple[dict, CharLM, Vocab]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp), builtin=None)
-        settings = TrainConfig(**TRAIN_DEFAULTS["charlm"], time_budget=seconds)
-        pos = charlm.train(
+        settings = replace(TRAINING, time_budget=seconds)
+        pos = recipe.train(
             [str(CORPUS)],
             name="bench",
             store=store,
@@ -51,7 +53,7 @@ def quality(seconds: float) -> tuple[dict, charlm.CharLM, Vocab]:
             config=CharLMConfig(),
         )
         manifest, tensors = store.load("bench")
-    model = charlm.from_manifest(manifest)
+    model = CharLM.from_manifest(manifest)
     model.load_state_dict(tensors)
     record = {
         "bench": "charlm quality",
@@ -64,20 +66,20 @@ def quality(seconds: float) -> tuple[dict, charlm.CharLM, Vocab]:
     return record, model.eval(), Vocab.from_dict(manifest["vocabs"]["chars"])
 
 
-def default_model() -> tuple[charlm.CharLM, Vocab]:
+def default_model() -> tuple[CharLM, Vocab]:
     """The built-in model if it is there, else an untrained one of the default size."""
     store = Store()
     if "shakespeare" in store.names():
         manifest, tensors = store.load("shakespeare")
-        model = charlm.from_manifest(manifest)
+        model = CharLM.from_manifest(manifest)
         model.load_state_dict({k: v.float() for k, v in tensors.items()})
         return model.eval(), Vocab.from_dict(manifest["vocabs"]["chars"])
     vocab = Vocab(sorted(set(CORPUS.read_text(encoding="utf-8"))))
-    return charlm.CharLM(CharLMConfig(vocab_size=len(vocab))).eval(), vocab
+    return CharLM(CharLMConfig(vocab_size=len(vocab))).eval(), vocab
 
 
-@torch.inference_mode()  # as seqcli.sampling runs; it saves each step ~10%
-def speeds(model: charlm.CharLM, batch: int, n: int) -> list[dict]:
+@torch.inference_mode()  # as seqcli.charlm.decode runs; it saves each step ~10%
+def speeds(model: CharLM, batch: int, n: int) -> list[dict]:
     x0 = torch.zeros(batch, dtype=torch.long)
 
     def seqcli_steps(quantize: bool):
@@ -138,10 +140,10 @@ def speeds(model: charlm.CharLM, batch: int, n: int) -> list[dict]:
 
 
 @torch.no_grad()
-def stepped_loss(model: charlm.CharLM, ids: torch.Tensor, quantize: bool) -> float:
+def stepped_loss(model: CharLM, ids: torch.Tensor, quantize: bool) -> float:
     """Mean loss of stepping over ids cut into 4 streams (more than one row steps in
     torch, where int8 applies)."""
-    data = charlm.streams(ids, 4)
+    data = streams(ids, 4)
     stepper = Stepper(model, quantize=quantize)
     logits, state = stepper.prime(data[:, :1])
     total = 0.0

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -38,10 +39,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import write  # noqa: E402
-from seqcli import tagger, tagging  # noqa: E402
-from seqcli.config import TRAIN_DEFAULTS, TaggerConfig  # noqa: E402
 from seqcli.store import Store  # noqa: E402
-from seqcli.train import TrainConfig  # noqa: E402
+from seqcli.tagger import recipe  # noqa: E402
+from seqcli.tagger.config import TRAINING, TaggerConfig  # noqa: E402
+from seqcli.tagger.data import Batcher, input_scheme, read_conll  # noqa: E402
+from seqcli.tagger.decode import tag_texts  # noqa: E402
+from seqcli.tagger.model import Tagger  # noqa: E402
 from seqcli.vocab import WordTokenizer  # noqa: E402
 
 CONLL = ROOT.parent / "shared" / "corpora" / "conll2003"
@@ -59,9 +62,9 @@ def subset(path: Path, n: int | None, folder: Path) -> Path:
 
 
 def quality(train: Path, dev: Path, store: Store, name: str, args, vectors) -> dict:
-    settings = TrainConfig(**TRAIN_DEFAULTS["tagger"], time_budget=args.time_budget)
+    settings = replace(TRAINING, time_budget=args.time_budget)
     start = time.monotonic()
-    pos = tagger.train(
+    pos = recipe.train(
         str(train),
         name=name,
         store=store,
@@ -90,7 +93,7 @@ def quality(train: Path, dev: Path, store: Store, name: str, args, vectors) -> d
 
 
 def plain_text(dev: Path) -> list[str]:
-    doc = tagging.read_conll(str(dev))
+    doc = read_conll(str(dev))
     return [" ".join(s.tokens) for s in doc.sentences]
 
 
@@ -99,21 +102,19 @@ def throughput(store: Store, name: str, texts: list[str], folder: Path) -> list[
     from seqcli import kinds
 
     model, manifest = kinds.load(store, name, "tagger", torch.device("cpu"))
-    encoder = tagging.encoder_from_manifest(manifest)
+    batcher = Batcher.from_manifest(manifest)
     tokenizer = WordTokenizer("en")
-    tagging.tag_texts(
-        model, manifest, texts[:200], tokenizer=tokenizer, encoder=encoder
-    )
+    tag_texts(model, manifest, texts[:200], tokenizer=tokenizer, batcher=batcher)
     start = time.perf_counter()
     n_tokens = 0
     for i in range(0, len(texts), 1024):  # as the CLI: groups of 16 batches of 64
-        found = tagging.tag_texts(
+        found = tag_texts(
             model,
             manifest,
             texts[i : i + 1024],
             tokenizer=tokenizer,
             batch_size=64,
-            encoder=encoder,
+            batcher=batcher,
         )
         n_tokens += sum(len(r["tokens"]) for r in found)
         _ = "".join(json.dumps(r) for r in found)  # as the CLI formats them
@@ -195,11 +196,11 @@ def throughput(store: Store, name: str, texts: list[str], folder: Path) -> list[
 
 def untrained(store: Store, name: str, train: Path) -> None:
     """A default-size model with random weights: enough to time tagging."""
-    doc = tagging.read_conll(str(train))
-    manifest, _ = tagger._new_manifest(
-        TaggerConfig(), doc, tagger.input_scheme(doc), vectors=None, vector_words=0
+    doc = read_conll(str(train))
+    manifest, _ = recipe.build_manifest(
+        TaggerConfig(), doc, input_scheme(doc), vectors=None, vector_words=0
     )
-    model = tagger.from_manifest(manifest)
+    model = Tagger.from_manifest(manifest)
     store.save(name, model.state_dict(), {**manifest, "training": {}})
 
 

@@ -32,7 +32,7 @@ import itertools
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -41,11 +41,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import best_time, best_times, write  # noqa: E402
-from seqcli import translator  # noqa: E402
-from seqcli.config import TRAIN_DEFAULTS, TranslatorConfig  # noqa: E402
+from seqcli.config import config_from  # noqa: E402
 from seqcli.data import read_lines  # noqa: E402
+from seqcli.linear_loss import linear_cross_entropy  # noqa: E402
 from seqcli.store import Store  # noqa: E402
-from seqcli.train import TrainConfig  # noqa: E402
+from seqcli.translator import decode as translator_decode  # noqa: E402
+from seqcli.translator import model as translator_model  # noqa: E402
+from seqcli.translator import recipe  # noqa: E402
+from seqcli.translator.config import TRAINING, TranslatorConfig  # noqa: E402
+from seqcli.translator.data import Codec, tokenize  # noqa: E402
+from seqcli.translator.decode import translate_lines  # noqa: E402
+from seqcli.translator.model import Translator  # noqa: E402
+from seqcli.translator.recipe import TranslatorTask, score  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "corpora" / "multi30k"
 VECTORS = ROOT.parent / "shared" / "vectors" / "glove.6B.50d.txt.gz"
@@ -53,12 +60,12 @@ CPU = torch.device("cpu")
 BATCH = 128
 
 
-def train(seconds: float, keep: str | None) -> tuple[dict, translator.Translator, dict]:
+def train(seconds: float, keep: str | None) -> tuple[dict, Translator, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp), builtin=None)
-        settings = TrainConfig(**TRAIN_DEFAULTS["translator"], time_budget=seconds)
+        settings = replace(TRAINING, time_budget=seconds)
         start = time.perf_counter()
-        pos = translator.train(
+        pos = recipe.train(
             name="bench",
             store=store,
             device=torch.device("cpu"),
@@ -74,7 +81,7 @@ def train(seconds: float, keep: str | None) -> tuple[dict, translator.Translator
         manifest, tensors = store.load("bench")
     if keep:
         Store().save(keep, tensors, {**manifest, "name": keep})
-    model = translator.from_manifest(manifest)
+    model = Translator.from_manifest(manifest)
     model.load_state_dict(tensors)
     record = {
         "bench": "translator training",
@@ -85,15 +92,15 @@ def train(seconds: float, keep: str | None) -> tuple[dict, translator.Translator
         "stopped": pos.stopped,
         "val_bleu_greedy_at_selection": pos.best,
         "config": manifest["config"],
-        "training": {**TRAIN_DEFAULTS["translator"], "time_budget": seconds},
+        "training": asdict(settings),
     }
     return record, model.eval(), manifest
 
 
-def stored(name: str) -> tuple[dict, translator.Translator, dict]:
+def stored(name: str) -> tuple[dict, Translator, dict]:
     """A model of the store, and the record of its training from its manifest."""
     manifest, tensors = Store().load(name, "translator")
-    model = translator.from_manifest(manifest)
+    model = Translator.from_manifest(manifest)
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
     training = manifest["training"]
     record = {
@@ -117,7 +124,7 @@ def _steps_per_epoch(pos) -> float:
 
 def quality(model, codec, sources, refs) -> list[dict]:
     records = []
-    translator.translate_lines(model, codec, sources[:BATCH], beam=5)  # warm-up
+    translate_lines(model, codec, sources[:BATCH], beam=5)  # warm-up
     # (beam, int8 output layer, <unk> as the attended source word if it is unknown
     # too, else left out)
     for beam, int8, replace_unk in (
@@ -127,7 +134,7 @@ def quality(model, codec, sources, refs) -> list[dict]:
         (5, True, False),
     ):
         start = time.perf_counter()
-        found = translator.translate_lines(
+        found = translate_lines(
             model,
             codec,
             sources,
@@ -137,7 +144,7 @@ def quality(model, codec, sources, refs) -> list[dict]:
             replace_unk=replace_unk,
         )
         seconds = time.perf_counter() - start
-        metrics = translator.score([f[0][0] for f in found], refs)
+        metrics = score([f[0][0] for f in found], refs)
         records.append(
             {
                 "bench": "translator val quality",
@@ -162,9 +169,7 @@ def speed(model, codec, sentences: list[str]) -> list[dict]:
     for beam in (1, 5):
 
         def run_batched(beam=beam):
-            return translator.translate_lines(
-                model, codec, sentences, beam=beam, batch_size=BATCH
-            )
+            return translate_lines(model, codec, sentences, beam=beam, batch_size=BATCH)
 
         # warmed (the int8 output layer, oneDNN's kernels for these shapes), best of 3:
         # one batched pass takes well under a second, so one timing is mostly noise
@@ -177,11 +182,10 @@ def speed(model, codec, sentences: list[str]) -> list[dict]:
             torch.set_num_threads(n_threads)
             # translate_lines picks oneDNN per batch; force it for the baseline
             with _forced_onednn(onednn):
-                translator.translate_lines(model, codec, sentences[:1], beam=beam)
+                translate_lines(model, codec, sentences[:1], beam=beam)
                 start = time.perf_counter()
                 one_by_one = [
-                    translator.translate_lines(model, codec, [s], beam=beam)[0]
-                    for s in sentences
+                    translate_lines(model, codec, [s], beam=beam)[0] for s in sentences
                 ]
                 singles[
                     f"onednn {'on' if onednn else 'off'}, {n_threads} thread(s)"
@@ -215,18 +219,18 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
 
     from seqcli.vocab import Vocab, WordTokenizer
 
-    cfg = translator.config_of(manifest)
-    codec = translator.Codec(manifest)
+    cfg = config_from(TranslatorConfig, manifest["config"])
+    codec = Codec(manifest)
     src_ids = codec.sources(read_lines(str(DATA / "train.en"))[:pairs])[1]
     targets = read_lines(str(DATA / "train.de"))[:pairs]
-    tgt_tokens = translator._tokenize(WordTokenizer(cfg.tgt_lang), targets, glued=True)
+    tgt_tokens = tokenize(WordTokenizer(cfg.tgt_lang), targets, glued=True)
     tgt_ids = [codec.tgt_vocab.encode(codec.units("tgt", t)) for t in tgt_tokens]
-    task = translator.TranslatorTask(
+    task = TranslatorTask(
         (src_ids, tgt_ids), ([], [], []), codec, batch_size=cfg.batch_size, device=CPU
     )
     batches = list(task.batches(0, 0))[:steps]
     tokens = sum(int((b[3] != Vocab.pad_index).sum()) for b in batches)
-    seqcli_loss = translator.linear_cross_entropy
+    seqcli_loss = linear_cross_entropy
 
     def library_loss(x, weight, bias, target, label_smoothing, samples=0):
         logits = F.linear(x, weight, bias)
@@ -234,11 +238,12 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
 
     def run(loss_fn, fused: bool, samples: int = 0):
         torch.manual_seed(0)
-        model = translator.Translator(replace(cfg, sampled_softmax=samples)).train()
+        model = Translator(replace(cfg, sampled_softmax=samples)).train()
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=fused)
 
         def epoch():
-            translator.linear_cross_entropy = loss_fn
+            # where the model looks it up
+            translator_model.linear_cross_entropy = loss_fn
             try:
                 for batch in batches:
                     loss = model(*batch)
@@ -246,7 +251,7 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
                     loss.backward()
                     opt.step()
             finally:
-                translator.linear_cross_entropy = seqcli_loss
+                translator_model.linear_cross_entropy = seqcli_loss
 
         return epoch
 
@@ -280,11 +285,11 @@ class _forced_onednn:
         self.enabled = enabled
 
     def __enter__(self):
-        self.original = translator._onednn
-        translator._onednn = lambda _: self.original(self.enabled)
+        self.original = translator_decode._onednn
+        translator_decode._onednn = lambda _: self.original(self.enabled)
 
     def __exit__(self, *exc):
-        translator._onednn = self.original
+        translator_decode._onednn = self.original
 
 
 def main() -> None:
@@ -306,7 +311,7 @@ def main() -> None:
     else:
         record, model, manifest = train(args.time_budget, args.keep)
     print(record, flush=True)
-    codec = translator.Codec(manifest)
+    codec = Codec(manifest)
     sources = read_lines(str(DATA / "val.en"))
     refs = read_lines(str(DATA / "val.de"))
     records = [record, *quality(model, codec, sources, refs)]

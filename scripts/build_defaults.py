@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -27,15 +28,14 @@ SHARED = ROOT.parent / "shared"
 DEFAULTS = ROOT / "seqcli" / "defaults"
 sys.path.insert(0, str(ROOT))
 
-from seqcli import charlm, tagger, translator  # noqa: E402
-from seqcli.config import (  # noqa: E402
-    TRAIN_DEFAULTS,
-    CharLMConfig,
-    TaggerConfig,
-    TranslatorConfig,
-)
+from seqcli import kinds  # noqa: E402
+from seqcli.charlm import config as charlm_config  # noqa: E402
+from seqcli.charlm import recipe as charlm_recipe  # noqa: E402
 from seqcli.store import Store  # noqa: E402
-from seqcli.train import TrainConfig  # noqa: E402
+from seqcli.tagger import config as tagger_config  # noqa: E402
+from seqcli.tagger import recipe as tagger_recipe  # noqa: E402
+from seqcli.translator import config as translator_config  # noqa: E402
+from seqcli.translator import recipe as translator_recipe  # noqa: E402
 
 CPU = torch.device("cpu")
 
@@ -54,7 +54,7 @@ def shared(*parts: str) -> str:
 MODELS = {
     "charlm": {
         "name": "shakespeare",
-        "module": charlm,
+        "training": charlm_config.TRAINING,
         "data": {
             "corpus": "Tiny Shakespeare, train part (first 90% of the char-rnn text)",
             "license": "public domain text",
@@ -64,7 +64,7 @@ MODELS = {
     },
     "tagger": {
         "name": "conll-en",
-        "module": tagger,
+        "training": tagger_config.TRAINING,
         "data": {
             "corpus": "CoNLL-2003 English NER, eng.train (Reuters news, IOB1)",
             "license": "CoNLL-2003 / Reuters RCV1: research use",
@@ -75,7 +75,7 @@ MODELS = {
     },
     "translator": {
         "name": "multi30k-en-de",
-        "module": translator,
+        "training": translator_config.TRAINING,
         "data": {
             "corpus": "Multi30k task 1 English-German, train (29,000 pairs)",
             "license": "Multi30k: non-commercial research and education",
@@ -88,22 +88,22 @@ MODELS = {
 
 
 def train(kind: str, store: Store, name: str, seconds: float) -> None:
-    settings = TrainConfig(**TRAIN_DEFAULTS[kind], time_budget=seconds)
+    settings = replace(MODELS[kind]["training"], time_budget=seconds)
     common = {"name": name, "store": store, "device": CPU, "settings": settings}
     if kind == "charlm":
         path = shared("corpora", "shakespeare", "train.txt")
-        charlm.train([path], config=CharLMConfig(), **common)
+        charlm_recipe.train([path], config=charlm_config.CharLMConfig(), **common)
     elif kind == "tagger":
-        tagger.train(
+        tagger_recipe.train(
             shared("corpora", "conll2003", "train.txt"),
-            config=TaggerConfig(),
+            config=tagger_config.TaggerConfig(),
             dev_path=shared("corpora", "conll2003", "dev.txt"),
             vectors=shared("vectors", "glove.6B.50d.txt.gz"),
             **common,
         )
     else:
-        translator.train(
-            config=TranslatorConfig(src_lang="en", tgt_lang="de"),
+        translator_recipe.train(
+            config=translator_config.TranslatorConfig(src_lang="en", tgt_lang="de"),
             src=shared("corpora", "multi30k", "train.en"),
             tgt=shared("corpora", "multi30k", "train.de"),
             dev_src=shared("corpora", "multi30k", "val.en"),
@@ -121,15 +121,16 @@ def measure(kind: str, model, manifest: dict) -> dict:
 
         vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
         dev = torch.tensor(vocab.encode(chars(text[int(len(text) * 0.95) :])))
-        return charlm.lm_metrics(charlm.lm_loss(model, dev))
+        return charlm_recipe.lm_metrics(charlm_recipe.lm_loss(model, dev))
     if kind == "tagger":
-        metrics = tagger.evaluate_command(
+        metrics = tagger_recipe.evaluate(
             model, manifest, files=[shared("corpora", "conll2003", "dev.txt")]
         )
         return {k: metrics[k] for k in ("precision", "recall", "f1")}
-    metrics = translator.evaluate_command(
+    metrics = translator_recipe.evaluate(
         model,
         manifest,
+        files=[],
         src=shared("corpora", "multi30k", "val.en"),
         tgt=shared("corpora", "multi30k", "val.de"),
     )
@@ -143,7 +144,7 @@ def export(kind: str, store: Store, name: str) -> None:
     half = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     results = {}
     for label, weights in (("float32", tensors), ("float16", half)):
-        model = spec["module"].from_manifest(manifest)
+        model = kinds.build(manifest)
         model.load_state_dict(
             {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
         )
