@@ -89,3 +89,10 @@ class TrainConfig:
         metavar="DECAY",
     )
     seed: int = setting(1, "Random seed (the initial weights too).")
+    # besides the one at each dev evaluation: what a crash can lose at most
+    save_every: float = setting(
+        5.0,
+        "Minutes between resumable training states (0: only at dev evaluations).",
+        min=0,
+        metavar="MINUTES",
+    )

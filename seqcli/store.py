@@ -6,22 +6,31 @@ which). Writing the manifest (temp file + rename) is the commit point of a save:
 crash before it leaves the previous manifest and its weights untouched. A resumable
 training state is kept the same way beside it (`train-state.json`,
 `train-state-<sha>.safetensors`). Nothing goes through pickle.
+
+A training holds the model's lock (`.lock` in its folder, see seqcli.lock) from its
+first check to its last save; another training, `--force`, `--resume` or `models rm`
+of that model is refused meanwhile. Readers take no lock: every file they read is
+complete, since each is written whole and then renamed into place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from seqcli.errors import SeqcliError
 
 FORMAT = 1
 MODEL, STATE = "manifest", "train-state"  # the JSON files' names
+LOCK = ".lock"
 # the weights files' name stems, and what older models' weights are called
 WEIGHTS = {MODEL: ("model", "manifest"), STATE: ("train-state",)}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -137,9 +146,37 @@ class Store:
         return manifest, _read_tensors(self.path(name), manifest, name, numpy)
 
     def remove(self, name: str) -> None:
+        """Delete a model of the user's; refused while a training holds it."""
         if self.is_builtin(name):
             raise SeqcliError(f"model {name!r} is built in and cannot be removed")
-        shutil.rmtree(self.path(name))
+        folder = self.path(name)
+        with self.lock(name):
+            shutil.rmtree(folder)
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold the model's lock while writing it (training, removing); raises a
+        SeqcliError naming the process that holds it. A folder left with nothing but
+        the lock (a run that failed before saving) is removed afterwards."""
+        from seqcli.lock import FileLock, Held
+
+        folder = self._user_dir(name)
+        lock = FileLock(folder / LOCK)
+        try:
+            lock.acquire()
+        except Held as e:
+            raise SeqcliError(
+                f"model {name!r} is being trained by another process (pid {e.pid}); "
+                "wait for it to end or stop it first"
+            ) from None
+        try:
+            yield
+        finally:
+            try:
+                if folder.is_dir() and [f.name for f in folder.iterdir()] == [LOCK]:
+                    shutil.rmtree(folder)
+            finally:
+                lock.release()
 
     # --- resumable training state ---
     def save_state(self, name: str, tensors: dict, meta: dict) -> None:
@@ -178,21 +215,43 @@ class Store:
 
 
 def _write_pair(folder: Path, stem: str, tensors: dict, meta: dict) -> None:
-    """Write `stem`.json and the weights it names, replacing the old ones."""
+    """Write `stem`.json and the weights it names, replacing the old ones. Where the
+    disk is full or the store read-only, a SeqcliError says so and the previous
+    pair stays as it was."""
     from safetensors.torch import save
 
-    folder.mkdir(parents=True, exist_ok=True)
     blob = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()})
     digest = hashlib.sha256(blob).hexdigest()
     weights = f"{WEIGHTS[stem][0]}-{digest[:16]}.safetensors"
     meta = {**meta, "weights": {"file": weights, "sha256": digest, "bytes": len(blob)}}
-    _atomic_write(folder / weights, blob)
-    _atomic_write(folder / f"{stem}.json", json.dumps(meta, indent=1).encode())
+    before = _read_weights_name(folder / f"{stem}.json")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(folder / weights, blob)
+        _atomic_write(folder / f"{stem}.json", json.dumps(meta, indent=1).encode())
+    except OSError as e:
+        if weights != before:  # the new weights were never put in use
+            with contextlib.suppress(OSError):
+                (folder / weights).unlink(missing_ok=True)
+        reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "it is read-only"}
+        why = reason.get(e.errno, e.strerror or str(e))
+        raise SeqcliError(
+            f"cannot save {folder.name!r} in {folder.parent}: {why}; the previous "
+            f"{'model' if stem == MODEL else 'training state'} is kept"
+        ) from None
     # only now that the new manifest is in place may the old weights go
     for old_stem in WEIGHTS[stem]:
         for old in folder.glob(f"{old_stem}-*.safetensors"):
             if old.name != weights:
                 old.unlink(missing_ok=True)
+
+
+def _read_weights_name(path: Path) -> str | None:
+    """The weights file a JSON file of the store names, if it can be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["weights"]["file"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -11,6 +11,7 @@ reads the same data.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import time
@@ -120,10 +121,20 @@ def fit(
 
     `manifest` holds what describes the model (kind, config, vocabularies); metrics,
     history and training settings are added on each save. `data_digest` (a sha256 of
-    the training data) is kept in it: a resumed run must read the same data. Raises
-    Interrupted on Ctrl-C.
+    the training data) is kept in it: a resumed run must read the same data. A
+    resumable state is written at each dev evaluation, every `cfg.save_every`
+    minutes between them, on Ctrl-C or SIGTERM and at the end; the model's lock is
+    held throughout (by rank 0 under torchrun). Raises Interrupted on Ctrl-C.
     """
     manifest.setdefault("training", {})["sha256"] = data_digest
+    guard = store.lock(name) if distributed.is_main() else contextlib.nullcontext()
+    with guard:
+        return _fit(
+            model, task, cfg, store, name, manifest, device, data_digest, resume
+        )
+
+
+def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
     seed_everything(cfg.seed)
     model.to(device)
     averaged = _moving_average(model, cfg.ema)  # copied before DDP hooks the model
@@ -138,6 +149,7 @@ def fit(
     total = max(1, cfg.epochs * task.steps_per_epoch())
     last_eval_seconds = 0.0
     run_start, run_elapsed0 = time.monotonic(), pos.elapsed
+    last_state = run_start  # when the resumable state was last written
 
     def elapsed() -> float:
         return run_elapsed0 + time.monotonic() - run_start
@@ -148,8 +160,15 @@ def fit(
             done = max(done, elapsed() / cfg.time_budget)
         return done
 
+    def save_state() -> None:
+        nonlocal last_state
+        pos.elapsed = elapsed()
+        _save_state(store, name, model, opt, task, pos, manifest, cfg, averaged)
+        last_state = time.monotonic()
+
     def evaluate() -> bool:
-        """Dev metrics, save if best; True when training should stop early."""
+        """Dev metrics, save if best, then the resumable state; True when training
+        should stop early."""
         nonlocal last_eval_seconds
         t0 = time.monotonic()
         kept.eval()
@@ -180,6 +199,7 @@ def fit(
                 store.save(name, state, _manifest(manifest, cfg, pos, metrics))
         else:
             pos.bad_evals += 1
+        save_state()
         return pos.bad_evals >= cfg.patience
 
     model.train()
@@ -190,13 +210,17 @@ def fit(
                 over = bool(cfg.time_budget) and (
                     elapsed() + last_eval_seconds >= cfg.time_budget
                 )
-                stop, over = distributed.agree([interrupted.is_set, over], device)
+                due = bool(cfg.save_every) and (
+                    time.monotonic() - last_state >= 60 * cfg.save_every
+                )
+                stop, over, due = distributed.agree(
+                    [interrupted.is_set, over, due], device
+                )
                 if stop:
-                    pos.elapsed = elapsed()
-                    _save_state(
-                        store, name, model, opt, task, pos, manifest, cfg, averaged
-                    )
+                    save_state()
                     raise Interrupted
+                if due:
+                    save_state()
                 if over:
                     pos.stopped = "time budget"
                     break
@@ -235,8 +259,7 @@ def fit(
         ):
             evaluate()
     pos.stopped = pos.stopped or "epochs done"
-    pos.elapsed = elapsed()
-    _save_state(store, name, model, opt, task, pos, manifest, cfg, averaged)
+    save_state()
     return pos
 
 

@@ -1,5 +1,8 @@
+import errno
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -80,6 +83,79 @@ def test_a_save_killed_midway_leaves_the_old_model_loadable(
     monkeypatch.undo()
     assert torch.equal(store.load("m")[1]["w"], torch.full((3, 2), 1.0))
     assert not list((store.root / "m").glob(".*tmp*"))
+
+
+@pytest.mark.parametrize(
+    "error, message", [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "read-only")]
+)
+@pytest.mark.parametrize("fail_on", ["weights", "manifest"])
+def test_a_full_disk_or_read_only_store_is_a_clear_error_and_keeps_the_model(
+    store, monkeypatch, fail_on, error, message
+):
+    save(store, value=1.0)
+    store.save_state("m", {"x": torch.ones(2)}, {"position": {"step": 3}})
+    before = sorted(f.name for f in (store.root / "m").iterdir())
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        if (fail_on == "manifest") == str(dst).endswith(".json"):
+            raise OSError(error, os.strerror(error))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(store_module.os, "replace", failing_replace)
+    with pytest.raises(SeqcliError, match=f"cannot save 'm'.*{message}.*model is kept"):
+        save(store, value=2.0)
+    with pytest.raises(SeqcliError, match=f"{message}.*training state is kept"):
+        store.save_state("m", {"x": torch.zeros(2)}, {"position": {"step": 4}})
+    monkeypatch.undo()
+    assert torch.equal(store.load("m")[1]["w"], torch.full((3, 2), 1.0))
+    meta, state = store.load_state("m")
+    assert meta["position"]["step"] == 3 and torch.equal(state["x"], torch.ones(2))
+    assert sorted(f.name for f in (store.root / "m").iterdir()) == before
+
+
+HOLD = """
+import sys, time
+from seqcli.lock import FileLock
+FileLock(sys.argv[1]).acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def hold_lock(path) -> subprocess.Popen:
+    """Another process holding the lock at `path` (until it is killed)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline() == "held\n"
+    return holder
+
+
+def test_a_model_locked_by_another_process_cannot_be_written_or_removed(store):
+    save(store)
+    holder = hold_lock(store.root / "m" / store_module.LOCK)
+    try:
+        for attempt in (lambda: store.lock("m").__enter__(), lambda: store.remove("m")):
+            with pytest.raises(
+                SeqcliError, match=f"another process \\(pid {holder.pid}\\)"
+            ):
+                attempt()
+        assert store.load("m")[0]["kind"] == "charlm"  # readers are not blocked
+    finally:
+        holder.kill()
+        holder.wait()
+    # the kernel released the killed process's lock: nothing is left held
+    with store.lock("m"), store.lock("m"):  # and it is reentrant in one process
+        pass
+    store.remove("m")
+    assert store.names() == []
+
+
+def test_a_lock_taken_for_a_name_that_saved_nothing_leaves_no_folder(store):
+    with store.lock("never"):
+        assert (store.root / "never" / store_module.LOCK).exists()
+    assert not (store.root / "never").exists()
 
 
 def test_tampered_weights_are_refused(store):

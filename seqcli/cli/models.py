@@ -52,13 +52,21 @@ def show(name, full):
 @models.command("rm")
 @click.argument("names", nargs=-1, required=True, metavar="NAME...")
 def remove(names):
-    """Delete models from the store."""
+    """Delete models from the store (not one that a training is writing)."""
+    import contextlib
+
     from seqcli import console
+    from seqcli.errors import SeqcliError
     from seqcli.store import Store
 
     store = Store()
-    for name in names:
-        store.path(name)  # an unknown name fails before anything is removed
-    for name in names:
-        store.remove(name)
-        console.info(f"removed {name}")
+    # an unknown, built-in or locked name fails before anything is removed
+    with contextlib.ExitStack() as held:
+        for name in names:
+            store.path(name)
+            if store.is_builtin(name):
+                raise SeqcliError(f"model {name!r} is built in and cannot be removed")
+            held.enter_context(store.lock(name))
+        for name in names:
+            store.remove(name)
+            console.info(f"removed {name}")

@@ -64,8 +64,11 @@ def training_options(config: type, training: TrainConfig):
 def run(kind: str, config: type, *, name: str, resume: bool, force: bool, **options):
     """Check that `name` may be (re)written, then call the kind's recipe with the
     options left once the settings are taken out; Ctrl-C exits 130 once the state
-    is saved."""
-    from seqcli import console, kinds
+    is saved. The model's lock is taken before the checks, so that of two runs of
+    one name started together one trains and the other is refused."""
+    import contextlib
+
+    from seqcli import console, distributed, kinds
     from seqcli.device import pick_device
     from seqcli.store import Store, check_name
     from seqcli.train import Interrupted
@@ -76,35 +79,39 @@ def run(kind: str, config: type, *, name: str, resume: bool, force: bool, **opti
         raise SeqcliError(
             f"{name!r} is the name of a built-in model; choose another --name"
         )
-    if resume and not store.has_state(name):
-        raise SeqcliError(f"model {name!r} has no training state to resume from")
-    if name in store.names() and not (resume or force):
-        raise SeqcliError(
-            f"model {name!r} already exists: continue it with --resume, "
-            "replace it with --force, or choose another --name"
-        )
     model_settings = pop_config(config, options)
     settings = pop_config(TrainConfig, options)
     device = pick_device(options.pop("device"))
-    try:
-        pos = (
-            kinds.get(kind)
-            .module("recipe")
-            .train(
-                name=name,
-                store=store,
-                device=device,
-                settings=settings,
-                config=model_settings,
-                resume=resume,
-                **options,
+    # under torchrun rank 0 holds the lock and writes for all
+    guard = store.lock(name) if distributed.is_main() else contextlib.nullcontext()
+    with guard:
+        if resume and not store.has_state(name):
+            raise SeqcliError(f"model {name!r} has no training state to resume from")
+        if name in store.names() and not (resume or force):
+            raise SeqcliError(
+                f"model {name!r} already exists: continue it with --resume, "
+                "replace it with --force, or choose another --name"
             )
-        )
-    except Interrupted:
-        click.echo(
-            f"interrupted: state saved; continue with --resume --name {name}", err=True
-        )
-        raise SystemExit(130) from None
+        try:
+            pos = (
+                kinds.get(kind)
+                .module("recipe")
+                .train(
+                    name=name,
+                    store=store,
+                    device=device,
+                    settings=settings,
+                    config=model_settings,
+                    resume=resume,
+                    **options,
+                )
+            )
+        except Interrupted:
+            click.echo(
+                f"interrupted: state saved; continue with --resume --name {name}",
+                err=True,
+            )
+            raise SystemExit(130) from None
     best = f"; best dev {pos.best:.4g}" if pos.best is not None else ""
     console.info(
         f"{name}: stopped ({pos.stopped}) after {pos.global_step} steps, "
