@@ -1,10 +1,11 @@
 """Test isolation (every test gets its own store and runs on the CPU) and the helpers
 the test files share: `runner`, `invoke`, `one_thread`, `no_onednn`, `train_once` and
-`home`."""
+`home`, and `one_thread_while` for a kind's package-scoped training fixtures."""
 
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +69,26 @@ def no_onednn():
     torch.backends.mkldnn.enabled = False
     yield
     torch.backends.mkldnn.enabled = enabled
+
+
+@contextmanager
+def one_thread_while(*, onednn: bool = True):
+    """What `one_thread` (and, with onednn=False, `no_onednn`) give a module, for the
+    duration of a with-block: a package-scoped fixture that trains (tests/<kind>/
+    conftest.py) cannot request those module-scoped fixtures, so it trains inside
+    this instead and leaves the settings as they were."""
+    import torch
+
+    threads = torch.get_num_threads()
+    enabled = torch.backends.mkldnn.enabled
+    torch.set_num_threads(1)
+    if not onednn:
+        torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.backends.mkldnn.enabled = enabled
 
 
 @dataclass

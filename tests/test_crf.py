@@ -1,4 +1,5 @@
-"""Tests for seqcli.crf: brute-force oracle, pytorch-crf agreement, constraints."""
+"""Tests for seqcli.crf: brute-force oracle, pytorch-crf agreement, constrained
+decoding (the constraints themselves: test_schemes.py)."""
 
 import itertools
 import math
@@ -359,64 +360,6 @@ def test_decoded_paths_respect_constraints(seed, lengths, scale, scheme):
         emissions, mask
     )
     torch.testing.assert_close(scores, gold, rtol=1e-5, atol=1e-3 * scale)
-
-
-class TestTransitionConstraints:
-    def test_iob2(self):
-        labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
-        allowed, start, end = transition_constraints(labels, "iob2")
-        assert start.tolist() == [True, True, False, True, False]
-        assert end.all()
-        assert allowed.tolist() == [
-            # to: O     B-PER  I-PER  B-LOC  I-LOC
-            [True, True, False, True, False],  # from O
-            [True, True, True, True, False],  # from B-PER
-            [True, True, True, True, False],  # from I-PER
-            [True, True, False, True, True],  # from B-LOC
-            [True, True, False, True, True],  # from I-LOC
-        ]
-
-    def test_iob1(self):
-        labels = ["O", "I-PER", "B-PER", "I-LOC"]
-        allowed, start, end = transition_constraints(labels, "iob1")
-        assert start.tolist() == [True, True, False, True]
-        assert end.all()
-        assert allowed.tolist() == [
-            # to: O     I-PER  B-PER  I-LOC
-            [True, True, False, True],  # from O
-            [True, True, True, True],  # from I-PER
-            [True, True, True, True],  # from B-PER
-            [True, True, False, True],  # from I-LOC
-        ]
-
-    def test_bioes(self):
-        labels = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "E-LOC"]
-        allowed, start, end = transition_constraints(labels, "BIOES")
-        assert start.tolist() == [True, True, False, False, True, True, False]
-        assert end.tolist() == [True, False, False, True, True, False, True]
-        out_of_entity = [True, True, False, False, True, True, False]
-        assert allowed.tolist() == [
-            # to: O  B-PER  I-PER  E-PER  S-PER  B-LOC  E-LOC
-            out_of_entity,  # from O
-            [False, False, True, True, False, False, False],  # from B-PER
-            [False, False, True, True, False, False, False],  # from I-PER
-            out_of_entity,  # from E-PER
-            out_of_entity,  # from S-PER
-            [False, False, False, False, False, False, True],  # from B-LOC
-            out_of_entity,  # from E-LOC
-        ]
-
-    @pytest.mark.parametrize(
-        "label,scheme",
-        [("E-PER", "iob2"), ("S-LOC", "iob1"), ("PER", "bioes"), ("B-", "iob2")],
-    )
-    def test_bad_label(self, label, scheme):
-        with pytest.raises(ValueError, match=f"label '{label}' is not valid"):
-            transition_constraints(["O", label], scheme)
-
-    def test_unknown_scheme(self):
-        with pytest.raises(ValueError, match="unknown scheme 'bilou'"):
-            transition_constraints(["O"], "bilou")
 
 
 class TestValidation:

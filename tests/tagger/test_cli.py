@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-NER = Path(__file__).resolve().parents[1] / "corpora" / "ner.conll"
+NER = Path(__file__).resolve().parents[2] / "corpora" / "ner.conll"
 TINY = [
     *("--embedding", "24", "--char-filters", "16", "--char-embedding", "12"),
     *("--hidden", "32", "--batch-size", "16", "--dropout", "0", "--word-dropout", "0"),

@@ -23,7 +23,7 @@ from seqcli.tagger.data import Batcher
 from seqcli.tagger.model import Tagger
 from seqcli.tagger.recipe import build_manifest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NER = ROOT / "corpora" / "ner.conll"
 TINY = {"embedding": 16, "char_embedding": 8, "char_filters": 16, "hidden": 24}
 

@@ -8,7 +8,7 @@ import torch
 
 from seqcli.cli import cli
 
-PHRASES = Path(__file__).resolve().parents[1] / "corpora" / "phrases.tsv"
+PHRASES = Path(__file__).resolve().parents[2] / "corpora" / "phrases.tsv"
 TINY = [
     "--embedding",
     "48",

@@ -1,0 +1,32 @@
+"""seqcli.tagger.recipe: the training task's batches (reproducible per epoch, and
+resumed at any step)."""
+
+import pytest
+import torch
+
+from seqcli.tagger.data import Batcher
+from seqcli.tagger.recipe import TaggerTask
+from seqcli.vocab import word_key
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def test_training_batches_resume_where_they_stopped(overfit):
+    _, manifest, doc = overfit
+    sentences = [s.tokens for s in doc.sentences]
+    task = TaggerTask(
+        Batcher.from_manifest(manifest),
+        sentences,
+        [[0] * len(s) for s in sentences],
+        ([], []),
+        "iob2",
+        batch_size=4,
+        word_dropout=0.5,
+        rare={word_key(t) for s in sentences for t in s},
+        seed=3,
+        device=torch.device("cpu"),
+    )
+    full = [b.words.tolist() for b in task.batches(2, 0)]
+    assert len(full) == task.steps_per_epoch() == 8
+    assert [b.words.tolist() for b in task.batches(2, 5)] == full[5:]
+    assert full != [b.words.tolist() for b in task.batches(3, 0)]
