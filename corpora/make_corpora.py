@@ -1,6 +1,7 @@
 """Generate the small corpora in this folder (seeded, so the output is always the same).
 
-    python corpora/make_corpora.py   # rewrites story.txt, phrases.tsv, ner.conll
+    python corpora/make_corpora.py   # rewrites story.txt, phrases.tsv, ner.conll,
+                                     # reviews.tsv
 
 story.txt: short fables built from a hand-written grammar (characters, places, deeds
 and morals written for seqcli), for the char-LM demo and tests.
@@ -13,6 +14,9 @@ for the translator demo and tests.
 ner.conll: sentences from hand-written news-style templates filled with invented
 names of people, places, organisations and events, tagged token<TAB>IOB2 tag; for the
 tagger demo and tests.
+
+reviews.tsv: short reviews from hand-written templates, label<TAB>text with three
+verdicts (pos, neg, mixed); for the classifier demo and tests.
 """
 
 import random
@@ -449,7 +453,79 @@ def ner(n: int = 600, seed: int = 1) -> str:
     return "\n".join(lines) + "\n"
 
 
+# --- reviews.tsv: short product and film reviews with a verdict ---
+
+REVIEWED = ["film", "book", "phone", "camera", "album", "game", "hotel", "cafe", "show"]
+GOOD = ["wonderful", "great", "lovely", "brilliant", "superb", "charming", "excellent"]
+BAD = ["awful", "dull", "terrible", "boring", "poor", "clumsy", "dreadful"]
+PLAIN = ["long", "short", "new", "old", "quiet", "busy", "simple"]
+GOOD_ENDS = [
+    "I would buy it again .",
+    "Highly recommended .",
+    "It made my week .",
+    "Worth every penny .",
+]
+BAD_ENDS = [
+    "I want my money back .",
+    "Avoid it .",
+    "A waste of time .",
+    "Never again .",
+]
+PLAIN_ENDS = ["It does what it says .", "Nothing more to add .", "It arrived on time ."]
+REVIEW_TEMPLATES = {
+    "pos": [
+        "The {thing} was {good} and the {thing2} was {good2} .",
+        "What a {good} {thing} ! {end}",
+        "I expected little , but the {thing} was {good} . {end}",
+        "Not {bad} at all : a {good} {thing} . {end}",
+    ],
+    "neg": [
+        "The {thing} was {bad} and the {thing2} was {bad2} .",
+        "What a {bad} {thing} ! {end}",
+        "I expected a lot , but the {thing} was {bad} . {end}",
+        "Not {good} at all : a {bad} {thing} . {end}",
+    ],
+    "mixed": [
+        "The {thing} was {good} but the {thing2} was {bad} .",
+        "A {plain} {thing} , neither {good} nor {bad} . {end}",
+        "The {thing} was {plain} . {end}",
+        "Some parts were {good} , others {bad} .",
+    ],
+}
+
+
+def review(label: str, rng: random.Random) -> str:
+    """One review of the given verdict from the templates."""
+    ends = {"pos": GOOD_ENDS, "neg": BAD_ENDS, "mixed": PLAIN_ENDS}[label]
+    thing, thing2 = rng.sample(REVIEWED, 2)
+    good, good2 = rng.sample(GOOD, 2)
+    bad, bad2 = rng.sample(BAD, 2)
+    text = rng.choice(REVIEW_TEMPLATES[label]).format(
+        thing=thing,
+        thing2=thing2,
+        good=good,
+        good2=good2,
+        bad=bad,
+        bad2=bad2,
+        plain=rng.choice(PLAIN),
+        end=rng.choice(ends),
+    )
+    text = " ".join(
+        "an" if w == "a" and nxt[:1] in "aeiou" else w
+        for w, nxt in zip(text.split(), text.split()[1:] + [""], strict=True)
+    )
+    return text[0].upper() + text[1:]
+
+
+def reviews(n: int = 1500, seed: int = 3) -> str:
+    """`n` lines of label<TAB>review: pos, neg and mixed in about equal parts."""
+    rng = random.Random(seed)
+    labels = [rng.choice(["pos", "neg", "mixed"]) for _ in range(n)]
+    return "".join(f"{label}\t{review(label, rng)}\n" for label in labels)
+
+
 if __name__ == "__main__":
     (HERE / "story.txt").write_text(story(), encoding="utf-8")
     (HERE / "phrases.tsv").write_text(phrases(), encoding="utf-8")
     (HERE / "ner.conll").write_text(ner(), encoding="utf-8")
+    (HERE / "reviews.tsv").write_text(reviews(), encoding="utf-8")

@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 from seqcli import kinds  # noqa: E402
 from seqcli.charlm import config as charlm_config  # noqa: E402
 from seqcli.charlm import recipe as charlm_recipe  # noqa: E402
+from seqcli.classifier import config as classifier_config  # noqa: E402
+from seqcli.classifier import recipe as classifier_recipe  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 from seqcli.tagger import config as tagger_config  # noqa: E402
 from seqcli.tagger import recipe as tagger_recipe  # noqa: E402
@@ -84,11 +86,28 @@ MODELS = {
         },
         "time_budget": 1800,
     },
+    "classifier": {
+        "name": "sentiment-en",
+        "training": classifier_config.TRAINING,
+        "data": {
+            "corpus": "IMDB Large Movie Review Dataset v1.0, train split less dev "
+            "(22,500 reviews; Maas et al. 2011)",
+            "license": "IMDb user reviews: research use (cite Maas et al., ACL 2011)",
+            "dev": "a seeded random 10% of the original train split (2,500 reviews)",
+            "vectors": "GloVe 6B 50d (PDDL 1.0), rows of the model's vocabulary",
+        },
+        "time_budget": 1200,
+        "eval_every": 350,
+    },
 }
 
 
 def train(kind: str, store: Store, name: str, seconds: float) -> None:
-    settings = replace(MODELS[kind]["training"], time_budget=seconds)
+    settings = replace(
+        MODELS[kind]["training"],
+        time_budget=seconds,
+        eval_every=MODELS[kind].get("eval_every", 0),
+    )
     common = {"name": name, "store": store, "device": CPU, "settings": settings}
     if kind == "charlm":
         path = shared("corpora", "shakespeare", "train.txt")
@@ -98,6 +117,14 @@ def train(kind: str, store: Store, name: str, seconds: float) -> None:
             shared("corpora", "conll2003", "train.txt"),
             config=tagger_config.TaggerConfig(),
             dev_path=shared("corpora", "conll2003", "dev.txt"),
+            vectors=shared("vectors", "glove.6B.50d.txt.gz"),
+            **common,
+        )
+    elif kind == "classifier":
+        classifier_recipe.train(
+            shared("corpora", "imdb", "train.txt"),
+            config=classifier_config.ClassifierConfig(),
+            dev_path=shared("corpora", "imdb", "dev.txt"),
             vectors=shared("vectors", "glove.6B.50d.txt.gz"),
             **common,
         )
@@ -127,6 +154,11 @@ def measure(kind: str, model, manifest: dict) -> dict:
             model, manifest, files=[shared("corpora", "conll2003", "dev.txt")]
         )
         return {k: metrics[k] for k in ("precision", "recall", "f1")}
+    if kind == "classifier":
+        metrics = classifier_recipe.evaluate(
+            model, manifest, files=[shared("corpora", "imdb", "dev.txt")]
+        )
+        return {k: metrics[k] for k in ("accuracy", "macro_f1")}
     metrics = translator_recipe.evaluate(
         model,
         manifest,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from seqcli.errors import SeqcliError
 
@@ -68,6 +69,14 @@ def iter_lines(path: str, errors: str = "strict") -> Iterator[str]:
 def read_lines(path: str, errors: str = "strict") -> list[str]:
     """The lines of a UTF-8 file (or stdin for '-'), without line endings."""
     return read_text(path, errors).splitlines()
+
+
+def groups(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of `size` items (the last may be shorter), as the items arrive: for
+    reading, processing and writing a stream a group at a time."""
+    items = iter(items)
+    while group := list(itertools.islice(items, size)):
+        yield group
 
 
 def length_batches(

@@ -51,6 +51,13 @@ KINDS = {
             "Translator",
             "multi30k-en-de",
         ),
+        Kind(
+            "classifier",
+            "seqcli.classifier",
+            "ClassifierConfig",
+            "Classifier",
+            "sentiment-en",
+        ),
     )
 }
 

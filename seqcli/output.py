@@ -36,6 +36,11 @@ def conll(record: dict) -> str:
 TAG_FORMATS = {"inline": inline, "jsonl": jsonl, "conll": conll}
 
 
+def label(record: dict) -> str:
+    """A classifier's record as its label alone ("" for an empty text)."""
+    return record["label"] or ""
+
+
 # --- translations and samples ---
 
 

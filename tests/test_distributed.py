@@ -84,7 +84,7 @@ def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
         assert torch.allclose(a[key], b[key], atol=1e-5), key
     # rank 0 alone wrote: one manifest, one weights file, one training state
     names = sorted(p.name.split("-")[0] for p in two.iterdir())
-    assert names == ["manifest.json", "model", "train", "train"]
+    assert names == [".lock", "manifest.json", "model", "train", "train"]
     assert not list(two.glob(".*"))
 
 

@@ -232,6 +232,15 @@ class Sample:
     prime: str
     steps: Iterator[list[str]]
 
+    def texts(self) -> list[str]:
+        """Each sample's generated text (without the prime), once all steps ran."""
+        texts: list[list[str]] = []
+        for step in self.steps:
+            texts = texts or [[] for _ in step]
+            for text, char in zip(texts, step, strict=True):
+                text.append(char)
+        return ["".join(t) for t in texts]
+
 
 def sample_text(
     model: CharLM,

@@ -48,6 +48,7 @@ def main() -> None:
 
 # registering the commands (each module imports only click at the top)
 from seqcli.cli import (  # noqa: E402
+    classify,
     evaluate,
     generate,
     models,
@@ -60,5 +61,6 @@ cli.add_command(train.train)
 cli.add_command(generate.generate)
 cli.add_command(tag.tag)
 cli.add_command(translate.translate)
+cli.add_command(classify.classify)
 cli.add_command(evaluate.evaluate)
 cli.add_command(models.models)

@@ -112,13 +112,9 @@ def generate(
                 flushed = time.monotonic()
         out.write("\n")
         return
-    texts = [[] for _ in range(samples)]
-    for chars in found.steps:
-        for text, char in zip(texts, chars, strict=True):
-            text.append(char)
-    for k, text in enumerate(texts):
+    for k, text in enumerate(found.texts() or [""] * samples):
         if as_json:
-            out.write(output.sample(k + 1, found.prime, "".join(text)) + "\n")
+            out.write(output.sample(k + 1, found.prime, text) + "\n")
         else:
-            out.write(("\n" if k else "") + found.prime + "".join(text) + "\n")
+            out.write(("\n" if k else "") + found.prime + text + "\n")
         out.flush()

@@ -11,6 +11,8 @@ import click
 
 from seqcli.charlm.config import TRAINING as CHARLM_TRAINING
 from seqcli.charlm.config import CharLMConfig
+from seqcli.classifier.config import TRAINING as CLASSIFIER_TRAINING
+from seqcli.classifier.config import ClassifierConfig
 from seqcli.cli.options import (
     config_options,
     device_option,
@@ -238,3 +240,46 @@ def train_translator(src, tgt, pairs, dev_src, dev_tgt, dev_pairs, **options):
         dev_pairs=dev_pairs,
         **options,
     )
+
+
+@train.command("classifier")
+@click.argument("path", metavar="TRAIN")
+@click.option(
+    "--dev",
+    "dev_path",
+    metavar="FILE",
+    help="Dev lines (default: a seeded random --dev-fraction of TRAIN).",
+)
+@click.option(
+    "--dev-fraction",
+    type=click.FloatRange(0, 0.5, min_open=True),
+    default=0.1,
+    show_default=True,
+    help="Part of TRAIN held back for dev when --dev is not given.",
+)
+@name_option
+@click.option(
+    "--vectors",
+    metavar="FILE",
+    help="Word vectors (GloVe or word2vec text, .gz allowed) to start from.",
+)
+@click.option(
+    "--vector-words",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The commonest words of --vectors added to the vocabulary.",
+)
+@training_options(ClassifierConfig, CLASSIFIER_TRAINING)
+def train_classifier(**options):
+    """Train a recurrent text classifier (sentiment, topics...) on labelled lines.
+
+    TRAIN holds one text per line, as label<TAB>text or as fastText's
+    "__label__LABEL text". The best checkpoint by dev accuracy (or --metric
+    macro_f1) is kept.
+
+    \b
+    seqcli train classifier train.tsv --dev dev.tsv --name sentiment \\
+        --vectors glove.6B.50d.txt.gz --time-budget 1200
+    """
+    run("classifier", ClassifierConfig, **options)

@@ -10,7 +10,7 @@ which then start without importing PyTorch (`load` picks).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from seqcli.schemes import convert, to_spans
 from seqcli.tagger.config import BATCH_SIZE
@@ -185,12 +185,6 @@ def load(store, name: str, device: str | None, small: bool) -> tuple:
     return kinds.load(store, name, "tagger", pick_device(device))
 
 
-def _groups(items: Iterable, size: int) -> Iterator[list]:
-    items = iter(items)
-    while group := list(itertools.islice(items, size)):
-        yield group
-
-
 def tag_lines(
     store,
     name: str,
@@ -207,13 +201,14 @@ def tag_lines(
     lang: the spaCy tokenizer (default: the model's); scheme: of the tags
     (default: the model's training data's).
     """
+    from seqcli.data import groups
     from seqcli.vocab import WordTokenizer
 
     head = list(itertools.islice(lines, NUMPY_LINES + 1))
     model, manifest = load(store, name, device, small=len(head) <= NUMPY_LINES)
     batcher = Batcher.from_manifest(manifest)
     tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
-    for texts in _groups(itertools.chain(head, lines), batch_size * GROUP):
+    for texts in groups(itertools.chain(head, lines), batch_size * GROUP):
         yield tag_texts(
             model,
             manifest,

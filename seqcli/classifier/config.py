@@ -1,0 +1,60 @@
+"""The classifier's settings and training defaults (no torch import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seqcli.config import TrainConfig, setting
+
+BATCH_SIZE = 64  # texts per forward pass when classifying
+
+
+@dataclass
+class ClassifierConfig:
+    vocab_size: int = 0  # set from the corpus (and --vectors)
+    num_classes: int = 0  # set from the labels
+    lang: str = setting("en", "spaCy tokenizer the model uses.")
+    cell: str = setting(
+        "lstm", "Recurrent cell of the encoder.", choices=("lstm", "gru")
+    )
+    embedding: int = setting(
+        100, "Size of word embeddings (with --vectors: theirs).", min=1
+    )
+    hidden: int = setting(
+        128, "Units per direction of the bidirectional encoder.", min=1
+    )
+    layers: int = setting(1, "Stacked bidirectional layers.", min=1)
+    pooling: str = setting(
+        "max",
+        "How the encoder's states over the text become one vector: max, mean, or "
+        "attention (a learnt weighting of the states).",
+        choices=("max", "mean", "attention"),
+    )
+    dropout: float = setting(
+        0.4, "Dropout on embeddings and on the pooled vector.", min=0, max=0.9
+    )
+    # long documents keep their first and last max_tokens / 2 tokens: reviews tend to
+    # open and close with the verdict, and memory stays bounded
+    max_tokens: int = setting(
+        400,
+        "Longest text read, in tokens (a longer one keeps its start and end).",
+        min=2,
+    )
+    min_freq: int = setting(
+        2, "Rarer words become <unk> (unless --vectors has them).", min=1
+    )
+    max_vocab: int = setting(50000, "Words kept, commonest first.", min=1)
+    batch_size: int = setting(32, "Texts per step.", min=1)
+    class_weights: str = setting(
+        "none",
+        "balanced: weight each class's loss by the inverse of its frequency.",
+        choices=("none", "balanced"),
+    )
+    metric: str = setting(
+        "accuracy",
+        "The dev metric that picks the checkpoint.",
+        choices=("accuracy", "macro_f1"),
+    )
+
+
+TRAINING = TrainConfig(epochs=10, lr=2e-3, warmup=100, patience=3, clip=5.0)

@@ -1,0 +1,112 @@
+"""The classifier's data: labelled lines, and texts as word ids.
+
+Two formats are read, by line: `label<TAB>text`, and fastText's `__label__pos some
+text` (several `__label__` prefixes may start a line; a model takes one label per
+text, so a line with more is an error naming it). Words are spaCy tokens looked up by
+seqcli.vocab.word_key (lower-cased, digits as 0); HTML line breaks (`<br />`) read as
+spaces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from seqcli.errors import SeqcliError
+from seqcli.vocab import Vocab, WordTokenizer, word_key
+
+FASTTEXT = "__label__"
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+@dataclass
+class Labelled:
+    """The texts of a labelled file, their labels, and where they stand in it."""
+
+    texts: list[str]
+    labels: list[str]
+    lines: list[int]  # the 1-based line number of each text
+
+
+def parse_line(line: str) -> tuple[list[str], str] | None:
+    """(labels, text) of a line in either format; None for a line of neither."""
+    if line.startswith(FASTTEXT):
+        labels, rest = [], line
+        while rest.startswith(FASTTEXT):
+            label, _, rest = rest[len(FASTTEXT) :].partition(" ")
+            labels.append(label)
+            rest = rest.lstrip(" ")
+        return labels, rest
+    label, tab, text = line.partition("\t")
+    if not tab:
+        return None
+    return [label.strip()], text
+
+
+def read_labelled(path: str, errors: str = "strict") -> Labelled:
+    """Texts and labels of a file (or stdin for "-"); blank lines are skipped."""
+    from seqcli.data import read_lines
+
+    texts, labels, numbers = [], [], []
+    for n, line in enumerate(read_lines(path, errors), 1):
+        if not line.strip():
+            continue
+        parsed = parse_line(line)
+        if parsed is None:
+            raise SeqcliError(
+                f"{path} line {n}: expected label<TAB>text or __label__LABEL text"
+            )
+        found, text = parsed
+        if len(found) > 1:
+            raise SeqcliError(
+                f"{path} line {n}: {len(found)} labels ({', '.join(found)}); a "
+                "classifier takes one label per text"
+            )
+        if not found[0]:
+            raise SeqcliError(f"{path} line {n}: the label is empty")
+        texts.append(text)
+        labels.append(found[0])
+        numbers.append(n)
+    if not texts:
+        raise SeqcliError(f"{path}: no labelled lines")
+    return Labelled(texts, labels, numbers)
+
+
+def truncate(tokens: list[str], max_tokens: int) -> list[str]:
+    """At most max_tokens tokens: the first and last halves of a longer text."""
+    if len(tokens) <= max_tokens:
+        return tokens
+    head = max_tokens // 2
+    return tokens[:head] + tokens[len(tokens) - (max_tokens - head) :]
+
+
+class Codec:
+    """Texts → word ids and class ids → labels for a model: its tokenizer, word
+    vocabulary, longest text and class names."""
+
+    def __init__(self, words: Vocab, labels: list[str], lang: str, max_tokens: int):
+        self.words, self.labels, self.max_tokens = words, labels, max_tokens
+        self.tokenizer = WordTokenizer(lang)
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> Codec:
+        cfg = manifest["config"]
+        return cls(
+            Vocab.from_dict(manifest["vocabs"]["words"]),
+            manifest["vocabs"]["labels"]["tokens"],
+            cfg["lang"],
+            cfg["max_tokens"],
+        )
+
+    def keys(self, texts: Sequence[str]) -> list[list[str]]:
+        """The word keys of each text, before truncation."""
+        cleaned = [_BREAK.sub(" ", t) for t in texts]
+        return [[word_key(t) for t, _ in doc] for doc in self.tokenizer.batch(cleaned)]
+
+    def ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Word ids of each text, truncated to max_tokens ([] for an empty text)."""
+        return [
+            self.words.encode(truncate(keys, self.max_tokens))
+            for keys in self.keys(texts)
+        ]

@@ -1,0 +1,85 @@
+"""Classifying texts with a trained classifier: batches of similar length, class
+probabilities, records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+import torch
+
+from seqcli.classifier.config import BATCH_SIZE
+from seqcli.classifier.data import Codec
+from seqcli.classifier.model import Classifier
+from seqcli.vocab import Vocab
+
+GROUP = 16  # batches of lines read, classified and written at a time
+
+
+@torch.no_grad()
+def probabilities(
+    model: Classifier, id_lists: Sequence[Sequence[int]], batch_size: int = BATCH_SIZE
+) -> list[list[float] | None]:
+    """Class probabilities of each id list, in input order (None for an empty one)."""
+    from seqcli.data import length_batches, pad
+
+    device = next(model.parameters()).device
+    out: list[list[float] | None] = [None] * len(id_lists)
+    todo = [i for i, ids in enumerate(id_lists) if ids]
+    for batch in length_batches([len(id_lists[i]) for i in todo], batch_size):
+        rows = [todo[j] for j in batch]
+        ids, lengths = pad([list(id_lists[i]) for i in rows], Vocab.pad_index)
+        logits, _ = model(ids.to(device), lengths)
+        for i, p in zip(rows, logits.softmax(-1).tolist(), strict=True):
+            out[i] = p
+    return out
+
+
+def records(
+    codec: Codec,
+    texts: Sequence[str],
+    found: Sequence[list[float] | None],
+    top_k: int = 1,
+) -> list[dict]:
+    """{"text", "label", "score", "labels": [{"label", "score"}, ...]} per text, the
+    `top_k` likeliest labels best first; an empty text gives label and score None."""
+    out = []
+    for text, probs in zip(texts, found, strict=True):
+        ranked = []
+        if probs is not None:
+            order = sorted(range(len(probs)), key=lambda c: -probs[c])[:top_k]
+            ranked = [
+                {"label": codec.labels[c], "score": round(probs[c], 4)} for c in order
+            ]
+        best = ranked[0] if ranked else {"label": None, "score": None}
+        out.append({"text": text, **best, "labels": ranked})
+    return out
+
+
+def classify_texts(
+    model: Classifier,
+    codec: Codec,
+    texts: Sequence[str],
+    *,
+    top_k: int = 1,
+    batch_size: int = BATCH_SIZE,
+) -> list[dict]:
+    """A record (see `records`) per text."""
+    return records(
+        codec, texts, probabilities(model, codec.ids(texts), batch_size), top_k
+    )
+
+
+def classify_lines(
+    model: Classifier,
+    manifest: dict,
+    lines: Iterable[str],
+    *,
+    top_k: int = 1,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[list[dict]]:
+    """Records of lines as they are read, a group of batches at a time."""
+    from seqcli.data import groups
+
+    codec = Codec.from_manifest(manifest)
+    for group in groups(lines, batch_size * GROUP):
+        yield classify_texts(model, codec, group, top_k=top_k, batch_size=batch_size)

@@ -1,0 +1,88 @@
+"""The text classifier: word embeddings → bidirectional LSTM or GRU over the text
+(packed) → pooling over time (max, mean or attention) → a linear layer over the
+classes."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from seqcli.classifier.config import ClassifierConfig
+from seqcli.config import config_from
+
+
+class Classifier(nn.Module):
+    def __init__(self, cfg: ClassifierConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.words = nn.Embedding(cfg.vocab_size, cfg.embedding, padding_idx=0)
+        rnn = nn.LSTM if cfg.cell == "lstm" else nn.GRU
+        self.encoder = rnn(
+            cfg.embedding,
+            cfg.hidden,
+            cfg.layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
+        )
+        if cfg.pooling == "attention":
+            self.attention = nn.Linear(2 * cfg.hidden, 1)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(2 * cfg.hidden, cfg.num_classes)
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> Classifier:
+        return cls(config_from(ClassifierConfig, manifest["config"]))
+
+    def pool(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """
+        Args:
+            states: (batch, time, 2 * hidden) encoder outputs.
+            mask: (batch, time) True at real tokens.
+        Returns:
+            (batch, 2 * hidden), padding never read.
+        """
+        if self.cfg.pooling == "max":
+            return states.masked_fill(~mask[..., None], float("-inf")).max(1).values
+        if self.cfg.pooling == "mean":
+            summed = (states * mask[..., None]).sum(1)
+            return summed / mask.sum(1, keepdim=True)
+        # shape: (batch, time)
+        scores = self.attention(states).squeeze(2).masked_fill(~mask, float("-inf"))
+        return (scores.softmax(1)[..., None] * states).sum(1)
+
+    def forward(
+        self,
+        ids: torch.Tensor,
+        lengths: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        class_weights: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """
+        Args:
+            ids: (batch, time) word ids, <pad> after each text; lengths: (batch,),
+                each at least 1, on the CPU.
+            targets: (batch,) class ids, for the loss.
+            class_weights: (classes,) weights of each class's loss, or None.
+        Returns:
+            logits (batch, classes) and the mean cross-entropy (None without targets).
+        """
+        # shape: (batch, time, embedding)
+        x = self.drop(self.words(ids))
+        packed = pack_padded_sequence(
+            x, lengths, batch_first=True, enforce_sorted=False
+        )
+        out, _ = self.encoder(packed)
+        # shape: (batch, time, 2 * hidden)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.size(1))
+        mask = (
+            torch.arange(ids.size(1), device=ids.device)[None]
+            < lengths.to(ids.device)[:, None]
+        )
+        logits = self.head(self.drop(self.pool(out, mask))).float()
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits, targets, weight=class_weights)
+        return logits, loss

@@ -1,0 +1,325 @@
+"""Training and scoring the classifier on labelled lines; dev accuracy (or macro-F1,
+`--metric`) picks the checkpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from seqcli import console, distributed
+from seqcli.classifier.config import ClassifierConfig
+from seqcli.classifier.data import Codec, Labelled, read_labelled
+from seqcli.classifier.decode import probabilities
+from seqcli.classifier.model import Classifier
+from seqcli.config import TrainConfig
+from seqcli.errors import SeqcliError
+from seqcli.store import Store
+from seqcli.train import (
+    Position,
+    Task,
+    fit,
+    initial_model,
+    new_manifest,
+    parameters,
+    resumed_manifest,
+)
+from seqcli.vocab import Vocab
+
+KIND = "classifier"
+EVAL_BATCH_SIZE = 128
+
+
+def scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict:
+    """Accuracy, macro-F1 (the mean of the classes' F1), per-class precision, recall,
+    F1 and support, and the confusion matrix {gold: {predicted: count}}."""
+    pairs = Counter(zip(gold, pred, strict=True))
+    per_class = {}
+    for label in labels:
+        correct = pairs[label, label]
+        predicted = sum(n for (_, p), n in pairs.items() if p == label)
+        support = sum(n for (g, _), n in pairs.items() if g == label)
+        precision = correct / predicted if predicted else 0.0
+        recall = correct / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if correct else 0.0
+        per_class[label] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": support,
+        }
+    return {
+        "accuracy": sum(pairs[c, c] for c in labels) / max(1, len(gold)),
+        "macro_f1": sum(c["f1"] for c in per_class.values()) / max(1, len(labels)),
+        "texts": len(gold),
+        "per_class": per_class,
+        "confusion": {g: {p: pairs[g, p] for p in labels} for g in labels},
+    }
+
+
+def predict(model: Classifier, codec: Codec, ids: Sequence[Sequence[int]]) -> list:
+    """The likeliest label of each id list (the commonest class for an empty one)."""
+    found = probabilities(model, ids, EVAL_BATCH_SIZE)
+    return [
+        codec.labels[max(range(len(p)), key=p.__getitem__)] if p else codec.labels[0]
+        for p in found
+    ]
+
+
+class ClassifierTask(Task):
+    """Batches, loss and dev metrics of the classifier for the shared training loop."""
+
+    higher_is_better = True
+
+    def __init__(
+        self,
+        codec: Codec,
+        train: tuple[list[list[int]], list[int]],
+        dev: tuple[list[list[int]], list[str]],
+        *,
+        metric: str,
+        batch_size: int,
+        class_weights: torch.Tensor | None,
+        seed: int,
+        device: torch.device,
+        rank: int = 0,
+        world: int = 1,
+    ):
+        self.codec, self.metric = codec, metric
+        (self.ids, self.targets), (self.dev_ids, self.dev_gold) = train, dev
+        self.batch_size, self.seed, self.device = batch_size, seed, device
+        self.rank, self.world = rank, world
+        self.weights = None if class_weights is None else class_weights.to(device)
+        self.lengths = [len(ids) for ids in self.ids]
+        self._steps = len(self._order(0))
+
+    def _order(self, epoch: int) -> list[list[int]]:
+        from seqcli.data import length_batches
+
+        batches = length_batches(
+            self.lengths, self.batch_size, shuffle=True, seed=self.seed, epoch=epoch
+        )
+        mine = batches[self.rank :: self.world] or batches[:1]
+        return mine[: max(1, len(batches) // self.world)]
+
+    def steps_per_epoch(self) -> int:
+        return self._steps
+
+    def batches(self, epoch: int, start: int) -> Iterator[tuple[torch.Tensor, ...]]:
+        from seqcli.data import pad
+
+        for batch in self._order(epoch)[start:]:
+            ids, lengths = pad([self.ids[i] for i in batch], Vocab.pad_index)
+            targets = torch.tensor([self.targets[i] for i in batch])
+            yield ids.to(self.device), lengths, targets.to(self.device)
+
+    def loss(self, model: Classifier, batch) -> tuple[torch.Tensor, int]:
+        ids, lengths, targets = batch
+        _, loss = model(ids, lengths, targets, self.weights)
+        return loss, int(lengths.sum())
+
+    def evaluate(self, model: Classifier) -> dict[str, float]:
+        pred = predict(model, self.codec, self.dev_ids)
+        result = scores(self.dev_gold, pred, self.codec.labels)
+        return {k: result[k] for k in ("accuracy", "macro_f1")}
+
+
+def split_dev(data: Labelled, fraction: float, seed: int) -> tuple[Labelled, Labelled]:
+    """(train, dev): a seeded random `fraction` of the texts held back for dev."""
+    order = list(range(len(data.texts)))
+    random.Random(seed).shuffle(order)
+    n_dev = max(1, int(len(order) * fraction))
+    if n_dev >= len(order):
+        raise SeqcliError(
+            f"{len(order)} labelled text(s) are too few to hold back a dev part; "
+            "give one with --dev FILE"
+        )
+
+    def part(indices: list[int]) -> Labelled:
+        indices = sorted(indices)
+        return Labelled(
+            [data.texts[i] for i in indices],
+            [data.labels[i] for i in indices],
+            [data.lines[i] for i in indices],
+        )
+
+    return part(order[n_dev:]), part(order[:n_dev])
+
+
+def build_manifest(
+    config: ClassifierConfig,
+    keys: list[list[str]],
+    labels: list[str],
+    *,
+    vectors: str | None,
+    vector_words: int,
+) -> tuple[dict, tuple[list[str], torch.Tensor] | None]:
+    """A fresh manifest (vocabularies, classes, sizes) and the vectors to load."""
+    from seqcli.vectors import read_vectors
+
+    counts = Counter(k for text in keys for k in text)
+    found = None
+    words = [k for k, n in counts.most_common() if n >= config.min_freq]
+    if vectors:
+        console.info(f"reading word vectors from {vectors}")
+        found = read_vectors(
+            vectors, case="lower", wanted=set(counts), top=vector_words
+        )
+        # with vectors a word seen once still means something
+        known = set(found[0])
+        words = [
+            k for k, n in counts.most_common() if n >= config.min_freq or k in known
+        ]
+        seen = set(words)
+        words += [k for k in found[0][:vector_words] if k not in seen]
+        config.embedding = found[1].size(1)
+    vocab = Vocab(words[: config.max_vocab])
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise SeqcliError(f"the training data has one label only ({classes[0]!r})")
+    config.vocab_size, config.num_classes = len(vocab), len(classes)
+    vocabs = {"words": vocab.to_dict(), "labels": {"tokens": classes}}
+    return new_manifest(KIND, config, vocabs), found
+
+
+def train(
+    path: str,
+    *,
+    name: str,
+    store: Store,
+    device: torch.device,
+    settings: TrainConfig,
+    config: ClassifierConfig,
+    dev_path: str | None = None,
+    dev_fraction: float = 0.1,
+    vectors: str | None = None,
+    vector_words: int = 0,
+    resume: bool = False,
+    encoding_errors: str = "strict",
+) -> Position:
+    """Train (or resume) a classifier on labelled lines; keeps its best dev metric.
+
+    Args:
+        path: training lines, label<TAB>text or fastText's __label__ form.
+        dev_path: dev lines; by default a seeded random `dev_fraction` of `path`.
+        vectors: GloVe/word2vec text file to start the word embeddings from.
+        vector_words: the commonest words of `vectors` added to the vocabulary.
+        config: the model's settings (sizes are filled in from the data).
+        The others: as for seqcli.train.fit.
+
+    Returns:
+        The training loop's final Position.
+    """
+    from seqcli.vocab import WordTokenizer
+
+    data = read_labelled(path, encoding_errors)
+    if dev_path:
+        dev = read_labelled(dev_path, encoding_errors)
+    else:
+        data, dev = split_dev(data, dev_fraction, settings.seed)
+    found = None
+    if resume:
+        manifest = resumed_manifest(store, name)
+    else:
+        WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
+        keys = Codec(Vocab([]), [], config.lang, config.max_tokens).keys(data.texts)
+        manifest, found = build_manifest(
+            config, keys, data.labels, vectors=vectors, vector_words=vector_words
+        )
+        manifest["training"] = {
+            "data": str(path),
+            "dev": str(dev_path) if dev_path else f"random {dev_fraction:.0%} of data",
+            "vectors": str(vectors) if vectors else None,
+        }
+    codec = Codec.from_manifest(manifest)
+    classes = {label: c for c, label in enumerate(codec.labels)}
+    unknown = sorted(set(data.labels) - set(classes))
+    if unknown:
+        raise SeqcliError(f"labels the model does not have: {', '.join(unknown)}")
+    ids = codec.ids(data.texts)
+    kept = [i for i, x in enumerate(ids) if x]
+    if len(kept) < len(ids):
+        console.warn(f"left out {len(ids) - len(kept)} empty text(s)")
+    ids = [ids[i] for i in kept]
+    targets = [classes[data.labels[i]] for i in kept]
+
+    model = initial_model(manifest, settings.seed)
+    cfg = model.cfg
+    if found is not None:
+        keys, table = found
+        rows = [
+            (codec.words.stoi[k], i) for i, k in enumerate(keys) if k in codec.words
+        ]
+        with torch.no_grad():
+            model.words.weight[[r for r, _ in rows]] = table[[i for _, i in rows]]
+        console.info(f"word vectors for {len(rows):,} of {len(codec.words):,} words")
+    weights = None
+    if cfg.class_weights == "balanced":
+        counts = Counter(targets)
+        weights = torch.tensor(
+            [
+                len(targets) / (len(classes) * max(1, counts[c]))
+                for c in range(len(classes))
+            ]
+        )
+    task = ClassifierTask(
+        codec,
+        (ids, targets),
+        (codec.ids(dev.texts), dev.labels),
+        metric=cfg.metric,
+        batch_size=cfg.batch_size,
+        class_weights=weights,
+        seed=settings.seed,
+        device=device,
+        rank=distributed.rank(),
+        world=distributed.world_size(),
+    )
+    share = ", ".join(
+        f"{label} {n / len(targets):.0%}"
+        for label, n in sorted(Counter(data.labels[i] for i in kept).items())
+    )
+    console.info(
+        f"{KIND} {name}: {len(ids):,} training texts ({share}), {len(dev.texts):,} "
+        f"dev; {len(codec.words):,} words, {parameters(model):,} parameters"
+    )
+    digest = hashlib.sha256(repr((ids, targets)).encode()).hexdigest()
+    return fit(
+        model,
+        task,
+        settings,
+        store=store,
+        name=name,
+        manifest=manifest,
+        device=device,
+        resume=resume,
+        data_digest=digest,
+    )
+
+
+def evaluate(
+    model: Classifier,
+    manifest: dict,
+    *,
+    files: list[str],
+    encoding_errors: str = "strict",
+) -> dict:
+    """`seqcli eval` for a classifier on labelled files: accuracy, macro-F1,
+    per-class precision, recall, F1 and support, and the confusion matrix."""
+    if not files:
+        raise SeqcliError("give the labelled file(s) to score")
+    codec = Codec.from_manifest(manifest)
+    gold, texts = [], []
+    for path in files:
+        data = read_labelled(path, encoding_errors)
+        gold += data.labels
+        texts += data.texts
+    unknown = sorted(set(gold) - set(codec.labels))
+    if unknown:
+        console.warn(
+            f"labels the model does not have (always wrong): {', '.join(unknown)}"
+        )
+    pred = predict(model, codec, codec.ids(texts))
+    return scores(gold, pred, codec.labels)

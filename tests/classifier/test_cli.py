@@ -1,0 +1,102 @@
+"""`seqcli train classifier`, `seqcli classify` and `seqcli eval` end to end."""
+
+import json
+
+import pytest
+
+from .conftest import REVIEWS
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+TINY = ["--embedding", "24", "--hidden", "24", "--dropout", "0.1", "--lr", "0.01"]
+TINY += ["--warmup", "10", "--epochs", "6", "--seed", "2"]
+
+
+def fasttext(tsv: str) -> str:
+    """The same lines in fastText's form."""
+    lines = (line.split("\t") for line in tsv.splitlines())
+    return "".join(f"__label__{label} {text}\n" for label, text in lines)
+
+
+@pytest.fixture(scope="module")
+def trained_store(train_once):
+    """'rev', trained through the CLI on fastText-style lines of corpora/reviews.tsv
+    (the first 1,200; the other 300 are its test data, test.tsv)."""
+    lines = REVIEWS.read_text().splitlines(keepends=True)
+    return train_once(
+        "train", "classifier", "train.txt", "--name", "rev", *TINY,
+        files={
+            "train.txt": fasttext("".join(lines[:1200])),
+            "test.tsv": "".join(lines[1200:]),
+        },
+    )  # fmt: skip
+
+
+@pytest.fixture
+def test_tsv(trained_store):
+    return trained_store.root / "test.tsv"
+
+
+def test_training_reports_on_stderr_only(trained_store):
+    assert trained_store.result.stdout == ""
+    assert "classifier rev: 1,080 training texts" in trained_store.result.stderr
+
+
+def test_classify_writes_one_label_per_line_in_order(home, runner, invoke, test_tsv):
+    rows = [line.split("\t") for line in test_tsv.read_text().splitlines()[:40]]
+    texts = [text for _, text in rows]
+    lines = texts[:20] + [""] + texts[20:]
+    result = invoke(runner, "classify", "-m", "rev", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout.splitlines()
+    assert len(out) == 41 and out[20] == ""
+    predicted = out[:20] + out[21:]
+    assert set(predicted) <= {"pos", "neg", "mixed"}
+    right = sum(p == label for p, (label, _) in zip(predicted, rows, strict=True))
+    assert right >= 36
+
+
+def test_jsonl_with_top_k_gives_sorted_scores(home, runner, invoke):
+    text = "What a wonderful film ! Worth every penny .\n\n"
+    result = invoke(
+        runner, "classify", "-m", "rev", "--format", "jsonl", "--top-k", "3",
+        input=text,
+    )  # fmt: skip
+    first, empty = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["text"] == "What a wonderful film ! Worth every penny ."
+    assert first["label"] == "pos" == first["labels"][0]["label"]
+    scores = [x["score"] for x in first["labels"]]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    assert sum(scores) == pytest.approx(1.0, abs=1e-3)
+    assert first["score"] == scores[0]
+    assert empty == {"text": "", "label": None, "score": None, "labels": []}
+
+
+def test_eval_json_has_per_class_scores_and_the_confusion_matrix(
+    home, runner, invoke, test_tsv
+):
+    result = invoke(runner, "eval", "-m", "rev", "--json", test_tsv)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["texts"] == 300 and metrics["accuracy"] >= 0.9
+    assert set(metrics["per_class"]) == {"pos", "neg", "mixed"}
+    confusion = metrics["confusion"]
+    assert sum(sum(row.values()) for row in confusion.values()) == 300
+    correct = sum(confusion[c][c] for c in confusion)
+    assert correct / 300 == pytest.approx(metrics["accuracy"])
+    table = invoke(runner, "eval", "-m", "rev", test_tsv)
+    assert "macro_f1" in table.stdout and "confusion" in table.stdout
+
+
+def test_a_line_with_two_labels_is_a_one_line_error(home, runner, invoke, tmp_path):
+    bad = tmp_path / "two.txt"
+    bad.write_text("__label__pos good\n__label__pos __label__neg odd\n")
+    result = invoke(runner, "eval", "-m", "rev", bad)
+    assert result.exit_code == 1
+    assert "line 2: 2 labels (pos, neg); a classifier takes one" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_eval_refuses_a_taggers_option(home, runner, invoke, test_tsv):
+    result = invoke(runner, "eval", "-m", "rev", test_tsv, "--label-column", "2")
+    assert result.exit_code == 1
+    assert "--label-column does not apply to a classifier model" in result.stderr

@@ -1,0 +1,59 @@
+"""Reading labelled lines and turning texts into word ids."""
+
+import pytest
+
+from seqcli.classifier.data import Codec, parse_line, read_labelled, truncate
+from seqcli.errors import SeqcliError
+from seqcli.vocab import Vocab
+
+
+def test_both_formats_parse():
+    assert parse_line("pos\tA fine film.") == (["pos"], "A fine film.")
+    assert parse_line("__label__pos A fine film.") == (["pos"], "A fine film.")
+    assert parse_line("__label__pos __label__film  A fine film.") == (
+        ["pos", "film"],
+        "A fine film.",
+    )
+    assert parse_line("no label here") is None
+
+
+def test_read_labelled_skips_blank_lines_and_keeps_line_numbers(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("pos\tgood\n\n__label__neg bad\nneg\tworse\n")
+    data = read_labelled(str(path))
+    assert data.texts == ["good", "bad", "worse"]
+    assert data.labels == ["pos", "neg", "neg"]
+    assert data.lines == [1, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("pos\tgood\n__label__a __label__b two labels\n", r"line 2: 2 labels \(a, b\)"),
+        ("pos\tgood\njust text\n", "line 2: expected label<TAB>text"),
+        ("\tno label\n", "line 1: the label is empty"),
+        ("\n\n", "no labelled lines"),
+    ],
+)
+def test_bad_lines_are_clear_errors(tmp_path, text, message):
+    path = tmp_path / "bad.txt"
+    path.write_text(text)
+    with pytest.raises(SeqcliError, match=message):
+        read_labelled(str(path))
+
+
+def test_truncate_keeps_the_start_and_the_end():
+    tokens = [str(i) for i in range(10)]
+    assert truncate(tokens, 20) == tokens
+    assert truncate(tokens, 4) == ["0", "1", "8", "9"]
+    assert truncate(tokens, 5) == ["0", "1", "7", "8", "9"]
+
+
+def test_codec_reads_words_lower_cased_without_html_breaks():
+    codec = Codec(Vocab(["a", "fine", "film", "0000", "!"]), ["neg", "pos"], "en", 4)
+    assert codec.keys(["A <br />fine FILM<br/> in 1999!"]) == [
+        ["a", "fine", "film", "in", "0000", "!"]
+    ]
+    (ids,) = codec.ids(["A <br />fine FILM<br/> in 1999!"])
+    assert codec.words.decode(ids) == ["a", "fine", "0000", "!"]  # start and end
+    assert codec.ids([""]) == [[]]

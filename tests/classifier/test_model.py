@@ -1,0 +1,59 @@
+"""The classifier's network: padding never changes a text's scores."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from seqcli.classifier.config import ClassifierConfig
+from seqcli.classifier.model import Classifier
+from seqcli.data import pad
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def make(**settings) -> Classifier:
+    torch.manual_seed(0)
+    cfg = ClassifierConfig(
+        vocab_size=20, num_classes=3, embedding=8, hidden=6, dropout=0.0, **settings
+    )
+    return Classifier(cfg).eval()
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("pooling", ["max", "mean", "attention"])
+def test_a_text_scores_the_same_alone_and_padded_in_a_batch(cell, pooling):
+    model = make(cell=cell, pooling=pooling, layers=2)
+    texts = [[4, 5, 6], [7, 8, 9, 10, 11, 12, 13], [14]]
+    ids, lengths = pad(texts, 0)
+    with torch.no_grad():
+        batched, _ = model(ids, lengths)
+        for row, text in enumerate(texts):
+            alone, _ = model(torch.tensor([text]), torch.tensor([len(text)]))
+            torch.testing.assert_close(alone[0], batched[row], rtol=1e-5, atol=1e-6)
+        # what stands in the padding is never read
+        noisy = ids.clone()
+        noisy[ids == 0] = 19
+        again, _ = model(noisy, lengths)
+    torch.testing.assert_close(again, batched)
+
+
+def test_mean_and_max_pooling_by_hand():
+    model = make(pooling="mean")
+    states = torch.tensor([[[1.0, -2.0], [3.0, 4.0], [100.0, 100.0]]])
+    mask = torch.tensor([[True, True, False]])
+    assert model.pool(states, mask).tolist() == [[2.0, 1.0]]
+    model.cfg.pooling = "max"
+    assert model.pool(states, mask).tolist() == [[3.0, 4.0]]
+
+
+def test_loss_is_the_weighted_cross_entropy_of_the_logits():
+    model = make()
+    ids, lengths = pad([[4, 5], [6, 7, 8], [9]], 0)
+    targets = torch.tensor([0, 2, 1])
+    weights = torch.tensor([0.5, 1.0, 2.0])
+    logits, loss = model(ids, lengths, targets, weights)
+    assert logits.shape == (3, 3)
+    torch.testing.assert_close(loss, F.cross_entropy(logits, targets, weight=weights))
+    assert model(ids, lengths)[1] is None
+    loss.backward()
+    assert model.words.weight.grad[0].abs().sum() == 0  # <pad> never learns

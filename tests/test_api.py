@@ -1,0 +1,72 @@
+"""seqcli as a library: `seqcli.load` and each kind's method give exactly the records
+the command line writes (the golden outputs of the built-in models)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import seqcli
+
+from .test_golden import CASES, GOLDEN, english, ner_lines
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def golden(case: str) -> list[dict]:
+    return [
+        json.loads(line) for line in (GOLDEN / f"{case}.out").read_text().splitlines()
+    ]
+
+
+def test_importing_seqcli_imports_no_torch():
+    code = "import sys, seqcli; print('torch' in sys.modules, callable(seqcli.load))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def test_tag_gives_the_records_of_tag_jsonl():
+    tagger = seqcli.load("conll-en", device="cpu")
+    assert tagger.kind == "tagger" and repr(tagger) == "<seqcli tagger 'conll-en'>"
+    assert CASES["tag-60-jsonl"][0] == ["tag", "--format", "jsonl"]
+    lines = ner_lines(300, 60).splitlines()
+    assert tagger.tag(lines) == golden("tag-60-jsonl")
+    assert tagger.tag(lines[1]) == golden("tag-60-jsonl")[1]
+
+
+def test_translate_gives_the_records_of_translate_json():
+    translator = seqcli.load("multi30k-en-de", device="cpu")
+    assert CASES["translate-30-nbest-json"][0] == [
+        "translate",
+        "--n-best",
+        "3",
+        "--json",
+    ]
+    lines = english(400, 30).splitlines()
+    assert translator.translate(lines, n_best=3) == golden("translate-30-nbest-json")
+
+
+def test_generate_gives_the_records_of_generate_json():
+    lm = seqcli.load("shakespeare", device="cpu")
+    args = CASES["generate-samples-json"][0]
+    assert args[1:] == [
+        "--seed", "2", "-n", "200", "--samples", "3", "--json",
+        "--top-k", "10", "--prime", "KING",
+    ]  # fmt: skip
+    found = lm.generate("KING", length=200, samples=3, top_k=10, seed=2)
+    assert found == golden("generate-samples-json")
+
+
+def test_bad_input_raises_seqcli_error():
+    with pytest.raises(seqcli.SeqcliError, match="no model named 'nope'"):
+        seqcli.load("nope")
+    tagger = seqcli.load("conll-en", device="cpu")
+    with pytest.raises(seqcli.SeqcliError, match="a string or a list of strings"):
+        tagger.tag(["fine", 3])
+    translator = seqcli.load("multi30k-en-de", device="cpu")
+    with pytest.raises(seqcli.SeqcliError, match="n_best must be between 1 and"):
+        translator.translate("A dog.", beam=2, n_best=3)
+    lm = seqcli.load("shakespeare", device="cpu")
+    with pytest.raises(seqcli.SeqcliError, match="top_p"):
+        lm.generate("A", length=5, top_p=0)
