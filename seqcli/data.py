@@ -111,6 +111,23 @@ def length_batches(
     return batches
 
 
+def rank_batches(
+    lengths: list[int],
+    batch_size: int,
+    *,
+    seed: int,
+    epoch: int,
+    rank: int = 0,
+    world: int = 1,
+) -> list[list[int]]:
+    """One process's training batches of an epoch (see `length_batches`): under
+    torchrun each rank takes every world-th batch, all ranks the same count, so that
+    they step together."""
+    batches = length_batches(lengths, batch_size, shuffle=True, seed=seed, epoch=epoch)
+    mine = batches[rank::world] or batches[:1]
+    return mine[: max(1, len(batches) // world)]
+
+
 def pad(seqs: list[list[int]], pad_index: int):
     """(ids (batch, max_len) LongTensor padded with pad_index, lengths (batch,))."""
     import torch

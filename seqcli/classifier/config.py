@@ -24,8 +24,10 @@ class ClassifierConfig:
         128, "Units per direction of the bidirectional encoder.", min=1
     )
     layers: int = setting(1, "Stacked bidirectional layers.", min=1)
+    # SST-2 dev accuracy after 90 s of training (GloVe 50d, one run each): attention
+    # 84.2, max 83.1, mean 82.9
     pooling: str = setting(
-        "max",
+        "attention",
         "How the encoder's states over the text become one vector: max, mean, or "
         "attention (a learnt weighting of the states).",
         choices=("max", "mean", "attention"),

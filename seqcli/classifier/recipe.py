@@ -97,13 +97,16 @@ class ClassifierTask(Task):
         self._steps = len(self._order(0))
 
     def _order(self, epoch: int) -> list[list[int]]:
-        from seqcli.data import length_batches
+        from seqcli.data import rank_batches
 
-        batches = length_batches(
-            self.lengths, self.batch_size, shuffle=True, seed=self.seed, epoch=epoch
+        return rank_batches(
+            self.lengths,
+            self.batch_size,
+            seed=self.seed,
+            epoch=epoch,
+            rank=self.rank,
+            world=self.world,
         )
-        mine = batches[self.rank :: self.world] or batches[:1]
-        return mine[: max(1, len(batches) // self.world)]
 
     def steps_per_epoch(self) -> int:
         return self._steps

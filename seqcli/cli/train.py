@@ -124,6 +124,28 @@ def run(kind: str, config: type, *, name: str, resume: bool, force: bool, **opti
 name_option = click.option(
     "--name", required=True, help="Name of the model in the store."
 )
+
+
+def vectors_options(vector_words: int):
+    """--vectors, and --vector-words with this default."""
+
+    def decorate(f):
+        f = click.option(
+            "--vector-words",
+            type=click.IntRange(min=0),
+            default=vector_words,
+            show_default=True,
+            help="The commonest words of --vectors added to the vocabulary.",
+        )(f)
+        return click.option(
+            "--vectors",
+            metavar="FILE",
+            help="Word vectors (GloVe or word2vec text, .gz allowed) to start from.",
+        )(f)
+
+    return decorate
+
+
 dev_fraction_option = click.option(
     "--dev-fraction",
     type=click.FloatRange(0, 0.5, min_open=True),
@@ -161,18 +183,7 @@ def train_charlm(paths, **options):
     show_default=True,
     help="Column of the gold labels, from 0 (negative counts from the end).",
 )
-@click.option(
-    "--vectors",
-    metavar="FILE",
-    help="Word vectors (GloVe or word2vec text, .gz allowed) to start from.",
-)
-@click.option(
-    "--vector-words",
-    type=click.IntRange(min=0),
-    default=50_000,
-    show_default=True,
-    help="The commonest words of --vectors added to the vocabulary.",
-)
+@vectors_options(vector_words=50_000)
 @training_options(TaggerConfig, TAGGER_TRAINING)
 def train_tagger(**options):
     """Train a BiLSTM-CRF named-entity tagger on CoNLL data (IOB1, IOB2 or BIOES).
@@ -258,18 +269,7 @@ def train_translator(src, tgt, pairs, dev_src, dev_tgt, dev_pairs, **options):
     help="Part of TRAIN held back for dev when --dev is not given.",
 )
 @name_option
-@click.option(
-    "--vectors",
-    metavar="FILE",
-    help="Word vectors (GloVe or word2vec text, .gz allowed) to start from.",
-)
-@click.option(
-    "--vector-words",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="The commonest words of --vectors added to the vocabulary.",
-)
+@vectors_options(vector_words=0)
 @training_options(ClassifierConfig, CLASSIFIER_TRAINING)
 def train_classifier(**options):
     """Train a recurrent text classifier (sentiment, topics...) on labelled lines.

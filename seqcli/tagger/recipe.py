@@ -66,27 +66,31 @@ class TaggerTask(Task):
         rank: int = 0,
         world: int = 1,
     ):
-        from seqcli.data import length_batches
-
         self.batcher, self.sentences, self.tag_ids = batcher, sentences, tag_ids
         self.dev_tokens, self.dev_gold = dev
         self.dev_scheme = dev_scheme
         self.batch_size, self.word_dropout, self.rare = batch_size, word_dropout, rare
         self.seed, self.device, self.rank, self.world = seed, device, rank, world
         self.lengths = [len(s) for s in sentences]
-        n = len(length_batches(self.lengths, batch_size, shuffle=True, seed=seed))
-        self.steps = max(1, n // world)  # every rank takes as many steps
+        self.steps = len(self._order(0))
+
+    def _order(self, epoch: int) -> list[list[int]]:
+        from seqcli.data import rank_batches
+
+        return rank_batches(
+            self.lengths,
+            self.batch_size,
+            seed=self.seed,
+            epoch=epoch,
+            rank=self.rank,
+            world=self.world,
+        )
 
     def steps_per_epoch(self) -> int:
         return self.steps
 
     def batches(self, epoch: int, start: int) -> Iterator[Batch]:
-        from seqcli.data import length_batches
-
-        every = length_batches(
-            self.lengths, self.batch_size, shuffle=True, seed=self.seed, epoch=epoch
-        )
-        mine = every[self.rank :: self.world][: self.steps]
+        mine = self._order(epoch)
         for step in range(start, len(mine)):
             # seeded per step, so that a resumed run drops the same words
             rng = random.Random(
