@@ -36,6 +36,13 @@ demo: install
 		--eval-every 50
 	echo "A young woman is reading a newspaper in the park." \
 		| $(SEQCLI) translate -m demo-en-de
+	@echo "== the built-in sentiment classifier (IMDB), then one trained for 20 s on corpora/reviews.tsv"
+	printf "What a wonderful, moving film.\nTwo hours of my life I will never get back.\n" \
+		| $(SEQCLI) classify --format jsonl
+	$(SEQCLI) train classifier corpora/reviews.tsv --name demo-reviews --force \
+		--embedding 32 --hidden 32 --lr 0.01 --time-budget 20
+	printf "The camera was superb . Worth every penny .\nThe hotel was quiet .\n" \
+		| $(SEQCLI) classify -m demo-reviews
 	$(SEQCLI) models list
 
 test: install
@@ -48,11 +55,13 @@ bench: install
 	$(BIN)/python bench/translator.py
 	$(BIN)/python bench/tagger.py
 	$(BIN)/python bench/distributed.py
+	$(BIN)/python bench/classifier.py
 
 models: install
 	$(BIN)/python scripts/build_defaults.py charlm
 	$(BIN)/python scripts/build_defaults.py tagger
 	$(BIN)/python scripts/build_defaults.py translator
+	$(BIN)/python scripts/build_defaults.py classifier
 
 lint: install
 	$(BIN)/ruff check seqcli tests bench corpora

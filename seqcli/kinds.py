@@ -2,8 +2,9 @@
 
 Each kind is one package with the same parts: `config` (its settings, no torch),
 `model` (the nn.Module, built by `from_manifest`), `data`, `recipe` (`train` and
-`evaluate`) and `decode`. Commands find a kind's parts here, by its name in a
-manifest; adding a kind is adding its package and a line to KINDS.
+`evaluate`), `decode` and `export` (its ONNX graphs). Commands find a kind's parts
+here, by its name in a manifest; adding a kind is adding its package and a line to
+KINDS.
 """
 
 from __future__ import annotations

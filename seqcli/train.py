@@ -254,7 +254,9 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
                     pos.stopped = "early stopping"
                 continue
             break
-        if pos.stopped == "time budget" and (
+        # the last weights are evaluated too (with --eval-every, the epochs may end
+        # between evaluations, or before the first)
+        if pos.stopped in ("", "time budget") and (
             not pos.history or pos.history[-1]["step"] != pos.global_step
         ):
             evaluate()

@@ -9,7 +9,7 @@ import pytest
 
 import seqcli
 
-from .test_golden import CASES, GOLDEN, english, ner_lines
+from .test_golden import CASES, GOLDEN, ROOT, english, ner_lines
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -70,3 +70,26 @@ def test_bad_input_raises_seqcli_error():
     lm = seqcli.load("shakespeare", device="cpu")
     with pytest.raises(seqcli.SeqcliError, match="top_p"):
         lm.generate("A", length=5, top_p=0)
+
+
+def test_classify_gives_the_records_of_classify_jsonl(runner, invoke):
+    lines = [
+        line.split("\t")[1]
+        for line in (ROOT / "corpora/reviews.tsv").read_text().splitlines()[:30]
+    ] + [""]
+    result = invoke(
+        runner,
+        "classify",
+        "--format",
+        "jsonl",
+        "--top-k",
+        "2",
+        input="\n".join(lines) + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    written = [json.loads(line) for line in result.stdout.splitlines()]
+    classifier = seqcli.load("sentiment-en", device="cpu")
+    assert classifier.classify(lines, top_k=2) == written
+    assert classifier.classify(lines[0], top_k=2) == written[0]
+    with pytest.raises(seqcli.SeqcliError, match="top_k"):
+        classifier.classify("fine", top_k=0)

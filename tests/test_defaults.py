@@ -11,6 +11,7 @@ DEFAULTS = {
     "shakespeare": "charlm",
     "conll-en": "tagger",
     "multi30k-en-de": "translator",
+    "sentiment-en": "classifier",
 }
 
 
@@ -23,7 +24,7 @@ def test_the_defaults_ship_in_the_package_and_are_small():
         folder = store_module.BUILTIN / name
         assert (folder / "manifest.json").exists(), name
         sizes[name] = sum(f.stat().st_size for f in folder.iterdir())
-    assert sum(sizes.values()) <= 30 * 2**20, sizes
+    assert sum(sizes.values()) <= 40 * 2**20, sizes
 
 
 def test_generate_writes_the_asked_number_of_characters(runner, invoke):
@@ -50,6 +51,19 @@ def test_the_tagger_finds_people_and_places(runner, text, entities, invoke):
     assert result.exit_code == 0, result.output
     found = {(e["text"], e["label"]) for e in json.loads(result.stdout)["entities"]}
     assert entities <= found
+
+
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("What a wonderful, moving film. I loved every minute of it.", "pos"),
+        ("Two hours of my life I will never get back. Dull and badly acted.", "neg"),
+    ],
+)
+def test_the_classifier_tells_praise_from_scorn(runner, invoke, text, label):
+    result = invoke(runner, "classify", input=text + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == label + "\n"
 
 
 def test_the_translator_knows_the_nouns(runner, invoke):

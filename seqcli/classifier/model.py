@@ -56,14 +56,14 @@ class Classifier(nn.Module):
     def forward(
         self,
         ids: torch.Tensor,
-        lengths: torch.Tensor,
+        lengths: torch.Tensor | None,
         targets: torch.Tensor | None = None,
         class_weights: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """
         Args:
             ids: (batch, time) word ids, <pad> after each text; lengths: (batch,),
-                each at least 1, on the CPU.
+                each at least 1, on the CPU (None: every text has `time` tokens).
             targets: (batch,) class ids, for the loss.
             class_weights: (classes,) weights of each class's loss, or None.
         Returns:
@@ -71,12 +71,18 @@ class Classifier(nn.Module):
         """
         # shape: (batch, time, embedding)
         x = self.drop(self.words(ids))
-        packed = pack_padded_sequence(
-            x, lengths, batch_first=True, enforce_sorted=False
-        )
-        out, _ = self.encoder(packed)
-        # shape: (batch, time, 2 * hidden)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.size(1))
+        if lengths is None:  # texts of `time` tokens each (as exported)
+            out, _ = self.encoder(x)
+            lengths = torch.full((ids.size(0),), ids.size(1))
+        else:
+            packed = pack_padded_sequence(
+                x, lengths, batch_first=True, enforce_sorted=False
+            )
+            out, _ = self.encoder(packed)
+            # shape: (batch, time, 2 * hidden)
+            out, _ = pad_packed_sequence(
+                out, batch_first=True, total_length=ids.size(1)
+            )
         mask = (
             torch.arange(ids.size(1), device=ids.device)[None]
             < lengths.to(ids.device)[:, None]
