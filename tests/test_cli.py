@@ -62,13 +62,14 @@ def listed_commands(help_text: str) -> list[str]:
 def test_help_lists_every_command(runner, invoke):
     result = invoke(runner, "--help")
     assert result.exit_code == 0
-    assert sorted(listed_commands(result.stdout)) == [
-        "eval", "generate", "models", "tag", "train", "translate",
-    ]  # fmt: skip
+    commands = ["classify", "eval", "export", "generate", "models", "tag", "train"]
+    assert sorted(listed_commands(result.stdout)) == [*commands, "translate"]
     train = invoke(runner, "train", "--help")
     assert train.exit_code == 0
-    assert sorted(listed_commands(train.stdout)) == ["charlm", "tagger", "translator"]
-    for command in ("eval", "generate", "models", "tag", "translate"):
+    assert sorted(listed_commands(train.stdout)) == [
+        "charlm", "classifier", "tagger", "translator",
+    ]  # fmt: skip
+    for command in commands:
         assert invoke(runner, command, "--help").exit_code == 0, command
 
 

@@ -85,7 +85,7 @@ def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
     # rank 0 alone wrote: one manifest, one weights file, one training state
     names = sorted(p.name.split("-")[0] for p in two.iterdir())
     assert names == [".lock", "manifest.json", "model", "train", "train"]
-    assert not list(two.glob(".*"))
+    assert [p.name for p in two.glob(".*")] == [".lock"]  # no temporary file left
 
 
 def test_resume_under_torchrun_continues_where_it_stopped(tmp_path):

@@ -50,6 +50,7 @@ def main() -> None:
 from seqcli.cli import (  # noqa: E402
     classify,
     evaluate,
+    export,
     generate,
     models,
     tag,
@@ -64,3 +65,4 @@ cli.add_command(translate.translate)
 cli.add_command(classify.classify)
 cli.add_command(evaluate.evaluate)
 cli.add_command(models.models)
+cli.add_command(export.export)

@@ -81,6 +81,22 @@ class Tagger(nn.Module):
         h = h.masked_fill((chars == 0).unsqueeze(1), float("-inf"))
         return h.max(dim=2).values
 
+    def features(
+        self,
+        words: torch.Tensor,
+        caps: torch.Tensor,
+        chars: torch.Tensor,
+        types: torch.Tensor,
+    ) -> torch.Tensor:
+        """(batch, time, features): each token's word, spelling and capitalisation
+        (see seqcli.tagger.data.Batch for the inputs)."""
+        # shape: (batch, time, char_filters)
+        spelling = self.char_features(chars)[types]
+        parts = [self.words(words), spelling]
+        if self.caps is not None:
+            parts.append(self.caps(caps))
+        return self.drop(torch.cat(parts, dim=-1))
+
     def emissions(self, batch: Batch) -> torch.Tensor:
         """
         Args:
@@ -89,13 +105,8 @@ class Tagger(nn.Module):
             (batch, time, num_tags) float32 tag scores; rows past a sentence's end
             are meaningless (the CRF masks them).
         """
-        # shape: (batch, time, char_filters)
-        spelling = self.char_features(batch.chars)[batch.types]
-        parts = [self.words(batch.words), spelling]
-        if self.caps is not None:
-            parts.append(self.caps(batch.caps))
         # shape: (batch, time, features)
-        x = self.drop(torch.cat(parts, dim=-1))
+        x = self.features(batch.words, batch.caps, batch.chars, batch.types)
         packed = pack_padded_sequence(
             x, batch.lengths, batch_first=True, enforce_sorted=False
         )

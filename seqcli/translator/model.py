@@ -152,11 +152,12 @@ class Translator(nn.Module):
         return cls(config_from(TranslatorConfig, manifest["config"]))
 
     # --- encoder ---
-    def encode(self, src: torch.Tensor, lengths: torch.Tensor) -> Memory:
+    def encode(self, src: torch.Tensor, lengths: torch.Tensor | None) -> Memory:
         """
         Args:
             src: (batch, src_len) source ids, padded with <pad>.
-            lengths: (batch,) true lengths, each at least 1.
+            lengths: (batch,) true lengths, each at least 1; None for sources of
+                src_len tokens each (no padding: as exported, see export.py).
         Returns:
             the Memory the decoder attends to.
         """
@@ -164,14 +165,18 @@ class Translator(nn.Module):
             src = hide_words(src, self.cfg.word_dropout)
         # shape: (batch, src_len, embedding)
         embedded = self.drop(self.src_embed(src))
-        packed = nn.utils.rnn.pack_padded_sequence(
-            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
-        out, (h, c) = self.encoder(packed)
-        # shape: (batch, src_len, 2 * hidden)
-        out, _ = nn.utils.rnn.pad_packed_sequence(
-            out, batch_first=True, total_length=src.size(1)
-        )
+        if lengths is None:
+            out, (h, c) = self.encoder(embedded)
+            lengths = torch.full((src.size(0),), src.size(1), device=src.device)
+        else:
+            packed = nn.utils.rnn.pack_padded_sequence(
+                embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
+            out, (h, c) = self.encoder(packed)
+            # shape: (batch, src_len, 2 * hidden)
+            out, _ = nn.utils.rnn.pad_packed_sequence(
+                out, batch_first=True, total_length=src.size(1)
+            )
         out = self.drop(out)
         batch = src.size(0)
 

@@ -1,0 +1,45 @@
+"""The classifier as ONNX: the class scores of a text."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from seqcli.classifier.model import Classifier
+from seqcli.onnx import Graph
+
+
+class Scores(nn.Module):
+    def __init__(self, model: Classifier):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids):
+        return self.model(ids, None)[0]
+
+
+def graphs(model: Classifier, manifest: dict) -> list[Graph]:
+    return [
+        Graph(
+            "classifier",
+            Scores(model),
+            {"ids": torch.tensor([[4, 5, 6], [7, 8, 9]])},
+            ["logits"],
+            {"ids": {0: "batch", 1: "time"}, "logits": {0: "batch"}},
+            "ids (batch, time) int64 word ids of texts of equal length (one text at a "
+            "time, or texts of one length) -> logits (batch, classes); softmax gives "
+            "the probabilities.",
+        )
+    ]
+
+
+def runtime(model, manifest: dict) -> dict:
+    cfg = manifest["config"]
+    return {
+        "vocabulary": manifest["vocabs"]["words"],
+        "labels": manifest["vocabs"]["labels"]["tokens"],
+        "tokenizer": {"spacy_blank": cfg["lang"]},
+        "word_key": "lower-cased, digits replaced by 0; <br /> read as a space",
+        "max_tokens": cfg["max_tokens"],
+        "long_texts": "keep their first max_tokens / 2 and last max_tokens / 2 tokens",
+    }

@@ -1,0 +1,47 @@
+"""`seqcli export`: a model's network as ONNX graphs, for deployment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from seqcli.cli.options import quiet_option
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["onnx"]),
+    default="onnx",
+    show_default=True,
+    help="What to write.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write the graphs and seqcli-onnx.json into.",
+)
+@quiet_option
+def export(name, fmt, folder):
+    """Export a model's network as ONNX graphs, with a JSON file of everything
+    needed to run them (vocabularies, tokenizer, tags, special ids).
+
+    \b
+    seqcli export conll-en -o conll-onnx/
+    """
+    import torch
+
+    from seqcli import console, kinds, onnx
+    from seqcli.store import Store
+
+    store = Store()
+    kind = store.manifest(name).get("kind")
+    model, manifest = kinds.load(store, name, kind, torch.device("cpu"))
+    for path in onnx.export(name, model, manifest, folder):
+        console.info(f"wrote {path}")

@@ -1,0 +1,85 @@
+"""The tagger as ONNX: the emission scores of one sentence (the CRF's Viterbi runs
+outside, with the transitions and constraints of the runtime JSON)."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from seqcli.onnx import Graph
+from seqcli.tagger.data import CAPS, MAX_WORD_CHARS, Batcher
+from seqcli.tagger.model import Tagger
+
+
+class Emissions(nn.Module):
+    """(words, caps, chars, types) of one sentence → emissions (1, time, tags)."""
+
+    def __init__(self, tagger: Tagger):
+        super().__init__()
+        self.tagger = tagger
+
+    def forward(self, words, caps, chars, types):
+        # one sentence, no padding: the plain LSTM equals the packed one
+        out, _ = self.tagger.lstm(self.tagger.features(words, caps, chars, types))
+        return self.tagger.head(out).float()
+
+
+def graphs(model: Tagger, manifest: dict) -> list[Graph]:
+    # sizes that differ from one another: 5 tokens, 4 distinct, the longest of 7
+    example = ["Anna", "flew", "to", "Reykjavik", "to"]
+    batch = Batcher.from_manifest(manifest).batch([example])
+    inputs = {"words": batch.words, "caps": batch.caps, "chars": batch.chars}
+    inputs["types"] = batch.types
+    return [
+        Graph(
+            "emissions",
+            Emissions(model),
+            inputs,
+            ["emissions"],
+            {
+                "words": {1: "time"},
+                "caps": {1: "time"},
+                "chars": {0: "types", 1: "chars"},
+                "types": {1: "time"},
+                "emissions": {1: "time"},
+            },
+            "One sentence of `time` tokens: words (1, time) int64 word ids (the "
+            "vocabulary of word keys); caps (1, time) int64 capitalisation classes; "
+            "chars (types, chars) int64 character ids of the sentence's distinct "
+            "tokens, 0 after each; types (1, time) int64 each token's row of chars "
+            "-> emissions (1, time, tags) float32. The best tags are the Viterbi "
+            "path over emissions + transitions, forbidden transitions excluded.",
+        )
+    ]
+
+
+def runtime(model: Tagger, manifest: dict) -> dict:
+    crf = model.crf
+    return {
+        # Viterbi: score(path) = start[t0] + sum emissions + transitions[ti, tj]
+        # + end[tn]; a transition, start or end not allowed is never taken
+        "crf": {
+            name: getattr(crf, name).tolist()
+            for name in (
+                "transitions",
+                "start_transitions",
+                "end_transitions",
+                "allowed",
+                "allowed_start",
+                "allowed_end",
+            )
+        },
+        "vocabularies": {
+            "words": manifest["vocabs"]["words"],
+            "chars": manifest["vocabs"]["chars"],
+        },
+        "tags": manifest["vocabs"]["tags"]["tokens"],
+        "scheme": manifest["config"]["scheme"],
+        "output_scheme": manifest["input_scheme"],
+        "tokenizer": {"spacy_blank": manifest["config"]["lang"]},
+        "word_key": "digits replaced by 0; lower-cased unless case is 'cased'",
+        "case": manifest["config"]["case"],
+        "caps_classes": list(CAPS),
+        "caps_rule": "none: no cased letters; lower; upper; title; mixed otherwise",
+        "max_word_chars": MAX_WORD_CHARS,
+        "long_words": "keep their first and last max_word_chars / 2 characters",
+    }

@@ -1,0 +1,149 @@
+"""`seqcli export`: each exported graph, run by onnxruntime, gives what the PyTorch
+network gives, to float tolerance, on inputs it was not traced on."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from seqcli.charlm.config import CharLMConfig
+from seqcli.charlm.model import CharLM
+from seqcli.classifier.config import ClassifierConfig
+from seqcli.classifier.model import Classifier
+from seqcli.onnx import RUNTIME, export
+from seqcli.tagger.data import Batcher
+from seqcli.tagger.decode import tag_tokens
+from seqcli.translator.config import TranslatorConfig
+from seqcli.translator.model import DecoderState, Translator
+from seqcli.vocab import Vocab
+
+ort = pytest.importorskip("onnxruntime")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
+
+
+def session(folder, graph):
+    meta = json.loads((folder / RUNTIME).read_text())
+    return ort.InferenceSession(str(folder / meta["graphs"][graph]["file"])), meta
+
+
+def close(found, expected, tol=1e-4):
+    np.testing.assert_allclose(found, expected.detach().numpy(), rtol=tol, atol=tol)
+
+
+def test_charlm_step(tmp_path):
+    torch.manual_seed(0)
+    vocab = Vocab(list("abcdefgh"))
+    lm = CharLM(CharLMConfig(vocab_size=len(vocab), embedding=8, hidden=16)).eval()
+    manifest = {
+        "kind": "charlm",
+        "config": vars(lm.cfg),
+        "vocabs": {"chars": vocab.to_dict()},
+    }
+    export("lm", lm, manifest, tmp_path)
+    step, meta = session(tmp_path, "step")
+    assert meta["vocabulary"]["tokens"] == list("abcdefgh")
+    ids = torch.tensor([4, 7, 9, 5, 11])  # five streams; traced on two
+    h, c = torch.randn(2, 5, 16), torch.randn(2, 5, 16)
+    logits, h2, c2 = step.run(
+        None, {"ids": ids.numpy(), "h": h.numpy(), "c": c.numpy()}
+    )
+    expected, (eh, ec), _ = lm(ids[:, None], (h, c))
+    close(logits, expected[:, 0]), close(h2, eh), close(c2, ec)
+
+
+def test_tagger_emissions_on_the_builtin_give_its_tags(tmp_path):
+    from seqcli import kinds
+    from seqcli.store import Store
+
+    model, manifest = kinds.load(Store(), "conll-en", "tagger", torch.device("cpu"))
+    export("conll-en", model, manifest, tmp_path)
+    emissions, meta = session(tmp_path, "emissions")
+    assert meta["tags"] == model.tags and meta["scheme"] == "bioes"
+    batcher = Batcher.from_manifest(manifest)
+    sentence = ["Angela", "Merkel", "met", "Emmanuel", "Macron", "in", "Paris", "."]
+    batch = batcher.batch([sentence])
+    found = emissions.run(
+        None,
+        {k: getattr(batch, k).numpy() for k in ("words", "caps", "chars", "types")},
+    )[0]
+    close(found, model.emissions(batch), tol=1e-4)
+    # Viterbi over the exported scores with the JSON's transitions: the same tags
+    crf = {k: torch.tensor(v) for k, v in meta["crf"].items()}
+    from seqcli.crf import CRF
+
+    outside = CRF(
+        len(meta["tags"]), crf["allowed"], crf["allowed_start"], crf["allowed_end"]
+    )
+    with torch.no_grad():
+        for name in ("transitions", "start_transitions", "end_transitions"):
+            getattr(outside, name).copy_(crf[name])
+    path = outside.decode(torch.from_numpy(found), batch.mask)[0][0].tolist()
+    assert [model.tags[i] for i in path] == tag_tokens(
+        model, manifest, [sentence], scheme="bioes"
+    )[0]
+
+
+@pytest.mark.parametrize("feeding", [False, True])
+def test_translator_encoder_and_decoder_step(tmp_path, feeding):
+    torch.manual_seed(1)
+    cfg = TranslatorConfig(
+        src_vocab_size=20, tgt_vocab_size=15, embedding=8, hidden=12,
+        input_feeding=feeding, dropout=0.0,
+    )  # fmt: skip
+    model = Translator(cfg).eval()
+    vocabs = {"src": Vocab([f"s{i}" for i in range(16)]).to_dict()}
+    vocabs["tgt"] = Vocab([f"t{i}" for i in range(11)]).to_dict()
+    manifest = {"kind": "translator", "config": vars(cfg), "vocabs": vocabs}
+    export("tr", model, manifest, tmp_path)
+    encoder, meta = session(tmp_path, "encoder")
+    step, _ = session(tmp_path, "decoder_step")
+    assert meta["special_ids"] == {"pad": 0, "unk": 1, "bos": 2, "eos": 3}
+    src = torch.tensor([[5, 9, 13, 4, 8]])  # traced on length 3
+    outputs, keys, h, c, *feed = encoder.run(None, {"src": src.numpy()})
+    memory = model.encode(src, torch.tensor([5]))
+    state = model.init_state(memory)
+    close(outputs, memory.outputs), close(keys, memory.keys), close(h, state.h)
+    prev = torch.tensor([2])
+    inputs = {"prev": prev.numpy(), "h": h, "c": c, "outputs": outputs, "keys": keys}
+    inputs["mask"] = np.ones((1, 5), dtype=bool)
+    if feeding:
+        inputs["feed"] = feed[0]
+    logits, h2, c2, *rest = step.run(None, inputs)
+    expected, new, weights = model.step(
+        prev, DecoderState(state.h, state.c, state.feed), memory
+    )
+    close(logits, expected), close(h2, new.h), close(rest[-1], weights)
+
+
+def test_classifier_scores(tmp_path):
+    torch.manual_seed(2)
+    cfg = ClassifierConfig(
+        vocab_size=30, num_classes=3, embedding=8, hidden=6, dropout=0.0
+    )
+    model = Classifier(cfg).eval()
+    vocabs = {"words": Vocab([f"w{i}" for i in range(26)]).to_dict()}
+    vocabs["labels"] = {"tokens": ["a", "b", "c"]}
+    export(
+        "clf",
+        model,
+        {"kind": "classifier", "config": vars(cfg), "vocabs": vocabs},
+        tmp_path,
+    )
+    scores, meta = session(tmp_path, "classifier")
+    assert meta["labels"] == ["a", "b", "c"]
+    ids = torch.tensor([[4, 9, 17, 22, 5, 6, 7]])
+    (found,) = scores.run(None, {"ids": ids.numpy()})
+    close(found, model(ids, torch.tensor([7]))[0])  # the packed path
+
+
+def test_export_command_writes_the_graphs_and_the_runtime(runner, invoke, tmp_path):
+    result = invoke(runner, "export", "shakespeare", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        RUNTIME,
+        "step.onnx",
+    ]
+    missing = invoke(runner, "export", "nope", "-o", tmp_path / "x")
+    assert missing.exit_code == 1 and "no model named 'nope'" in missing.stderr
