@@ -117,7 +117,8 @@ def _cell(value) -> str:
 
 def metrics_table(name: str, metrics: dict) -> None:
     """Scalar metrics as rows; a nested {row: {column: value}} metric (e.g. a
-    tagger's per_type scores) as a table of its own below."""
+    tagger's per_type scores) as a table of its own below. On stderr: tables are for
+    people, `--json` gives the same metrics on stdout for programs."""
     from rich.console import Console
     from rich.table import Table
 
@@ -130,7 +131,7 @@ def metrics_table(name: str, metrics: dict) -> None:
             nested[key] = value
             continue
         table.add_row(key, _cell(value))
-    console = Console(highlight=False)
+    console = Console(highlight=False, stderr=True)
     console.print(table)
     for key, rows in nested.items():
         columns = list(dict.fromkeys(c for row in rows.values() for c in row))

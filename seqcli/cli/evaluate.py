@@ -38,6 +38,8 @@ from seqcli.errors import SeqcliError
 def evaluate(ctx, model, files, as_json, device, **inputs):
     """Score a model on held-out data; the metrics depend on its kind.
 
+    Tables go to stderr; --json writes the metrics as one JSON object on stdout.
+
     \b
     charlm:      loss (nats/char), bpc, perplexity on text FILE...
     tagger:      entity precision, recall, F1 (conlleval) on CoNLL FILE...

@@ -84,7 +84,8 @@ def test_eval_json_has_per_class_scores_and_the_confusion_matrix(
     correct = sum(confusion[c][c] for c in confusion)
     assert correct / 300 == pytest.approx(metrics["accuracy"])
     table = invoke(runner, "eval", "-m", "rev", test_tsv)
-    assert "macro_f1" in table.stdout and "confusion" in table.stdout
+    assert "macro_f1" in table.stderr and "confusion" in table.stderr
+    assert table.stdout == ""
 
 
 def test_a_line_with_two_labels_is_a_one_line_error(home, runner, invoke, tmp_path):
@@ -100,3 +101,31 @@ def test_eval_refuses_a_taggers_option(home, runner, invoke, test_tsv):
     result = invoke(runner, "eval", "-m", "rev", test_tsv, "--label-column", "2")
     assert result.exit_code == 1
     assert "--label-column does not apply to a classifier model" in result.stderr
+
+
+def test_resume_and_balanced_class_weights(runner, invoke, tmp_path):
+    """A run resumed for more epochs goes on from its state; --class-weights
+    balanced records the setting and trains on imbalanced data."""
+    lines = REVIEWS.read_text().splitlines()
+    # 3 of every 4 "pos" reviews left out: pos is the rare class
+    kept, seen = [], 0
+    for line in lines[:600]:
+        seen += line.startswith("pos")
+        if not line.startswith("pos") or seen % 4 == 0:
+            kept.append(line)
+    data = tmp_path / "imbalanced.tsv"
+    data.write_text("\n".join(kept) + "\n")
+    args = ["train", "classifier", data, "--name", "w", *TINY[:-4], "--seed", "2"]
+    args += ["--class-weights", "balanced", "--metric", "macro_f1"]
+    first = invoke(runner, *args, "--epochs", "2")
+    assert first.exit_code == 0, first.output
+    from seqcli.store import Store
+
+    meta, _ = Store().load_state("w")
+    assert meta["manifest"]["config"]["class_weights"] == "balanced"
+    steps = meta["position"]["global_step"]
+    again = invoke(runner, *args, "--epochs", "4", "--resume")
+    assert again.exit_code == 0, again.output
+    assert "resuming w at epoch 3" in again.stderr
+    assert Store().load_state("w")[0]["position"]["global_step"] == 2 * steps
+    assert Store().manifest("w")["metrics"]["macro_f1"] > 0.6
