@@ -1,0 +1,481 @@
+"""Classifier benchmarks: seqcli, fastText and TF-IDF + logistic regression.
+
+Dev accuracy, macro-F1, training time and prediction speed of seqcli's text
+classifier and of the two classical baselines, side by side in one run.
+
+    python bench/classifier.py [--quick] [--sst2-seconds 300] [--imdb-seconds S]
+    python bench/classifier.py --quick --subset 2000 --sst2-seconds 20 --out smoke
+
+Run it on an otherwise idle machine: with other processes busy, torch's two intra-op
+threads wait on each other and seqcli's batches become many times slower (its dev
+evaluations during training too).
+
+Corpora: ../shared/corpora/{sst2,imdb}/{train,dev}.txt (label<TAB>text); quality is
+measured on dev only. All contenders run in this process, one after the other, on
+the same texts; torch uses --threads (2) intra-op threads and fastText trains with
+thread=2.
+
+1. fastText 0.9.3: `fasttext.train_supervised(file, wordNgrams=2, epoch=E, lr=L,
+   thread=2)` on `__label__X text` lines, text lower-cased; the best of epoch
+   5/10/20 x lr 0.1/0.5/1.0 by dev accuracy (--quick: the documented best only,
+   IMDB epoch 5 lr 0.5, SST-2 epoch 5 lr 1.0). Other settings are fastText's own.
+2. scikit-learn: `TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+   lowercase=True)` fitted on train + `LogisticRegression(C=C, max_iter=1000)`, C
+   the best of 0.5/1/2/4/8/16 by dev accuracy (--quick: 4).
+3. seqcli: on SST-2 a classifier trained by seqcli's recipe (default
+   ClassifierConfig and TRAINING, GloVe 6B 50d, --sst2-seconds, dev evaluation
+   every 500 steps; dev picks the checkpoint, as in `seqcli train classifier`). On
+   IMDB the built-in model sentiment-en (nothing is trained: that takes 20 minutes),
+   or with --imdb-seconds S one trained by the recipe for S seconds (dev evaluation
+   every 350 steps). Dev scores from seqcli.classifier.recipe.evaluate.
+
+Training seconds are wall-clock seconds of the chosen setting, reading the data
+included (for seqcli also the word vectors and spaCy tokenisation). Prediction speed
+is timed side by side (bench.common.best_times: the tools take turns, each round an
+untimed call and a timed one) on each corpus's dev texts, raw text in, labels out:
+fastText's `model.predict(list of lower-cased texts)`, the vectorizer's transform +
+`predict`, and seqcli.classifier.decode.classify_texts (spaCy tokenizer, batches of
+64). Words are whitespace-separated words of the raw texts, the same count for all.
+Where the built-in model is missing, seqcli's IMDB speed is that of the SST-2 model
+(the same architecture, the vocabulary aside) and its quality is not measured.
+
+Results go to bench/results/classifier.json (--out NAME: bench/results/NAME.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import best_times, write  # noqa: E402
+from seqcli import kinds  # noqa: E402
+from seqcli.classifier import recipe  # noqa: E402
+from seqcli.classifier.config import TRAINING, ClassifierConfig  # noqa: E402
+from seqcli.classifier.data import Codec, Labelled, read_labelled  # noqa: E402
+from seqcli.classifier.decode import classify_texts  # noqa: E402
+from seqcli.errors import SeqcliError  # noqa: E402
+from seqcli.store import Store  # noqa: E402
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+VECTORS = ROOT.parent / "shared" / "vectors" / "glove.6B.50d.txt.gz"
+BUILTIN = "sentiment-en"
+CPU = torch.device("cpu")
+
+FASTTEXT_GRID = [(e, lr) for e in (5, 10, 20) for lr in (0.1, 0.5, 1.0)]
+FASTTEXT_QUICK = {"imdb": (5, 0.5), "sst2": (5, 1.0)}  # benchmarks.md's best
+SKLEARN_C = [0.5, 1, 2, 4, 8, 16]
+SKLEARN_QUICK = [4]
+EVAL_EVERY = {"sst2": 500, "imdb": 350}
+
+
+def subset(path: Path, n: int | None, folder: Path) -> Path:
+    """The first n lines of a file (the file itself for None)."""
+    if n is None:
+        return path
+    out = folder / path.parent.name / path.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with path.open(encoding="utf-8") as f:
+        lines = [line for _, line in zip(range(n), f, strict=False)]
+    out.write_text("".join(lines), encoding="utf-8")
+    return out
+
+
+def words(texts: list[str]) -> int:
+    return sum(len(t.split()) for t in texts)
+
+
+def quality(gold: list[str], pred: list[str], labels: list[str]) -> dict:
+    """Accuracy and macro-F1 by scikit-learn's scorers."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {
+        "accuracy": accuracy_score(gold, pred),
+        "macro_f1": f1_score(gold, pred, labels=labels, average="macro"),
+    }
+
+
+# --- fastText ---------------------------------------------------------------------
+
+
+def fasttext_file(data: Labelled, path: Path) -> Path:
+    pairs = zip(data.labels, data.texts, strict=True)
+    path.write_text(
+        "".join(f"__label__{y} {t.lower()}\n" for y, t in pairs), encoding="utf-8"
+    )
+    return path
+
+
+def fasttext_predictor(model):
+    # the list form (multilinePredict): fastText's fastest Python path, and the one
+    # that works with NumPy 2 (the one-string form fails in fastText 0.9.3)
+    def predict(texts: list[str]) -> list[str]:
+        labels, _ = model.predict([t.lower() for t in texts])
+        return [found[0].removeprefix("__label__") for found in labels]
+
+    return predict
+
+
+def run_fasttext(corpus, train: Labelled, dev: Labelled, labels, folder, args):
+    from importlib import metadata
+
+    import fasttext
+
+    path = fasttext_file(train, folder / f"{corpus}.fasttext.txt")
+    grid = [FASTTEXT_QUICK[corpus]] if args.quick else FASTTEXT_GRID
+    tried, best, best_model = [], None, None
+    search_start = time.perf_counter()
+    for epoch, lr in grid:
+        start = time.perf_counter()
+        model = fasttext.train_supervised(
+            str(path), wordNgrams=2, epoch=epoch, lr=lr, thread=2, verbose=0
+        )
+        seconds = time.perf_counter() - start
+        found = quality(dev.labels, fasttext_predictor(model)(dev.texts), labels)
+        tried.append({"epoch": epoch, "lr": lr, "train_seconds": round(seconds, 2)})
+        tried[-1] |= found
+        print(f"  fastText {corpus} epoch {epoch} lr {lr}: {found['accuracy']:.4f}")
+        if best is None or found["accuracy"] > best["accuracy"]:
+            best, best_model = tried[-1], model
+        del model
+    record = {
+        "tool": f"fastText {metadata.version('fasttext')}",
+        "corpus": corpus,
+        "accuracy": best["accuracy"],
+        "macro_f1": best["macro_f1"],
+        "train_seconds": best["train_seconds"],
+        "search_seconds": round(time.perf_counter() - search_start, 1),
+        "settings": {
+            "call": "fasttext.train_supervised",
+            "wordNgrams": 2,
+            "epoch": best["epoch"],
+            "lr": best["lr"],
+            "thread": 2,
+            "dim": best_model.get_dimension(),
+            "lowercase": True,
+            "others": "fastText's defaults",
+            "grid": tried,
+        },
+    }
+    return record, fasttext_predictor(best_model)
+
+
+# --- scikit-learn -----------------------------------------------------------------
+
+
+def run_sklearn(corpus, train: Labelled, dev: Labelled, labels, args):
+    import sklearn
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    start = time.perf_counter()
+    vectorizer = TfidfVectorizer(
+        ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True
+    )
+    x_train = vectorizer.fit_transform(train.texts)
+    vectorize_seconds = time.perf_counter() - start
+    x_dev = vectorizer.transform(dev.texts)
+    tried, best, best_model = [], None, None
+    search_start = time.perf_counter()
+    for c in SKLEARN_QUICK if args.quick else SKLEARN_C:
+        start = time.perf_counter()
+        model = LogisticRegression(C=c, max_iter=1000).fit(x_train, train.labels)
+        seconds = time.perf_counter() - start
+        found = quality(dev.labels, list(model.predict(x_dev)), labels)
+        iterations = int(model.n_iter_.max())
+        tried.append({"C": c, "fit_seconds": round(seconds, 2)})
+        tried[-1] |= {"iterations": iterations, **found}
+        print(f"  sklearn {corpus} C {c}: {found['accuracy']:.4f}")
+        if best is None or found["accuracy"] > best["accuracy"]:
+            best, best_model = tried[-1], model
+    record = {
+        "tool": f"scikit-learn {sklearn.__version__} TF-IDF + LogisticRegression",
+        "corpus": corpus,
+        "accuracy": best["accuracy"],
+        "macro_f1": best["macro_f1"],
+        "train_seconds": round(vectorize_seconds + best["fit_seconds"], 2),
+        "vectorize_seconds": round(vectorize_seconds, 2),
+        "search_seconds": round(time.perf_counter() - search_start, 1),
+        "settings": {
+            "vectorizer": "TfidfVectorizer(ngram_range=(1, 2), min_df=2, "
+            "sublinear_tf=True, lowercase=True)",
+            "features": len(vectorizer.vocabulary_),
+            "model": f"LogisticRegression(C={best['C']}, max_iter=1000)",
+            "C": best["C"],
+            "solver": best_model.solver,
+            "grid": tried,
+        },
+    }
+
+    def predict(texts: list[str]) -> list[str]:
+        return list(best_model.predict(vectorizer.transform(texts)))
+
+    return record, predict
+
+
+# --- seqcli -----------------------------------------------------------------------
+
+
+def seqcli_predictor(model, manifest):
+    codec = Codec.from_manifest(manifest)
+
+    def predict(texts: list[str]) -> list[str]:
+        return [r["label"] for r in classify_texts(model, codec, texts)]
+
+    return predict
+
+
+def train_seqcli(corpus, train_path, dev_path, store, seconds):
+    """A classifier trained by seqcli's recipe: (record, predictor or None)."""
+    settings = replace(TRAINING, time_budget=seconds, eval_every=EVAL_EVERY[corpus])
+    start = time.perf_counter()
+    pos = recipe.train(
+        str(train_path),
+        name=corpus,
+        store=store,
+        device=CPU,
+        settings=settings,
+        config=ClassifierConfig(),
+        dev_path=str(dev_path),
+        vectors=str(VECTORS),
+    )
+    wall = time.perf_counter() - start
+    record = {
+        "tool": "seqcli",
+        "corpus": corpus,
+        "model": f"trained here for {seconds:g} s",
+        "train_seconds": round(wall, 1),
+        "loop_seconds": round(pos.elapsed, 1),
+        "steps": pos.global_step,
+        "stopped": pos.stopped,
+        "train_tokens_per_s": round(pos.tokens / max(pos.elapsed, 1e-9)),
+    }
+    try:
+        model, manifest = kinds.load(store, corpus, "classifier", CPU)
+    except SeqcliError as e:  # e.g. no dev evaluation was reached
+        record |= {"accuracy": None, "macro_f1": None, "error": str(e)}
+        return record, None
+    record |= dev_scores(model, manifest, dev_path)
+    record["epochs"] = manifest["history"][-1]["epoch"]
+    record["settings"] = {
+        "config": manifest["config"],
+        "training": manifest["training"]["settings"],
+        "vectors": VECTORS.name,
+        "history": manifest["history"],
+    }
+    return record, seqcli_predictor(model, manifest)
+
+
+def builtin_seqcli(dev_path, folder):
+    """The built-in model on IMDB dev: (record, predictor or None if missing)."""
+    # an empty user store: only a built-in model of that name is found
+    store = Store(folder / "no-user-models")
+    record = {"tool": "seqcli", "corpus": "imdb", "model": f"built-in {BUILTIN}"}
+    try:
+        model, manifest = kinds.load(store, BUILTIN, "classifier", CPU)
+    except SeqcliError as e:
+        record |= {"accuracy": None, "macro_f1": None, "train_seconds": None}
+        record["skipped"] = f"built-in model missing: {e}"
+        return record, None
+    record |= dev_scores(model, manifest, dev_path)
+    training = manifest.get("training", {})
+    record |= {
+        "train_seconds": training.get("seconds"),
+        "builtin": {
+            "name": manifest["name"],
+            "metrics": manifest.get("metrics"),
+            "created": manifest.get("created"),
+            "versions": manifest.get("versions"),
+            "steps": training.get("steps"),
+        },
+        "settings": {
+            "config": manifest["config"],
+            "training": training.get("settings"),
+        },
+    }
+    return record, seqcli_predictor(model, manifest)
+
+
+def dev_scores(model, manifest, dev_path) -> dict:
+    found = recipe.evaluate(model, manifest, files=[str(dev_path)])
+    return {"accuracy": found["accuracy"], "macro_f1": found["macro_f1"]}
+
+
+# --- side by side -----------------------------------------------------------------
+
+
+def speeds(records: list[dict], predictors: list, dev: Labelled, labels, rounds: int):
+    """Times each predictor on the dev texts in turns; adds words/s to its record
+    and, to seqcli's, vs_TOOL (seqcli's words/s over TOOL's) and check_accuracy
+    (its accuracy as classify_texts labels the texts, by scikit-learn's scorer)."""
+    texts, n_words = dev.texts, words(dev.texts)
+    outputs: dict[int, list[str]] = {}
+    fns = {}
+    for i, fn in enumerate(predictors):
+        if fn is not None:
+            fns[i] = lambda fn=fn, i=i: outputs.__setitem__(i, fn(texts))
+    seconds = best_times(fns, repeat=rounds, number=1)
+    for i, s in seconds.items():
+        records[i] |= {
+            "predict_words_per_s": round(n_words / s),
+            "predict_seconds": round(s, 3),
+            "predict_texts": len(texts),
+            "predict_words": n_words,
+        }
+    for i, record in enumerate(records):
+        if record["tool"] != "seqcli" or i not in seconds:
+            continue
+        if "speed_model" not in record:
+            record["check_accuracy"] = quality(dev.labels, outputs[i], labels)[
+                "accuracy"
+            ]
+        for j, other in enumerate(records):
+            if j != i and j in seconds:
+                key = "vs_" + other["tool"].split()[0].lower().replace("-", "_")
+                record[key] = round(seconds[j] / seconds[i], 3)
+
+
+def run_corpus(corpus, args, folder, sst2_seqcli):
+    """The records of one corpus, and seqcli's predictor for it (or None)."""
+    train_path = subset(CORPORA / corpus / "train.txt", args.subset, folder)
+    dev_path = subset(CORPORA / corpus / "dev.txt", args.subset, folder)
+    train, dev = read_labelled(str(train_path)), read_labelled(str(dev_path))
+    labels = sorted(set(train.labels))
+    print(f"== {corpus}: {len(train.texts):,} train, {len(dev.texts):,} dev texts")
+    fasttext_record, fasttext_fn = run_fasttext(
+        corpus, train, dev, labels, folder, args
+    )
+    sklearn_record, sklearn_fn = run_sklearn(corpus, train, dev, labels, args)
+    store = Store(folder / "store", builtin=None)
+    if corpus == "sst2":
+        seqcli_record, seqcli_fn = train_seqcli(
+            corpus, train_path, dev_path, store, args.sst2_seconds
+        )
+    elif args.imdb_seconds:
+        seqcli_record, seqcli_fn = train_seqcli(
+            corpus, train_path, dev_path, store, args.imdb_seconds
+        )
+    else:
+        seqcli_record, seqcli_fn = builtin_seqcli(dev_path, folder)
+        if seqcli_fn is None and sst2_seqcli is not None:
+            seqcli_fn = sst2_seqcli
+            seqcli_record["speed_model"] = (
+                "the SST-2 model trained above (same architecture): speed only"
+            )
+    records = [fasttext_record, sklearn_record, seqcli_record]
+    speeds(records, [fasttext_fn, sklearn_fn, seqcli_fn], dev, labels, args.rounds)
+    for record in records:
+        record["train_texts"], record["dev_texts"] = len(train.texts), len(dev.texts)
+    return records, seqcli_fn if corpus == "sst2" else None
+
+
+def table(records: list[dict]) -> str:
+    def num(value, fmt):
+        return "-" if value is None else format(value, fmt)
+
+    rows = [("tool", "corpus", "accuracy", "macro-F1", "train s", "words/s")]
+    for r in records:
+        rows.append(
+            (
+                r["tool"],
+                r["corpus"],
+                num(r.get("accuracy"), ".4f"),
+                num(r.get("macro_f1"), ".4f"),
+                num(r.get("train_seconds"), ".1f"),
+                num(r.get("predict_words_per_s"), ",d"),
+            )
+        )
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(w) if k < 2 else cell.rjust(w)
+            for k, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="No search: fastText's and C's documented best settings only.",
+    )
+    parser.add_argument(
+        "--sst2-seconds",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="seqcli's training budget on SST-2 (default: 300).",
+    )
+    parser.add_argument(
+        "--imdb-seconds",
+        type=float,
+        metavar="S",
+        help="Train seqcli on IMDB for this long instead of scoring the built-in "
+        f"{BUILTIN}.",
+    )
+    parser.add_argument(
+        "--corpus",
+        nargs="+",
+        choices=("sst2", "imdb"),
+        default=["sst2", "imdb"],
+        help="The corpora (default: both; SST-2 runs first).",
+    )
+    parser.add_argument(
+        "--subset",
+        type=int,
+        metavar="N",
+        help="Use the first N lines of each train and dev file.",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help="Rounds of the speed measurement (default: 3; with --quick 1).",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch intra-op threads (default: 2)."
+    )
+    parser.add_argument(
+        "--out",
+        default="classifier",
+        metavar="NAME",
+        help="Write bench/results/NAME.json (default: classifier).",
+    )
+    args = parser.parse_args()
+    args.rounds = args.rounds or (1 if args.quick else 3)
+    torch.set_num_threads(args.threads)
+    for corpus in args.corpus:
+        if not (CORPORA / corpus).is_dir():
+            sys.exit(f"error: {CORPORA / corpus} is missing")
+    if not VECTORS.exists():
+        sys.exit(f"error: {VECTORS} is missing")
+    records, sst2_seqcli = [], None
+    with tempfile.TemporaryDirectory() as tmp:
+        for corpus in [c for c in ("sst2", "imdb") if c in args.corpus]:
+            found, predictor = run_corpus(corpus, args, Path(tmp), sst2_seqcli)
+            records += found
+            sst2_seqcli = sst2_seqcli or predictor
+            for record in found:
+                record |= {"quick": args.quick, "subset": args.subset}
+    print(table(records))
+    for r in records:
+        if r.get("skipped"):
+            print(f"{r['tool']} {r['corpus']}: {r['skipped']}")
+        if r.get("speed_model"):
+            print(f"{r['tool']} {r['corpus']} words/s: {r['speed_model']}")
+    print(f"wrote {write(args.out, records)}")
+
+
+if __name__ == "__main__":
+    main()
