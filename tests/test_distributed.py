@@ -1,6 +1,7 @@
 """Data-parallel training: 2 gloo processes under torchrun equal one process trained
 on the same global batch."""
 
+import json
 import os
 import subprocess
 import sys
@@ -98,3 +99,26 @@ def test_resume_under_torchrun_continues_where_it_stopped(tmp_path):
     a, b = final_weights(resumed), final_weights(straight)
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-6), key
+
+
+def test_the_classifier_trains_under_torchrun(tmp_path):
+    """Every kind goes through the one loop: two processes share the classifier's
+    batches (rank_batches) and rank 0 alone writes the model."""
+    reviews = (ROOT / "corpora" / "reviews.tsv").read_text().splitlines()[:400]
+    data = tmp_path / "reviews.tsv"
+    data.write_text("\n".join(reviews) + "\n")
+    env = {
+        **os.environ,
+        "SEQCLI_HOME": str(tmp_path / "store"),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [*TORCHRUN, "-m", "seqcli", "train", "classifier", str(data)]
+    command += ["--name", "c", "--embedding", "16", "--hidden", "16", "--epochs", "6"]
+    command += ["--lr", "0.01", "--warmup", "5"]
+    result = subprocess.run([*command, "-q"], env=env, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    manifest = json.loads((tmp_path / "store/c/manifest.json").read_text())
+    assert manifest["kind"] == "classifier" and manifest["metrics"]["accuracy"] > 0.6
+    meta = json.loads((tmp_path / "store/c/train-state.json").read_text())
+    # 360 training texts in batches of 32: 12 batches, 6 per rank and epoch
+    assert meta["position"]["global_step"] == 36

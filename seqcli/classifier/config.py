@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from seqcli.config import TrainConfig, setting
 
 BATCH_SIZE = 64  # texts per forward pass when classifying
+EVAL_BATCH_SIZE = 128  # and when scoring (eval, dev evaluation in training)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 import torch
 
 from seqcli import console, distributed
-from seqcli.classifier.config import ClassifierConfig
+from seqcli.classifier.config import EVAL_BATCH_SIZE, ClassifierConfig
 from seqcli.classifier.data import Codec, Labelled, read_labelled
 from seqcli.classifier.decode import probabilities
 from seqcli.classifier.model import Classifier
@@ -30,7 +30,6 @@ from seqcli.train import (
 from seqcli.vocab import Vocab
 
 KIND = "classifier"
-EVAL_BATCH_SIZE = 128
 
 
 def scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict:
