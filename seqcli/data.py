@@ -111,21 +111,30 @@ def length_batches(
     return batches
 
 
-def rank_batches(
-    lengths: list[int],
-    batch_size: int,
-    *,
-    seed: int,
-    epoch: int,
-    rank: int = 0,
-    world: int = 1,
-) -> list[list[int]]:
-    """One process's training batches of an epoch (see `length_batches`): under
+class RankBatches:
+    """One process's training batches, epoch by epoch (see `length_batches`): under
     torchrun each rank takes every world-th batch, all ranks the same count, so that
     they step together."""
-    batches = length_batches(lengths, batch_size, shuffle=True, seed=seed, epoch=epoch)
-    mine = batches[rank::world] or batches[:1]
-    return mine[: max(1, len(batches) // world)]
+
+    def __init__(
+        self,
+        lengths: list[int],
+        batch_size: int,
+        *,
+        seed: int,
+        rank: int = 0,
+        world: int = 1,
+    ):
+        self.lengths, self.batch_size, self.seed = lengths, batch_size, seed
+        self.rank, self.world = rank, world
+        self.steps = len(self.epoch(0))  # the same in every epoch
+
+    def epoch(self, epoch: int) -> list[list[int]]:
+        batches = length_batches(
+            self.lengths, self.batch_size, shuffle=True, seed=self.seed, epoch=epoch
+        )
+        mine = batches[self.rank :: self.world] or batches[:1]
+        return mine[: max(1, len(batches) // self.world)]
 
 
 def pad(seqs: list[list[int]], pad_index: int):

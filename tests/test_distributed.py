@@ -103,7 +103,7 @@ def test_resume_under_torchrun_continues_where_it_stopped(tmp_path):
 
 def test_the_classifier_trains_under_torchrun(tmp_path):
     """Every kind goes through the one loop: two processes share the classifier's
-    batches (rank_batches) and rank 0 alone writes the model."""
+    batches (RankBatches) and rank 0 alone writes the model."""
     reviews = (ROOT / "corpora" / "reviews.tsv").read_text().splitlines()[:400]
     data = tmp_path / "reviews.tsv"
     data.write_text("\n".join(reviews) + "\n")

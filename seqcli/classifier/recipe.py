@@ -16,6 +16,7 @@ from seqcli.classifier.data import Codec, Labelled, read_labelled
 from seqcli.classifier.decode import probabilities
 from seqcli.classifier.model import Classifier
 from seqcli.config import TrainConfig
+from seqcli.data import RankBatches
 from seqcli.errors import SeqcliError
 from seqcli.store import Store
 from seqcli.train import (
@@ -89,31 +90,23 @@ class ClassifierTask(Task):
     ):
         self.codec, self.metric = codec, metric
         (self.ids, self.targets), (self.dev_ids, self.dev_gold) = train, dev
-        self.batch_size, self.seed, self.device = batch_size, seed, device
-        self.rank, self.world = rank, world
+        self.device = device
         self.weights = None if class_weights is None else class_weights.to(device)
-        self.lengths = [len(ids) for ids in self.ids]
-        self._steps = len(self._order(0))
-
-    def _order(self, epoch: int) -> list[list[int]]:
-        from seqcli.data import rank_batches
-
-        return rank_batches(
-            self.lengths,
-            self.batch_size,
-            seed=self.seed,
-            epoch=epoch,
-            rank=self.rank,
-            world=self.world,
+        self.order = RankBatches(
+            [len(ids) for ids in self.ids],
+            batch_size,
+            seed=seed,
+            rank=rank,
+            world=world,
         )
 
     def steps_per_epoch(self) -> int:
-        return self._steps
+        return self.order.steps
 
     def batches(self, epoch: int, start: int) -> Iterator[tuple[torch.Tensor, ...]]:
         from seqcli.data import pad
 
-        for batch in self._order(epoch)[start:]:
+        for batch in self.order.epoch(epoch)[start:]:
             ids, lengths = pad([self.ids[i] for i in batch], Vocab.pad_index)
             targets = torch.tensor([self.targets[i] for i in batch])
             yield ids.to(self.device), lengths, targets.to(self.device)

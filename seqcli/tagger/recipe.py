@@ -14,6 +14,7 @@ import torch
 
 from seqcli import console, distributed, entities
 from seqcli.config import TrainConfig
+from seqcli.data import RankBatches
 from seqcli.errors import SeqcliError
 from seqcli.schemes import convert, tag_set
 from seqcli.store import Store
@@ -71,26 +72,15 @@ class TaggerTask(Task):
         self.dev_scheme = dev_scheme
         self.batch_size, self.word_dropout, self.rare = batch_size, word_dropout, rare
         self.seed, self.device, self.rank, self.world = seed, device, rank, world
-        self.lengths = [len(s) for s in sentences]
-        self.steps = len(self._order(0))
-
-    def _order(self, epoch: int) -> list[list[int]]:
-        from seqcli.data import rank_batches
-
-        return rank_batches(
-            self.lengths,
-            self.batch_size,
-            seed=self.seed,
-            epoch=epoch,
-            rank=self.rank,
-            world=self.world,
+        self.order = RankBatches(
+            [len(s) for s in sentences], batch_size, seed=seed, rank=rank, world=world
         )
 
     def steps_per_epoch(self) -> int:
-        return self.steps
+        return self.order.steps
 
     def batches(self, epoch: int, start: int) -> Iterator[Batch]:
-        mine = self._order(epoch)
+        mine = self.order.epoch(epoch)
         for step in range(start, len(mine)):
             # seeded per step, so that a resumed run drops the same words
             rng = random.Random(

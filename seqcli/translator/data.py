@@ -22,7 +22,9 @@ from seqcli.vocab import Vocab
 if TYPE_CHECKING:
     import torch
 
-GLUE = "##"  # marks the side of a target token that had no space in the text
+# marks the side of a target token that had no space in the text; a text holding
+# "##" at a token's edge ("Mann##.") is read as glued there and loses those marks
+GLUE = "##"
 
 
 def glue_tokens(tokens: Sequence[tuple[str, int]]) -> list[str]:

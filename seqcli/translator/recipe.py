@@ -10,6 +10,7 @@ import torch
 
 from seqcli import console, distributed
 from seqcli.config import TrainConfig, config_from
+from seqcli.data import RankBatches
 from seqcli.errors import SeqcliError
 from seqcli.store import Store
 from seqcli.train import (
@@ -76,31 +77,23 @@ class TranslatorTask(Task):
         self.src, self.tgt = pairs
         self.dev_tokens, self.dev_src, self.dev_refs = dev
         self.codec = codec
-        self.batch_size, self.device, self.seed = batch_size, device, seed
+        self.device = device
         self.dev_beam, self.dev_batch_size = dev_beam, dev_batch_size
-        self.rank, self.world = rank, world
-        self.lengths = [max(len(s), len(t)) for s, t in zip(*pairs, strict=True)]
-        self._steps = len(self._order(0))
-
-    def _order(self, epoch: int) -> list[list[int]]:
-        from seqcli.data import rank_batches
-
-        return rank_batches(
-            self.lengths,
-            self.batch_size,
-            seed=self.seed,
-            epoch=epoch,
-            rank=self.rank,
-            world=self.world,
+        self.order = RankBatches(
+            [max(len(s), len(t)) for s, t in zip(*pairs, strict=True)],
+            batch_size,
+            seed=seed,
+            rank=rank,
+            world=world,
         )
 
     def steps_per_epoch(self) -> int:
-        return self._steps
+        return self.order.steps
 
     def batches(self, epoch: int, start: int) -> Iterator[tuple[torch.Tensor, ...]]:
         from seqcli.data import pad
 
-        for batch in self._order(epoch)[start:]:
+        for batch in self.order.epoch(epoch)[start:]:
             src, lengths = pad([self.src[i] for i in batch], Vocab.pad_index)
             tgt_in, tgt_out = target_in_out([self.tgt[i] for i in batch])
             yield tuple(x.to(self.device) for x in (src, lengths, tgt_in, tgt_out))
