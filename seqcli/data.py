@@ -111,6 +111,21 @@ def length_batches(
     return batches
 
 
+def held_out(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """(train, dev) indices of n items: a seeded random `fraction` (at least one)
+    held back for dev, each part in input order; the same for the same seed."""
+    import random
+
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    n_dev = max(1, int(n * fraction))
+    if n_dev >= n:
+        raise SeqcliError(
+            f"{n} item(s) are too few to hold back a dev part; give one with --dev FILE"
+        )
+    return sorted(order[n_dev:]), sorted(order[:n_dev])
+
+
 class RankBatches:
     """One process's training batches, epoch by epoch (see `length_batches`): under
     torchrun each rank takes every world-th batch, all ranks the same count, so that

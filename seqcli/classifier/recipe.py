@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
@@ -124,24 +123,17 @@ class ClassifierTask(Task):
 
 def split_dev(data: Labelled, fraction: float, seed: int) -> tuple[Labelled, Labelled]:
     """(train, dev): a seeded random `fraction` of the texts held back for dev."""
-    order = list(range(len(data.texts)))
-    random.Random(seed).shuffle(order)
-    n_dev = max(1, int(len(order) * fraction))
-    if n_dev >= len(order):
-        raise SeqcliError(
-            f"{len(order)} labelled text(s) are too few to hold back a dev part; "
-            "give one with --dev FILE"
-        )
+    from seqcli.data import held_out
 
     def part(indices: list[int]) -> Labelled:
-        indices = sorted(indices)
         return Labelled(
             [data.texts[i] for i in indices],
             [data.labels[i] for i in indices],
             [data.lines[i] for i in indices],
         )
 
-    return part(order[n_dev:]), part(order[:n_dev])
+    train, dev = held_out(len(data.texts), fraction, seed)
+    return part(train), part(dev)
 
 
 def build_manifest(

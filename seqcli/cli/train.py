@@ -174,7 +174,19 @@ def train_charlm(paths, **options):
 
 @train.command("tagger")
 @click.argument("path", metavar="TRAIN.conll")
-@click.option("--dev", "dev_path", required=True, metavar="FILE", help="Dev CoNLL.")
+@click.option(
+    "--dev",
+    "dev_path",
+    metavar="FILE",
+    help="Dev CoNLL (default: a seeded random --dev-fraction of TRAIN's sentences).",
+)
+@click.option(
+    "--dev-fraction",
+    type=click.FloatRange(0, 0.5, min_open=True),
+    default=0.1,
+    show_default=True,
+    help="Part of TRAIN held back for dev when --dev is not given.",
+)
 @name_option
 @click.option(
     "--label-column",

@@ -105,6 +105,20 @@ class TaggerTask(Task):
         return {k: result[k] for k in ("f1", "precision", "recall", "accuracy")}
 
 
+def split_dev(doc, fraction: float, seed: int) -> tuple:
+    """(train, dev) Documents: a seeded random `fraction` of the sentences held back
+    for dev."""
+    from seqcli.conll import Document
+    from seqcli.data import held_out
+
+    sentences = doc.sentences
+    train, dev = held_out(len(sentences), fraction, seed)
+    return tuple(
+        Document([sentences[i] for i in part], doc.source, doc.sep, doc.n_columns)
+        for part in (train, dev)
+    )
+
+
 def build_manifest(
     config: TaggerConfig,
     train_doc,
@@ -158,7 +172,8 @@ def train(
     device: torch.device,
     settings: TrainConfig,
     config: TaggerConfig,
-    dev_path: str,
+    dev_path: str | None = None,
+    dev_fraction: float = 0.1,
     label_column: int = -1,
     vectors: str | None = None,
     vector_words: int = 50_000,
@@ -174,7 +189,8 @@ def train(
         device: where to train.
         settings: the training loop's settings.
         config: the model's settings (sizes are filled in from the data).
-        dev_path: dev CoNLL file, scored with conlleval's entity F1 each evaluation.
+        dev_path: dev CoNLL file, scored with conlleval's entity F1 each evaluation;
+            by default a seeded random `dev_fraction` of the training sentences.
         label_column: column of the gold labels (negative counts from the end).
         vectors: GloVe/word2vec text file to initialise the word embeddings.
         vector_words: the commonest words of `vectors` added to the vocabulary.
@@ -185,7 +201,12 @@ def train(
         The training loop's final Position.
     """
     train_doc = read_conll(path, label_column=label_column, errors=encoding_errors)
-    dev_doc = read_conll(dev_path, label_column=label_column, errors=encoding_errors)
+    if dev_path:
+        dev_doc = read_conll(
+            dev_path, label_column=label_column, errors=encoding_errors
+        )
+    else:
+        train_doc, dev_doc = split_dev(train_doc, dev_fraction, settings.seed)
     scheme, dev_scheme = input_scheme(train_doc), input_scheme(dev_doc)
     found = None
     if resume:
@@ -197,7 +218,7 @@ def train(
         )
         manifest["training"] = {
             "data": str(path),
-            "dev": str(dev_path),
+            "dev": str(dev_path) if dev_path else f"random {dev_fraction:.0%} of data",
             "label_column": label_column,
             "vectors": str(vectors) if vectors else None,
         }

@@ -224,3 +224,52 @@ def test_a_model_of_another_kind_is_refused(runner, tmp_path, invoke):
     result = invoke(runner, "tag", "-m", "lm", input="hello\n")
     assert result.exit_code == 1
     assert "model 'lm' is a charlm model, not a tagger model" in result.stderr
+
+
+SIX = {"PER": ("person", "group"), "LOC": ("location", "creative-work")}
+SIX |= {"ORG": ("corporation", "corporation"), "MISC": ("product", "product")}
+
+
+def six_types(conll: str) -> str:
+    """corpora/ner.conll's sentences with WNUT-17's six types: PER and LOC become two
+    types each, by sentence (even: the first, odd: the second)."""
+    out = []
+    for n, block in enumerate(conll.strip().split("\n\n")):
+        lines = []
+        for line in block.split("\n"):
+            token, tag = line.split("\t")
+            if tag != "O":
+                tag = f"{tag[:2]}{SIX[tag[2:]][n % 2]}"
+            lines.append(f"{token}\t{tag}")
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n\n"
+
+
+@pytest.mark.slow  # a training: seconds
+def test_six_types_without_dev_are_written_in_every_format(
+    runner, invoke, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SEQCLI_HOME", str(tmp_path / "store"))
+    data = tmp_path / "six.conll"
+    data.write_text(six_types(sentences(200)))
+    result = invoke(
+        runner, "train", "tagger", data, "--name", "six", *TINY, "--epochs", "14",
+        "--dev-fraction", "0.1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "180 training sentences" in result.stderr
+    types = {"person", "group", "location", "creative-work", "corporation", "product"}
+    metrics = json.loads(invoke(runner, "eval", "-m", "six", "--json", data).stdout)
+    assert set(metrics["per_type"]) == types
+    text = "".join(
+        " ".join(tokens) + "\n" for tokens, _ in gold_lines(data.read_text())
+    )
+    inline = invoke(runner, "tag", "-m", "six", input=text).stdout
+    assert {t for t in types if f"[{t} " in inline} == types
+    records = [json.loads(x) for x in invoke(
+        runner, "tag", "-m", "six", "--format", "jsonl", input=text
+    ).stdout.splitlines()]  # fmt: skip
+    assert {e["label"] for r in records for e in r["entities"]} == types
+    conll = invoke(runner, "tag", "-m", "six", "--format", "conll", input=text)
+    found = {line.split("\t")[1][2:] for line in conll.stdout.splitlines() if line}
+    assert found - {""} == types

@@ -30,3 +30,16 @@ def test_training_batches_resume_where_they_stopped(overfit):
     assert len(full) == task.steps_per_epoch() == 8
     assert [b.words.tolist() for b in task.batches(2, 5)] == full[5:]
     assert full != [b.words.tolist() for b in task.batches(3, 0)]
+
+
+def test_without_dev_a_seeded_fraction_of_the_sentences_is_held_out(overfit):
+    from seqcli.tagger.recipe import split_dev
+
+    _, _, doc = overfit  # 30 sentences
+    train, dev = split_dev(doc, 0.2, seed=3)
+    assert len(dev.sentences) == 6 and len(train.sentences) == 24
+    lines = lambda d: {s.line_no for s in d.sentences}  # noqa: E731
+    assert not lines(train) & lines(dev)
+    assert lines(train) | lines(dev) == lines(doc)
+    assert lines(split_dev(doc, 0.2, seed=3)[1]) == lines(dev)
+    assert lines(split_dev(doc, 0.2, seed=4)[1]) != lines(dev)
