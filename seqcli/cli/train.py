@@ -146,13 +146,14 @@ def vectors_options(vector_words: int):
     return decorate
 
 
-dev_fraction_option = click.option(
-    "--dev-fraction",
-    type=click.FloatRange(0, 0.5, min_open=True),
-    default=0.05,
-    show_default=True,
-    help="Part of the training data held back for dev when no dev data is given.",
-)
+def dev_fraction_option(default: float):
+    return click.option(
+        "--dev-fraction",
+        type=click.FloatRange(0, 0.5, min_open=True),
+        default=default,
+        show_default=True,
+        help="Part of the training data held back for dev when no dev data is given.",
+    )
 
 
 @train.command("charlm")
@@ -161,7 +162,7 @@ dev_fraction_option = click.option(
 @click.option(
     "--dev", "dev_path", metavar="FILE", help="Dev text (default: the end of FILE...)."
 )
-@dev_fraction_option
+@dev_fraction_option(0.05)
 @training_options(CharLMConfig, CHARLM_TRAINING)
 def train_charlm(paths, **options):
     """Train a character-level LSTM language model on text files.
@@ -180,13 +181,7 @@ def train_charlm(paths, **options):
     metavar="FILE",
     help="Dev CoNLL (default: a seeded random --dev-fraction of TRAIN's sentences).",
 )
-@click.option(
-    "--dev-fraction",
-    type=click.FloatRange(0, 0.5, min_open=True),
-    default=0.1,
-    show_default=True,
-    help="Part of TRAIN held back for dev when --dev is not given.",
-)
+@dev_fraction_option(0.1)
 @name_option
 @click.option(
     "--label-column",
@@ -225,7 +220,7 @@ def train_tagger(**options):
     help="Beam width of the dev translations that pick the checkpoint (1: greedy, "
     "faster).",
 )
-@dev_fraction_option
+@dev_fraction_option(0.05)
 @name_option
 @click.option(
     "--src-vectors",
@@ -273,13 +268,7 @@ def train_translator(src, tgt, pairs, dev_src, dev_tgt, dev_pairs, **options):
     metavar="FILE",
     help="Dev lines (default: a seeded random --dev-fraction of TRAIN).",
 )
-@click.option(
-    "--dev-fraction",
-    type=click.FloatRange(0, 0.5, min_open=True),
-    default=0.1,
-    show_default=True,
-    help="Part of TRAIN held back for dev when --dev is not given.",
-)
+@dev_fraction_option(0.1)
 @name_option
 @vectors_options(vector_words=0)
 @training_options(ClassifierConfig, CLASSIFIER_TRAINING)
