@@ -22,8 +22,8 @@ from seqcli.vocab import Vocab
 if TYPE_CHECKING:
     import torch
 
-# marks the side of a target token that had no space in the text; a text holding
-# "##" at a token's edge ("Mann##.") is read as glued there and loses those marks
+# marks the side of a target token that had no space in the text; a "#" at a token's
+# edge is then ambiguous ("Mann##." or "#Mann": the "#" may be lost or spaced)
 GLUE = "##"
 
 
