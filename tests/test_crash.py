@@ -98,7 +98,8 @@ def test_a_training_killed_at_random_moments_resumes_each_time(tmp_path, monkeyp
     meta, _ = Store().load_state("k9")
     assert meta["position"]["stopped"] == "time budget"
     assert meta["position"]["global_step"] > steps[-1]
-    assert meta["position"]["elapsed"] >= 10
+    # the budget stops a run one evaluation early when the next would overrun it
+    assert meta["position"]["elapsed"] >= 8
     with Store().lock("k9"):  # no process holds the lock any more
         assert (folder / LOCK).exists()
 
