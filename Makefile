@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/tagger.py
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/startup.py
 
 models: install
 	$(BIN)/python scripts/build_defaults.py charlm
