@@ -13,7 +13,6 @@ functions. Problems a caller can fix raise seqcli.SeqcliError.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,7 +62,6 @@ class CharLM(Model):
     ) -> list[dict]:
         """`samples` continuations of `prime`: {"sample", "prime", "text"} each, as
         `seqcli generate --json` writes them."""
-        from seqcli import output
         from seqcli.charlm.decode import sample_text
 
         if length < 0 or samples < 1 or temperature < 0 or not 0 < top_p <= 1:
@@ -81,15 +79,7 @@ class CharLM(Model):
             top_p=top_p,
             seed=seed,
         )
-        texts = [""] * samples
-        for chars in found.steps:
-            texts = [t + c for t, c in zip(texts, chars, strict=True)]
-        import json
-
-        return [
-            json.loads(output.sample(k + 1, found.prime, t))
-            for k, t in enumerate(texts)
-        ]
+        return found.records()
 
 
 class Tagger(Model):
@@ -132,10 +122,9 @@ class Translator(Model):
         """Translations of each sentence: {"source", "translations": [{"text",
         "score"}]}, as `seqcli translate --json` writes them. The decoding settings
         default to the command's (seqcli.translator.config)."""
-        from seqcli import output
         from seqcli.translator import config
         from seqcli.translator.data import Codec
-        from seqcli.translator.decode import translate_lines
+        from seqcli.translator.decode import records, translate_lines
 
         lines, one = _texts(texts)
         beam = config.BEAM if beam is None else beam
@@ -155,8 +144,7 @@ class Translator(Model):
             if max_len_ratio is None
             else max_len_ratio,
         )
-        written = output.translations(lines, found, as_json=True)
-        return _one_or_all([json.loads(line) for line in written], one)
+        return _one_or_all(records(lines, found), one)
 
 
 class Classifier(Model):

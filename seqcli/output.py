@@ -41,37 +41,20 @@ def label(record: dict) -> str:
     return record["label"] or ""
 
 
-# --- translations and samples ---
+# --- translations ---
 
 
 def translations(
-    lines: Sequence[str],
-    found: Sequence[Sequence[tuple[str, float]]],
-    *,
-    first: int = 1,
-    as_json: bool = False,
-    n_best: int = 1,
+    found: Sequence[Sequence[tuple[str, float]]], *, first: int = 1, n_best: int = 1
 ) -> Iterator[str]:
     """Output lines for translated input lines: the best translation of each; with
-    n_best > 1 "LINE<TAB>SCORE<TAB>TEXT" per hypothesis (LINE counts from `first`);
-    as_json one {"source", "translations": [{"text", "score"}]} per line."""
-    for n, (line, hyps) in enumerate(zip(lines, found, strict=True), first):
-        if as_json:
-            record = {
-                "source": line,
-                "translations": [{"text": t, "score": round(s, 4)} for t, s in hyps],
-            }
-            yield json.dumps(record, ensure_ascii=False)
-        elif n_best == 1:
+    n_best > 1 "LINE<TAB>SCORE<TAB>TEXT" per hypothesis (LINE counts from `first`).
+    (`--json` writes seqcli.translator.decode.records instead.)"""
+    for n, hyps in enumerate(found, first):
+        if n_best == 1:
             yield hyps[0][0]
         else:
             yield from (f"{n}\t{s:.4f}\t{t}" for t, s in hyps)
-
-
-def sample(number: int, prime: str, text: str) -> str:
-    """A generated sample as one JSON line."""
-    record = {"sample": number, "prime": prime, "text": text}
-    return json.dumps(record, ensure_ascii=False)
 
 
 # --- tables on a terminal ---

@@ -71,3 +71,17 @@ def read_vectors(
     import torch
 
     return keys, torch.tensor(rows, dtype=torch.float)
+
+
+def fill_embedding(weight: torch.Tensor, vocab, found: tuple) -> int:
+    """Set the rows of `weight` (an embedding over `vocab`) of the words that
+    `read_vectors` found to their vectors; returns how many were set."""
+    import torch
+
+    keys, table = found
+    pairs = [(vocab.stoi[k], i) for i, k in enumerate(keys) if k in vocab]
+    if pairs:
+        rows, picked = zip(*pairs, strict=True)
+        with torch.no_grad():
+            weight[list(rows)] = table[list(picked)]
+    return len(pairs)

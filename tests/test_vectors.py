@@ -25,3 +25,19 @@ def test_reads_glove_and_word2vec_text_vectors(tmp_path):
     bad.write_text("the 0.1 0.2\nparis 1 x\n", encoding="utf-8")
     with pytest.raises(SeqcliError, match="bad.txt:2"):
         read_vectors(str(bad))
+
+
+def test_fill_embedding_sets_the_rows_of_known_words_only():
+    import torch
+
+    from seqcli.vectors import fill_embedding
+    from seqcli.vocab import Vocab
+
+    vocab = Vocab(["the", "cat", "sat"])
+    weight = torch.zeros(len(vocab), 2)
+    table = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    assert fill_embedding(weight, vocab, (["sat", "dog", "the"], table)) == 2
+    assert weight[vocab.stoi["sat"]].tolist() == [1.0, 2.0]
+    assert weight[vocab.stoi["the"]].tolist() == [5.0, 6.0]
+    assert weight[vocab.stoi["cat"]].tolist() == [0.0, 0.0]
+    assert not weight.requires_grad or weight.grad is None

@@ -231,15 +231,23 @@ class Sample:
 
     prime: str
     steps: Iterator[list[str]]
+    samples: int
 
     def texts(self) -> list[str]:
         """Each sample's generated text (without the prime), once all steps ran."""
-        texts: list[list[str]] = []
+        texts: list[list[str]] = [[] for _ in range(self.samples)]
         for step in self.steps:
-            texts = texts or [[] for _ in step]
             for text, char in zip(texts, step, strict=True):
                 text.append(char)
         return ["".join(t) for t in texts]
+
+    def records(self) -> list[dict]:
+        """{"sample", "prime", "text"} per sample, as `seqcli generate --json`
+        writes them."""
+        return [
+            {"sample": k + 1, "prime": self.prime, "text": text}
+            for k, text in enumerate(self.texts())
+        ]
 
 
 def sample_text(
@@ -276,4 +284,4 @@ def sample_text(
         seed=seed,
         banned=[vocab.pad_index, vocab.unk_index, vocab.bos_index, vocab.eos_index],
     )
-    return Sample(kept, ([vocab.itos[i] for i in ids] for ids in steps))
+    return Sample(kept, ([vocab.itos[i] for i in ids] for ids in steps), samples)

@@ -27,6 +27,7 @@ from seqcli.train import (
     parameters,
     resumed_manifest,
 )
+from seqcli.vectors import fill_embedding
 from seqcli.vocab import Vocab
 
 KIND = "classifier"
@@ -236,13 +237,8 @@ def train(
     model = initial_model(manifest, settings.seed)
     cfg = model.cfg
     if found is not None:
-        keys, table = found
-        rows = [
-            (codec.words.stoi[k], i) for i, k in enumerate(keys) if k in codec.words
-        ]
-        with torch.no_grad():
-            model.words.weight[[r for r, _ in rows]] = table[[i for _, i in rows]]
-        console.info(f"word vectors for {len(rows):,} of {len(codec.words):,} words")
+        filled = fill_embedding(model.words.weight, codec.words, found)
+        console.info(f"word vectors for {filled:,} of {len(codec.words):,} words")
     weights = None
     if cfg.class_weights == "balanced":
         counts = Counter(targets)

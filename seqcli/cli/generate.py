@@ -112,9 +112,9 @@ def generate(
                 flushed = time.monotonic()
         out.write("\n")
         return
-    for k, text in enumerate(found.texts() or [""] * samples):
+    for k, record in enumerate(found.records()):
         if as_json:
-            out.write(output.sample(k + 1, found.prime, text) + "\n")
+            out.write(output.jsonl(record) + "\n")
         else:
-            out.write(("\n" if k else "") + found.prime + text + "\n")
+            out.write(("\n" if k else "") + found.prime + record["text"] + "\n")
         out.flush()

@@ -105,7 +105,7 @@ def translate(
     from seqcli.device import pick_device
     from seqcli.store import Store
     from seqcli.translator.data import Codec
-    from seqcli.translator.decode import translate_lines
+    from seqcli.translator.decode import records, translate_lines
 
     net, manifest = kinds.load(Store(), model, "translator", pick_device(device))
     codec = Codec(manifest)
@@ -123,9 +123,10 @@ def translate(
             max_len_ratio=max_len_ratio,
             length_penalty=length_penalty,
         )
-        written = output.translations(
-            lines, found, first=first, as_json=as_json, n_best=n_best
-        )
+        if as_json:
+            written = map(output.jsonl, records(lines, found))
+        else:
+            written = output.translations(found, first=first, n_best=n_best)
         sys.stdout.write("".join(f"{x}\n" for x in written))
         sys.stdout.flush()
 

@@ -31,6 +31,7 @@ from seqcli.train import (
     parameters,
     resumed_manifest,
 )
+from seqcli.vectors import fill_embedding
 from seqcli.vocab import Vocab, WordTokenizer, word_key
 
 KIND = "tagger"
@@ -227,13 +228,10 @@ def train(
     cfg = model.cfg
     batcher = Batcher.from_manifest(manifest)
     if found is not None:
-        keys, table = found
-        rows = [batcher.words.stoi[k] for k in keys]
-        with torch.no_grad():
-            model.words.weight[rows] = table
+        filled = fill_embedding(model.words.weight, batcher.words, found)
         console.info(
-            f"word vectors for {len(rows):,} of {len(batcher.words):,} words "
-            f"({table.size(1)} dimensions)"
+            f"word vectors for {filled:,} of {len(batcher.words):,} words "
+            f"({found[1].size(1)} dimensions)"
         )
     index = {tag: i for i, tag in enumerate(model.tags)}
     sentences = [s.tokens for s in train_doc.sentences]

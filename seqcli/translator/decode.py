@@ -89,3 +89,17 @@ def translate_lines(
         [(codec.text(h, src, replace_unk), h.score) for h in hyps]
         for hyps, src in zip(found, tokens, strict=True)
     ]
+
+
+def records(
+    lines: Sequence[str], found: Sequence[Sequence[tuple[str, float]]]
+) -> list[dict]:
+    """{"source", "translations": [{"text", "score"}]} per line, as `seqcli
+    translate --json` writes them."""
+    return [
+        {
+            "source": line,
+            "translations": [{"text": t, "score": round(s, 4)} for t, s in hyps],
+        }
+        for line, hyps in zip(lines, found, strict=True)
+    ]
