@@ -185,12 +185,16 @@ class Store:
     def has_state(self, name: str) -> bool:
         return (self._user_dir(name) / f"{STATE}.json").exists()
 
-    def load_state(self, name: str) -> tuple[dict, dict]:
-        folder = self._user_dir(name)
-        meta = _read_json(folder / f"{STATE}.json", name)
+    def state_meta(self, name: str) -> dict:
+        """The JSON part of a model's training state (its weights left unread)."""
+        meta = _read_json(self._user_dir(name) / f"{STATE}.json", name)
         if meta is None:
             raise SeqcliError(f"model {name!r} has no training state to resume from")
-        return meta, _read_tensors(folder, meta, name)
+        return meta
+
+    def load_state(self, name: str) -> tuple[dict, dict]:
+        meta = self.state_meta(name)
+        return meta, _read_tensors(self._user_dir(name), meta, name)
 
     # --- listing ---
     def describe(self, name: str) -> dict:

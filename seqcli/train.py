@@ -92,7 +92,7 @@ def new_manifest(kind: str, config: Any, vocabs: dict, **training: Any) -> dict:
 
 def resumed_manifest(store: Store, name: str) -> dict:
     """The manifest of the run saved under `name`, to continue it."""
-    return store.load_state(name)[0]["manifest"]
+    return store.state_meta(name)["manifest"]
 
 
 def initial_model(manifest: dict, seed: int) -> torch.nn.Module:
