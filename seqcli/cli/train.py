@@ -63,7 +63,7 @@ def training_options(config: type, training: TrainConfig):
     return decorate
 
 
-def run(kind: str, config: type, *, name: str, resume: bool, force: bool, **options):
+def run(kind: str, *, name: str, resume: bool, force: bool, **options):
     """Check that `name` may be (re)written, then call the kind's recipe with the
     options left once the settings are taken out; Ctrl-C exits 130 once the state
     is saved. The model's lock is taken before the checks, so that of two runs of
@@ -81,7 +81,8 @@ def run(kind: str, config: type, *, name: str, resume: bool, force: bool, **opti
         raise SeqcliError(
             f"{name!r} is the name of a built-in model; choose another --name"
         )
-    model_settings = pop_config(config, options)
+    parts = kinds.get(kind)
+    model_settings = pop_config(parts.config_class(), options)
     settings = pop_config(TrainConfig, options)
     device = pick_device(options.pop("device"))
     # under torchrun rank 0 holds the lock and writes for all
@@ -95,18 +96,14 @@ def run(kind: str, config: type, *, name: str, resume: bool, force: bool, **opti
                 "replace it with --force, or choose another --name"
             )
         try:
-            pos = (
-                kinds.get(kind)
-                .module("recipe")
-                .train(
-                    name=name,
-                    store=store,
-                    device=device,
-                    settings=settings,
-                    config=model_settings,
-                    resume=resume,
-                    **options,
-                )
+            pos = parts.module("recipe").train(
+                name=name,
+                store=store,
+                device=device,
+                settings=settings,
+                config=model_settings,
+                resume=resume,
+                **options,
             )
         except Interrupted:
             click.echo(
@@ -170,7 +167,7 @@ def train_charlm(paths, **options):
     \b
     seqcli train charlm book.txt more.txt --name poems --time-budget 600
     """
-    run("charlm", CharLMConfig, paths=list(paths), **options)
+    run("charlm", paths=list(paths), **options)
 
 
 @train.command("tagger")
@@ -200,7 +197,7 @@ def train_tagger(**options):
     \b
     seqcli train tagger train.conll --dev dev.conll --name ner --time-budget 1800
     """
-    run("tagger", TaggerConfig, **options)
+    run("tagger", **options)
 
 
 @train.command("translator")
@@ -249,7 +246,6 @@ def train_translator(src, tgt, pairs, dev_src, dev_tgt, dev_pairs, **options):
         raise click.UsageError("--dev-src and --dev-tgt go together")
     run(
         "translator",
-        TranslatorConfig,
         src=src,
         tgt=tgt,
         pairs=pairs,
@@ -283,4 +279,4 @@ def train_classifier(**options):
     seqcli train classifier train.tsv --dev dev.tsv --name sentiment \\
         --vectors glove.6B.50d.txt.gz --time-budget 1200
     """
-    run("classifier", ClassifierConfig, **options)
+    run("classifier", **options)
