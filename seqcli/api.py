@@ -181,7 +181,5 @@ def load(name: str, *, device: str | None = None, store: Any = None) -> Model:
     from seqcli.device import pick_device
     from seqcli.store import Store
 
-    store = store or Store()
-    kind = kinds.get(store.manifest(name).get("kind")).name
-    network, manifest = kinds.load(store, name, kind, pick_device(device))
-    return MODELS[kind](name, network, manifest)
+    network, manifest = kinds.load(store or Store(), name, None, pick_device(device))
+    return MODELS[manifest["kind"]](name, network, manifest)

@@ -40,8 +40,6 @@ def export(name, fmt, folder):
     from seqcli import console, kinds, onnx
     from seqcli.store import Store
 
-    store = Store()
-    kind = store.manifest(name).get("kind")
-    model, manifest = kinds.load(store, name, kind, torch.device("cpu"))
+    model, manifest = kinds.load(Store(), name, None, torch.device("cpu"))
     for path in onnx.export(name, model, manifest, folder):
         console.info(f"wrote {path}")
