@@ -1,16 +1,30 @@
-"""Char-LM benchmarks: quality at equal wall time, generation speed, CLI start-up.
+"""Char-LM benchmarks: quality at equal wall time against a small GPT, generation
+speed, training throughput per cell, CLI start-up.
 
-    python bench/charlm.py [--quality-seconds 600] [--skip-quality]
+    python bench/charlm.py [--quality-seconds 600] [--cells lstm,gru,mingru]
+    python bench/charlm.py --skip-quality          # speeds only
 
-1. Validation loss (nats/char) on the last 5% of Tiny Shakespeare's train part after
-   training the default model for --quality-seconds.
+1. Held-out loss (nats/char) after --quality-seconds of training, side by side in
+   one run, on Tiny Shakespeare's train part: trained on its first 95%, scored on
+   the last 5%. Contenders: the small GPT of bench/gpt.py (nanoGPT's CPU recipe
+   sizes), scored at every position with up to 64 characters of context as it
+   generates, and seqcli's default char-LM (seqcli.charlm.recipe with its default
+   config and TRAINING) with each cell of --cells, scored over the whole held-out
+   text as one stream with its state carried. seqcli holds the last 5% out as its
+   dev set and keeps its best evaluation, as `seqcli train charlm` does; the GPT's
+   cosine schedule ends with the budget and its last weights are scored.
 2. Generation speed (chars/s), one stream and 32 streams, side by side in one run:
    seqcli's stepper (one stream steps in numpy; several in torch, int8 and, to show
    what int8 gives, float32), a plain nn.LSTM step loop (the faster of oneDNN on and
    off), and re-running the model over the last 40 characters for every new
    character. Also the loss of stepping int8 vs float32 over dev text, to show that
    quantization keeps the quality.
-3. Start-up: `seqcli --help`, and tagging one sentence with the built-in tagger.
+3. Training throughput (characters/s, forward, backward and AdamW step) of the
+   default config with each cell, side by side.
+4. Start-up: `seqcli --help`, and tagging one sentence with the built-in tagger.
+
+Run it on an otherwise idle machine: equal-time comparisons are meaningless while
+other processes share the two cores.
 """
 
 from __future__ import annotations
@@ -19,6 +33,7 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,10 +43,11 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import gpt  # noqa: E402
 from bench.common import best_time, best_times, write  # noqa: E402
 from seqcli.charlm import recipe  # noqa: E402
 from seqcli.charlm.config import TRAINING, CharLMConfig  # noqa: E402
-from seqcli.charlm.data import streams  # noqa: E402
+from seqcli.charlm.data import split_dev, streams  # noqa: E402
 from seqcli.charlm.decode import Stepper  # noqa: E402
 from seqcli.charlm.model import CharLM  # noqa: E402
 from seqcli.store import Store  # noqa: E402
@@ -40,30 +56,91 @@ from seqcli.vocab import Vocab, chars  # noqa: E402
 CORPUS = ROOT.parent / "shared" / "corpora" / "shakespeare" / "train.txt"
 
 
-def quality(seconds: float) -> tuple[dict, CharLM, Vocab]:
+def held_out() -> tuple[str, str]:
+    """(first 95%, last 5%) of the corpus, as `seqcli train charlm` splits it."""
+    return split_dev(CORPUS.read_text(encoding="utf-8"), 0.05)
+
+
+def train_seqcli(seconds: float, cell: str, **config) -> tuple[dict, CharLM, Vocab]:
+    """seqcli's recipe with the default config (and `config` changes) for `seconds`."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp), builtin=None)
-        settings = replace(TRAINING, time_budget=seconds)
+        start = time.perf_counter()
         pos = recipe.train(
             [str(CORPUS)],
             name="bench",
             store=store,
             device=torch.device("cpu"),
-            settings=settings,
-            config=CharLMConfig(),
+            settings=replace(TRAINING, time_budget=seconds),
+            config=CharLMConfig(cell=cell, **config),
         )
+        wall = time.perf_counter() - start
         manifest, tensors = store.load("bench")
     model = CharLM.from_manifest(manifest)
     model.load_state_dict(tensors)
+    model.eval()
+    vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+    dev = torch.tensor(vocab.encode(chars(held_out()[1])))
     record = {
         "bench": "charlm quality",
+        "model": f"seqcli {cell}",
         "seconds": seconds,
-        "val_loss": pos.best,
+        "wall_seconds": round(wall, 1),
+        "held_out_loss": recipe.lm_loss(model, dev, batch_size=1),
+        "dev_loss_in_training": pos.best,
         "steps": pos.global_step,
-        "tokens": pos.tokens,
+        "chars_trained": pos.tokens,
+        "parameters": sum(p.numel() for p in model.parameters()),
         "config": manifest["config"],
     }
-    return record, model.eval(), Vocab.from_dict(manifest["vocabs"]["chars"])
+    return record, model, vocab
+
+
+def train_gpt(seconds: float) -> dict:
+    text, dev_text = held_out()
+    vocab = Vocab.build([chars(text), chars(dev_text)])
+    ids = torch.tensor(vocab.encode(chars(text)))
+    model, info = gpt.train(ids, len(vocab), seconds)
+    return {
+        "bench": "charlm quality",
+        "model": "small GPT (bench/gpt.py)",
+        "seconds": seconds,
+        "held_out_loss": gpt.score(model, torch.tensor(vocab.encode(chars(dev_text)))),
+        "steps": info["steps"],
+        "chars_trained": info["steps"] * 12 * 64,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "config": {"layers": 4, "heads": 4, "width": 128, "block": 64, "batch": 12},
+    }
+
+
+def training_speed(cells: list[str]) -> list[dict]:
+    """Characters/s of training steps at the default sizes, per cell, in turns."""
+    cfg = CharLMConfig()
+    x = torch.randint(4, 69, (cfg.batch_size, cfg.bptt))
+    y = torch.randint(4, 69, (cfg.batch_size, cfg.bptt))
+    steps = {}
+    for cell in cells:
+        torch.manual_seed(0)
+        model = CharLM(CharLMConfig(vocab_size=69, cell=cell)).train()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+        def step(model=model, opt=opt):
+            _, _, loss = model(x, None, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        steps[cell] = step
+    times = best_times(steps)
+    return [
+        {
+            "bench": "charlm training speed",
+            "cell": cell,
+            "chars_per_s": round(x.numel() / seconds),
+            "config": vars(CharLMConfig(cell=cell)),
+        }
+        for cell, seconds in times.items()
+    ]
 
 
 def default_model() -> tuple[CharLM, Vocab]:
@@ -127,6 +204,11 @@ def speeds(model: CharLM, batch: int, n: int) -> list[dict]:
     rates: dict[str, float] = {}
     for (method, _), seconds in times.items():
         rates[method] = max(rates.get(method, 0.0), batch * n / seconds)
+    # what one step must read: the recurrent and output weights in float32 (the
+    # first layer's input product is a table lookup)
+    weights = sum(p.numel() for p in model.rnn.parameters()) + sum(
+        p.numel() for p in model.head.parameters()
+    )
     return [
         {
             "bench": "charlm generation",
@@ -134,6 +216,8 @@ def speeds(model: CharLM, batch: int, n: int) -> list[dict]:
             "method": method,
             "chars_per_s": round(rate, 1),
             "seqcli_ratio": round(rates["seqcli"] / rate, 2),
+            "weight_mb_per_step": round(4 * weights / 1e6, 2),
+            "weight_gb_per_s": round(4 * weights * rate / batch / 1e9, 1),
         }
         for method, rate in rates.items()
     ]
@@ -182,16 +266,25 @@ def startup() -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quality-seconds", type=float, default=600)
+    parser.add_argument("--cells", default="lstm,gru,mingru")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--chars", type=int, default=400)
     args = parser.parse_args()
     torch.set_num_threads(2)
+    cells = args.cells.split(",")
+    default = CharLMConfig().cell
     records = []
     if not args.skip_quality:
-        record, model, vocab = quality(args.quality_seconds)
-        records.append(record)
-        print(record)
-    else:
+        records.append(train_gpt(args.quality_seconds))
+        print(records[-1], flush=True)
+        for cell in cells:
+            record, trained, trained_vocab = train_seqcli(args.quality_seconds, cell)
+            record["below_gpt"] = records[0]["held_out_loss"] - record["held_out_loss"]
+            records.append(record)
+            print(record, flush=True)
+            if cell == default:
+                model, vocab = trained, trained_vocab
+    if args.skip_quality or default not in cells:
         model, vocab = default_model()
         manifest = Store().manifest("shakespeare")  # built the same way, same budget
         records.append(
@@ -221,6 +314,9 @@ def main() -> None:
         }
     )
     print(records[-1])
+    for record in training_speed(cells):
+        records.append(record)
+        print(record)
     for record in startup():
         records.append(record)
         print(record)

@@ -16,6 +16,13 @@ from typing import Any
 
 _UNSET = object()
 
+# the recurrent cells every kind offers (seqcli.cells builds them)
+CELLS = ("lstm", "gru", "mingru")
+CELL_HELP = (
+    "Recurrent cell: lstm, gru, or mingru (gates read only the input: one matrix "
+    "product per window and an elementwise recurrence)."
+)
+
 
 def setting(default: Any, help: str, *, absent: Any = _UNSET, **option: Any) -> Any:
     """A config field that is also a command-line option.

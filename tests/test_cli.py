@@ -378,3 +378,37 @@ def test_ctrl_c_saves_a_resumable_state_and_exits_130(tmp_path):
         timeout=120,
     )
     assert resumed.returncode == 0, resumed.stderr
+
+
+@pytest.mark.parametrize("cell", ["gru", "mingru"])
+def test_a_model_of_another_cell_trains_generates_and_scores(
+    runner, tmp_path, invoke, monkeypatch, cell
+):
+    monkeypatch.setenv("SEQCLI_HOME", str(tmp_path / "home"))
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(CORPUS)
+    args = ["train", "charlm", corpus, "--name", "m", *TINY, "--cell", cell, "-q"]
+    assert invoke(runner, *args).exit_code == 0
+    manifest = json.loads((tmp_path / "home" / "m" / "manifest.json").read_text())
+    assert manifest["config"]["cell"] == cell
+    runs = [
+        invoke(runner, "generate", "-m", "m", "-n", "80", "--seed", "3", "-q")
+        for _ in range(2)
+    ]
+    assert runs[0].exit_code == 0 and runs[0].stdout == runs[1].stdout
+    assert len(runs[0].stdout) >= 80
+    scores = invoke(runner, "eval", "-m", "m", "--json", corpus)
+    assert json.loads(scores.stdout)["bpc"] < 3.0
+
+
+def test_models_saved_without_a_cell_are_lstms():
+    from seqcli import kinds
+    from seqcli.store import Store
+
+    for name in ("shakespeare", "conll-en", "multi30k-en-de", "sentiment-en"):
+        manifest, tensors = Store().load(name)
+        if manifest["config"].pop("cell", "lstm") != "lstm":
+            continue
+        model = kinds.build(manifest)  # as saved before the cell was recorded
+        assert model.cfg.cell == "lstm"
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})

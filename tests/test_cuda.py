@@ -93,12 +93,13 @@ def test_tagger_trained_on_cuda_tags_alike_on_both(runner):
 
 
 @pytest.mark.slow
-def test_charlm_trained_on_cuda_generates_with_a_seed(runner):
+@pytest.mark.parametrize("cell", ["lstm", "gru", "mingru"])
+def test_charlm_trained_on_cuda_generates_with_a_seed(runner, cell):
     story = CORPORA / "story.txt"
     invoke(
         runner,
         "train charlm --name lm --hidden 128 --batch-size 16 --lr 0.004 --epochs 4 "
-        "--device cuda",
+        f"--device cuda --force --cell {cell}",
         story,
     )
     generate = "generate -m lm --device cuda -n 300 --seed 7 --prime THE"

@@ -11,6 +11,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from seqcli.config import CELLS
+
 pytestmark = pytest.mark.slow  # torchrun launches: tens of seconds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,10 +75,12 @@ def final_weights(folder: Path, part: str = "model.") -> dict:
     return {k: v for k, v in load_file(state).items() if k.startswith(part)}
 
 
-def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
-    ema = ("--ema", "0.9")  # the moving average of the weights too
-    two = train(tmp_path, "two", *TORCHRUN, batch=2, extra=ema)
-    one = train(tmp_path, "one", sys.executable, batch=4, extra=ema)
+@pytest.mark.parametrize("cell", CELLS)
+def test_two_processes_equal_one_process_with_the_global_batch(tmp_path, cell):
+    # the moving average of the weights too
+    extra = ("--ema", "0.9", "--cell", cell)
+    two = train(tmp_path, "two", *TORCHRUN, batch=2, extra=extra)
+    one = train(tmp_path, "one", sys.executable, batch=4, extra=extra)
     a, b = final_weights(two), final_weights(one)
     a |= final_weights(two, "ema.")
     b |= final_weights(one, "ema.")

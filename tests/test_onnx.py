@@ -11,6 +11,7 @@ from seqcli.charlm.config import CharLMConfig
 from seqcli.charlm.model import CharLM
 from seqcli.classifier.config import ClassifierConfig
 from seqcli.classifier.model import Classifier
+from seqcli.config import CELLS
 from seqcli.onnx import RUNTIME, export
 from seqcli.tagger.data import Batcher
 from seqcli.tagger.decode import tag_tokens
@@ -31,10 +32,12 @@ def close(found, expected, tol=1e-4):
     np.testing.assert_allclose(found, expected.detach().numpy(), rtol=tol, atol=tol)
 
 
-def test_charlm_step(tmp_path):
+@pytest.mark.parametrize("cell", CELLS)
+def test_charlm_step(tmp_path, cell):
     torch.manual_seed(0)
     vocab = Vocab(list("abcdefgh"))
-    lm = CharLM(CharLMConfig(vocab_size=len(vocab), embedding=8, hidden=16)).eval()
+    cfg = CharLMConfig(vocab_size=len(vocab), cell=cell, embedding=8, hidden=16)
+    lm = CharLM(cfg).eval()
     manifest = {
         "kind": "charlm",
         "config": vars(lm.cfg),
@@ -44,12 +47,13 @@ def test_charlm_step(tmp_path):
     step, meta = session(tmp_path, "step")
     assert meta["vocabulary"]["tokens"] == list("abcdefgh")
     ids = torch.tensor([4, 7, 9, 5, 11])  # five streams; traced on two
-    h, c = torch.randn(2, 5, 16), torch.randn(2, 5, 16)
-    logits, h2, c2 = step.run(
-        None, {"ids": ids.numpy(), "h": h.numpy(), "c": c.numpy()}
-    )
-    expected, (eh, ec), _ = lm(ids[:, None], (h, c))
-    close(logits, expected[:, 0]), close(h2, eh), close(c2, ec)
+    state = [torch.randn(2, 5, 16) for _ in lm.rnn.state_names]
+    inputs = dict(zip(lm.rnn.state_names, (s.numpy() for s in state), strict=True))
+    logits, *found = step.run(None, {"ids": ids.numpy()} | inputs)
+    expected, new, _ = lm(ids[:, None], tuple(state))
+    close(logits, expected[:, 0])
+    for f, e in zip(found, new, strict=True):
+        close(f, e)
 
 
 def test_tagger_emissions_on_the_builtin_give_its_tags(tmp_path):
@@ -84,11 +88,20 @@ def test_tagger_emissions_on_the_builtin_give_its_tags(tmp_path):
     )[0]
 
 
-@pytest.mark.parametrize("feeding", [False, True])
-def test_translator_encoder_and_decoder_step(tmp_path, feeding):
+@pytest.mark.parametrize(
+    "feeding, cell",
+    [
+        (False, "lstm"),
+        (True, "lstm"),
+        (True, "gru"),
+        (False, "mingru"),
+        (True, "mingru"),
+    ],
+)
+def test_translator_encoder_and_decoder_step(tmp_path, feeding, cell):
     torch.manual_seed(1)
     cfg = TranslatorConfig(
-        src_vocab_size=20, tgt_vocab_size=15, embedding=8, hidden=12,
+        src_vocab_size=20, tgt_vocab_size=15, embedding=8, hidden=12, cell=cell,
         input_feeding=feeding, dropout=0.0,
     )  # fmt: skip
     model = Translator(cfg).eval()
@@ -100,26 +113,34 @@ def test_translator_encoder_and_decoder_step(tmp_path, feeding):
     step, _ = session(tmp_path, "decoder_step")
     assert meta["special_ids"] == {"pad": 0, "unk": 1, "bos": 2, "eos": 3}
     src = torch.tensor([[5, 9, 13, 4, 8]])  # traced on length 3
-    outputs, keys, h, c, *feed = encoder.run(None, {"src": src.numpy()})
+    outputs, keys, *state_in = encoder.run(None, {"src": src.numpy()})
     memory = model.encode(src, torch.tensor([5]))
     state = model.init_state(memory)
-    close(outputs, memory.outputs), close(keys, memory.keys), close(h, state.h)
+    (
+        close(outputs, memory.outputs),
+        close(keys, memory.keys),
+        close(state_in[0], state.h),
+    )
+    names = ["h", "c"] if cell == "lstm" else ["h"]
+    names += ["feed"] if feeding else []
     prev = torch.tensor([2])
-    inputs = {"prev": prev.numpy(), "h": h, "c": c, "outputs": outputs, "keys": keys}
+    inputs = {"prev": prev.numpy(), "outputs": outputs, "keys": keys}
     inputs["mask"] = np.ones((1, 5), dtype=bool)
-    if feeding:
-        inputs["feed"] = feed[0]
-    logits, h2, c2, *rest = step.run(None, inputs)
+    inputs |= dict(zip(names, state_in, strict=True))
+    logits, h2, *rest = step.run(None, inputs)
     expected, new, weights = model.step(
         prev, DecoderState(state.h, state.c, state.feed), memory
     )
     close(logits, expected), close(h2, new.h), close(rest[-1], weights)
+    if cell == "lstm":
+        close(rest[0], new.c)
 
 
-def test_classifier_scores(tmp_path):
+@pytest.mark.parametrize("cell", CELLS)
+def test_classifier_scores(tmp_path, cell):
     torch.manual_seed(2)
     cfg = ClassifierConfig(
-        vocab_size=30, num_classes=3, embedding=8, hidden=6, dropout=0.0
+        vocab_size=30, num_classes=3, embedding=8, hidden=6, dropout=0.0, cell=cell
     )
     model = Classifier(cfg).eval()
     vocabs = {"words": Vocab([f"w{i}" for i in range(26)]).to_dict()}
@@ -147,3 +168,29 @@ def test_export_command_writes_the_graphs_and_the_runtime(runner, invoke, tmp_pa
     ]
     missing = invoke(runner, "export", "nope", "-o", tmp_path / "x")
     assert missing.exit_code == 1 and "no model named 'nope'" in missing.stderr
+
+
+@pytest.mark.parametrize("cell", ["gru", "mingru"])
+def test_tagger_emissions_of_every_cell(tmp_path, cell):
+    from seqcli.tagger.config import TaggerConfig
+    from seqcli.tagger.model import Tagger
+    from seqcli.tagger.recipe import build_manifest
+
+    from .tagger.conftest import TINY, ner_doc
+
+    doc = ner_doc(10)
+    manifest, _ = build_manifest(
+        TaggerConfig(**TINY, cell=cell), doc, "iob2", vectors=None, vector_words=0
+    )
+    torch.manual_seed(3)
+    model = Tagger.from_manifest(manifest).eval()
+    export("t", model, manifest, tmp_path)
+    emissions, _ = session(tmp_path, "emissions")
+    batcher = Batcher.from_manifest(manifest)
+    for sentence in (doc.sentences[0].tokens, doc.sentences[3].tokens[:2]):
+        batch = batcher.batch([sentence])
+        found = emissions.run(
+            None,
+            {k: getattr(batch, k).numpy() for k in ("words", "caps", "chars", "types")},
+        )[0]
+        close(found, model.emissions(batch))

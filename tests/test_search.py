@@ -64,6 +64,9 @@ VARIANTS = [
     {"input_feeding": True},
     {"tie_embeddings": False, "decoder_layers": 2, "encoder_layers": 2},
     {"context_layer": True, "deep_output": True},
+    {"cell": "gru", "input_feeding": True},
+    {"cell": "mingru", "decoder_layers": 2, "encoder_layers": 2},
+    {"cell": "mingru", "context_layer": True, "input_feeding": True},
 ]
 
 

@@ -20,10 +20,10 @@ def ids(text: str) -> torch.Tensor:
     return torch.tensor([VOCAB.index(c) for c in text])
 
 
-def make(seed: int = 0):
+def make(seed: int = 0, cell: str = "lstm"):
     torch.manual_seed(seed)
     cfg = CharLMConfig(
-        vocab_size=len(VOCAB), embedding=8, hidden=16, layers=2, dropout=0.2
+        vocab_size=len(VOCAB), cell=cell, embedding=8, hidden=16, layers=2, dropout=0.2
     )
     model = CharLM(cfg)
     task = CharLMTask(
@@ -31,6 +31,7 @@ def make(seed: int = 0):
         ids(TEXT[800:]),
         batch_size=4,
         bptt=16,
+        state_names=model.rnn.state_names,
         device=torch.device("cpu"),
     )
     return model, task, {"kind": "charlm", "config": cfg.__dict__}
@@ -52,8 +53,8 @@ class InterruptAt:
         return self.task.loss(model, batch)
 
 
-def run(tmp_path, cfg, *, interrupt_at=None, resume=False, name="m"):
-    model, task, manifest = make()
+def run(tmp_path, cfg, *, interrupt_at=None, resume=False, name="m", cell="lstm"):
+    model, task, manifest = make(cell=cell)
     if interrupt_at:
         task = InterruptAt(task, interrupt_at)
     pos = fit(
@@ -70,15 +71,17 @@ def run(tmp_path, cfg, *, interrupt_at=None, resume=False, name="m"):
     return model, pos
 
 
-@pytest.mark.parametrize("ema", [0.0, 0.9])
-def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path, ema):
+@pytest.mark.parametrize(
+    "ema, cell", [(0.0, "lstm"), (0.9, "lstm"), (0.0, "gru"), (0.0, "mingru")]
+)
+def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path, ema, cell):
     cfg = TrainConfig(epochs=3, lr=1e-2, warmup=3, eval_every=0, ema=ema)
-    straight, pos = run(tmp_path / "a", cfg)
+    straight, pos = run(tmp_path / "a", cfg, cell=cell)
     steps_per_epoch = pos.global_step // 3
     with pytest.raises(Interrupted):  # mid-way through the second epoch
-        run(tmp_path / "b", cfg, interrupt_at=steps_per_epoch + 2)
+        run(tmp_path / "b", cfg, interrupt_at=steps_per_epoch + 2, cell=cell)
     assert Store(tmp_path / "b").has_state("m")
-    resumed, pos2 = run(tmp_path / "b", cfg, resume=True)
+    resumed, pos2 = run(tmp_path / "b", cfg, resume=True, cell=cell)
     assert pos2.global_step == pos.global_step
     resumed_state = resumed.state_dict()
     for k, a in straight.state_dict().items():

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqcli.config import TrainConfig, setting
+from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
 
 
 @dataclass
 class CharLMConfig:
     vocab_size: int = 0  # set from the corpus
+    cell: str = setting("lstm", CELL_HELP, choices=CELLS, absent="lstm")
     embedding: int = setting(64, "Size of each character's embedding.", min=1)
-    hidden: int = setting(384, "LSTM units per layer.", min=1)
-    layers: int = setting(2, "Stacked LSTM layers.", min=1)
+    hidden: int = setting(384, "Units per recurrent layer.", min=1)
+    layers: int = setting(2, "Stacked recurrent layers.", min=1)
+    # held-out loss after 10 minutes on Tiny Shakespeare: 1.483 at 0.1, 1.496 at 0.3
     dropout: float = setting(
-        0.3,
+        0.1,
         "Dropout between layers and before the output layer.",
         min=0,
         max=1,

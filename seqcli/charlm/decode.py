@@ -1,12 +1,14 @@
-"""Sampling text from the char-LM: one character per step with the LSTM state
+"""Sampling text from the char-LM: one character per step with the recurrent state
 carried.
 
-On the CPU a step is a few small matrix products, so `Stepper` repacks the LSTM for
+On the CPU a step is a few small matrix products, so `Stepper` repacks an LSTM for
 steps: the embedding is folded into the first layer's input weights (a table
 lookup), and each deeper layer does one matrix product over [input; h]. A single
 row steps in numpy: OpenBLAS's matrix-vector product is about twice as fast here as
 torch's float32 one and as fbgemm's int8 one. More rows step in torch, with int8
-matrices (fbgemm dynamic quantization) where torch provides them.
+matrices (fbgemm dynamic quantization) where torch provides them. Other cells step
+through the model's own forward over one character (oneDNN off for a few rows, where
+its set-up costs more than the step).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from seqcli import console, int8
+from seqcli import cells, console, int8
 from seqcli.charlm.model import CharLM
 from seqcli.vocab import Vocab, chars
 
@@ -92,7 +94,9 @@ class Stepper:
         self.model = model
         self.cfg = model.cfg
         self.quantize = quantize
-        self.fast = next(model.parameters()).device.type == "cpu"
+        cpu = next(model.parameters()).device.type == "cpu"
+        self.fast = cpu and model.cfg.cell == "lstm"
+        self.rows = 1
         self.numpy = False
         self._packs: dict[bool, tuple] = {}  # numpy or not → (table, linears)
 
@@ -103,6 +107,7 @@ class Stepper:
         The steps that follow must have the same batch size.
         """
         self.numpy = self.fast and ids.size(0) == 1
+        self.rows = ids.size(0)
         threads = torch.get_num_threads()
         if self.numpy:
             # OpenMP's workers would spin after a parallel run, slowing OpenBLAS's
@@ -123,7 +128,8 @@ class Stepper:
     def step(self, ids: torch.Tensor, state) -> tuple[torch.Tensor, Cell | tuple]:
         """One step for ids (batch,); returns logits (batch, vocab), new state."""
         if not self.fast:
-            logits, state, _ = self.model(ids[:, None], state)
+            with cells.onednn_for(self.rows):
+                logits, state, _ = self.model(ids[:, None], state)
             return logits[:, -1], state
         table, linears = self._packs[self.numpy]
         sigmoid, tanh, cat = NUMPY_OPS if self.numpy else TORCH_OPS
@@ -150,7 +156,7 @@ class Stepper:
             linear = _numpy_linear
         else:
             linear = functools.partial(int8.linear, quantize=self.quantize)
-        lstm, n = self.model.lstm, self.cfg.hidden
+        lstm, n = self.model.rnn, self.cfg.hidden
         # PyTorch orders gates (i, f, g, o); (i, f, o, g) lets one sigmoid cover three
         order = torch.cat(
             [

@@ -10,37 +10,36 @@ from seqcli.onnx import Graph
 
 
 class Step(nn.Module):
-    """One character per stream: (ids, h, c) → (logits, h, c)."""
+    """One character per stream: (ids, *state) → (logits, *state)."""
 
     def __init__(self, lm: CharLM):
         super().__init__()
         self.lm = lm
 
-    def forward(self, ids: torch.Tensor, h: torch.Tensor, c: torch.Tensor):
-        out, (h, c) = self.lm.lstm(self.lm.embed(ids)[:, None], (h, c))
-        return self.lm.head(out[:, 0]), h, c
+    def forward(self, ids: torch.Tensor, *state: torch.Tensor):
+        out, state = self.lm.rnn(self.lm.embed(ids)[:, None], state)
+        return self.lm.head(out[:, 0]), *state
 
 
 def graphs(model: CharLM, manifest: dict) -> list[Graph]:
     cfg = model.cfg
-    state = torch.zeros(cfg.layers, 2, cfg.hidden)
+    names = model.rnn.state_names
+    state = {k: torch.zeros(cfg.layers, 2, cfg.hidden) for k in names}
+    dynamic = {"ids": {0: "batch"}, "logits": {0: "batch"}}
+    dynamic |= {k: {1: "batch"} for k in names} | {
+        f"{k}_out": {1: "batch"} for k in names
+    }
+    states = ", ".join(names)
     return [
         Graph(
             "step",
             Step(model),
-            {"ids": torch.tensor([1, 2]), "h": state, "c": state.clone()},
-            ["logits", "h_out", "c_out"],
-            {
-                "ids": {0: "batch"},
-                "h": {1: "batch"},
-                "c": {1: "batch"},
-                "logits": {0: "batch"},
-                "h_out": {1: "batch"},
-                "c_out": {1: "batch"},
-            },
-            "ids (batch,) int64 character ids; h, c (layers, batch, hidden) float32 "
-            "LSTM states, zeros at the start -> logits (batch, vocab) of the next "
-            "character, and the new h, c.",
+            {"ids": torch.tensor([1, 2])} | state,
+            ["logits", *(f"{k}_out" for k in names)],
+            dynamic,
+            f"ids (batch,) int64 character ids; {states} (layers, batch, hidden) "
+            f"float32 states of the {cfg.cell} layers, zeros at the start -> logits "
+            f"(batch, vocab) of the next character, and the new {states}.",
         )
     ]
 

@@ -1,4 +1,4 @@
-"""The character-level LSTM language model."""
+"""The character-level recurrent language model."""
 
 from __future__ import annotations
 
@@ -6,26 +6,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqcli import cells
+from seqcli.cells import State
 from seqcli.charlm.config import CharLMConfig
 from seqcli.config import config_from
 
-State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (layers, batch, hidden)
-
 
 class CharLM(nn.Module):
-    """Embedding → multi-layer LSTM with dropout → linear over characters."""
+    """Embedding → recurrent layers with dropout → linear over characters."""
 
     def __init__(self, cfg: CharLMConfig):
         super().__init__()
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.embedding)
-        self.lstm = nn.LSTM(
-            cfg.embedding,
-            cfg.hidden,
-            cfg.layers,
-            batch_first=True,
-            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
+        self.rnn = cells.stack(
+            cfg.cell, cfg.embedding, cfg.hidden, cfg.layers, dropout=cfg.dropout
         )
+        cells.load_renamed(self, "lstm", "rnn")
         self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(cfg.hidden, cfg.vocab_size)
 
@@ -42,14 +39,14 @@ class CharLM(nn.Module):
         """
         Args:
             ids: (batch, time) character ids.
-            state: the carried (h, c), or None to start from zeros.
+            state: the carried state (seqcli.cells), or None to start from zeros.
             targets: (batch, time) next-character ids, for the loss.
         Returns:
             logits (batch, time, vocab), the new state, and the mean cross-entropy
             in nats per character (None without targets).
         """
         # shape: (batch, time, hidden)
-        out, state = self.lstm(self.embed(ids), state)
+        out, state = self.rnn(self.embed(ids), state)
         logits = self.head(self.drop(out))
         loss = None
         if targets is not None:

@@ -77,6 +77,7 @@ class CharLMTask(Task):
         *,
         batch_size: int,
         bptt: int,
+        state_names: tuple[str, ...],
         device: torch.device,
         rank: int = 0,
         world: int = 1,
@@ -88,6 +89,7 @@ class CharLMTask(Task):
         self.data = streams(train_ids, self.batch_size * world)[rows].to(device)
         self.dev = dev_ids.to(device)
         self.state: State | None = None
+        self.state_names = state_names  # the carried state's parts, in saved states
 
     def steps_per_epoch(self) -> int:
         return (self.data.size(1) - 1) // self.bptt
@@ -110,10 +112,12 @@ class CharLMTask(Task):
         return lm_metrics(lm_loss(model, self.dev))
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
-        return {} if self.state is None else {"h": self.state[0], "c": self.state[1]}
+        if self.state is None:
+            return {}
+        return dict(zip(self.state_names, self.state, strict=True))
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.state = (tensors["h"], tensors["c"]) if tensors else None
+        self.state = tuple(tensors[k] for k in self.state_names) if tensors else None
 
 
 def train(
@@ -172,6 +176,7 @@ def train(
         dev_ids,
         batch_size=model.cfg.batch_size,
         bptt=model.cfg.bptt,
+        state_names=model.rnn.state_names,
         device=device,
         rank=distributed.rank(),
         world=distributed.world_size(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqcli.config import TrainConfig, setting
+from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
 
 BATCH_SIZE = 64  # texts per forward pass when classifying
 EVAL_BATCH_SIZE = 128  # and when scoring (eval, dev evaluation in training)
@@ -15,9 +15,7 @@ class ClassifierConfig:
     vocab_size: int = 0  # set from the corpus (and --vectors)
     num_classes: int = 0  # set from the labels
     lang: str = setting("en", "spaCy tokenizer the model uses.")
-    cell: str = setting(
-        "lstm", "Recurrent cell of the encoder.", choices=("lstm", "gru")
-    )
+    cell: str = setting("lstm", CELL_HELP, choices=CELLS)
     embedding: int = setting(
         100, "Size of word embeddings (with --vectors: theirs).", min=1
     )

@@ -1,14 +1,14 @@
-"""The text classifier: word embeddings → bidirectional LSTM or GRU over the text
-(packed) → pooling over time (max, mean or attention) → a linear layer over the
-classes."""
+"""The text classifier: word embeddings → bidirectional recurrent layers over the
+text (LSTM by default, see seqcli.cells) → pooling over time (max, mean or
+attention) → a linear layer over the classes."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from seqcli import cells
 from seqcli.classifier.config import ClassifierConfig
 from seqcli.config import config_from
 
@@ -18,14 +18,13 @@ class Classifier(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.words = nn.Embedding(cfg.vocab_size, cfg.embedding, padding_idx=0)
-        rnn = nn.LSTM if cfg.cell == "lstm" else nn.GRU
-        self.encoder = rnn(
+        self.encoder = cells.stack(
+            cfg.cell,
             cfg.embedding,
             cfg.hidden,
             cfg.layers,
-            batch_first=True,
             bidirectional=True,
-            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
+            dropout=cfg.dropout,
         )
         if cfg.pooling == "attention":
             self.attention = nn.Linear(2 * cfg.hidden, 1)
@@ -71,18 +70,10 @@ class Classifier(nn.Module):
         """
         # shape: (batch, time, embedding)
         x = self.drop(self.words(ids))
+        # shape: (batch, time, 2 * hidden)
+        out, _ = self.encoder(x, lengths=lengths)
         if lengths is None:  # texts of `time` tokens each (as exported)
-            out, _ = self.encoder(x)
             lengths = torch.full((ids.size(0),), ids.size(1))
-        else:
-            packed = pack_padded_sequence(
-                x, lengths, batch_first=True, enforce_sorted=False
-            )
-            out, _ = self.encoder(packed)
-            # shape: (batch, time, 2 * hidden)
-            out, _ = pad_packed_sequence(
-                out, batch_first=True, total_length=ids.size(1)
-            )
         mask = (
             torch.arange(ids.size(1), device=ids.device)[None]
             < lengths.to(ids.device)[:, None]

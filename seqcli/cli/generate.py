@@ -64,7 +64,7 @@ from seqcli.cli.options import device_option, model_option, quiet_option
 def generate(
     model, prime, length, temperature, top_k, top_p, samples, seed, as_json, device
 ):
-    """Generate text with a character-level LSTM, streaming it to stdout.
+    """Generate text with a character-level language model, streaming it to stdout.
 
     The priming text is printed first, then the continuation. Several samples are
     separated by a blank line (use --json to tell them apart reliably).

@@ -162,7 +162,7 @@ def dev_fraction_option(default: float):
 @dev_fraction_option(0.05)
 @training_options(CharLMConfig, CHARLM_TRAINING)
 def train_charlm(paths, **options):
-    """Train a character-level LSTM language model on text files.
+    """Train a character-level language model (LSTM, GRU or minGRU) on text files.
 
     \b
     seqcli train charlm book.txt more.txt --name poems --time-budget 600
@@ -190,7 +190,8 @@ def train_charlm(paths, **options):
 @vectors_options(vector_words=50_000)
 @training_options(TaggerConfig, TAGGER_TRAINING)
 def train_tagger(**options):
-    """Train a BiLSTM-CRF named-entity tagger on CoNLL data (IOB1, IOB2 or BIOES).
+    """Train a BiLSTM-CRF named-entity tagger on CoNLL data (IOB1, IOB2 or BIOES);
+    --cell gru or mingru replaces the LSTM.
 
     The best checkpoint by dev entity F1 (conlleval) is kept.
 
@@ -227,7 +228,8 @@ def train_tagger(**options):
 )
 @training_options(TranslatorConfig, TRANSLATOR_TRAINING)
 def train_translator(src, tgt, pairs, dev_src, dev_tgt, dev_pairs, **options):
-    """Train an LSTM encoder-decoder with attention on parallel text.
+    """Train a recurrent encoder-decoder with attention on parallel text (LSTM,
+    GRU or minGRU: --cell).
 
     Give the training data as --src and --tgt (line i of one translates line i of
     the other) or as --pairs; the dev data likewise. Dev BLEU picks the checkpoint.

@@ -2,5 +2,5 @@
 
 config: its settings; model: the nn.Module; data: CoNLL files and token features
 into batches; recipe: training and scoring; decode: tagging tokens and text (with
-numpy_model, the same network in numpy for small inputs).
+numpy_model, the same LSTM network in numpy for small inputs).
 """

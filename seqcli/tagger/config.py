@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqcli.config import TrainConfig, setting
+from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
 from seqcli.schemes import SCHEMES
 
 BATCH_SIZE = 64  # sentences per forward pass when tagging
@@ -36,10 +36,11 @@ class TaggerConfig:
     char_filters: int = setting(
         50, "Char-CNN filters of width 3 (spelling features).", min=1
     )
-    hidden: int = setting(128, "BiLSTM units per direction.", min=1)
-    layers: int = setting(1, "Stacked BiLSTM layers.", min=1)
+    cell: str = setting("lstm", CELL_HELP, choices=CELLS, absent="lstm")
+    hidden: int = setting(128, "Recurrent units per direction.", min=1)
+    layers: int = setting(1, "Stacked bidirectional layers.", min=1)
     dropout: float = setting(
-        0.5, "Dropout on features and BiLSTM output.", min=0, max=0.9
+        0.5, "Dropout on features and recurrent output.", min=0, max=0.9
     )
     word_dropout: float = setting(
         0.3, "Chance a training word seen once reads as unknown.", min=0, max=1

@@ -170,10 +170,12 @@ def tag_texts(
 
 
 def load(store, name: str, device: str | None, small: bool) -> tuple:
-    """(model, manifest): numpy for a small input on the CPU, else PyTorch."""
+    """(model, manifest): numpy for a small input to an LSTM tagger on the CPU,
+    else PyTorch."""
     from seqcli.device import cpu_only
 
-    if small and cpu_only(device):
+    lstm = store.manifest(name, "tagger")["config"].get("cell", "lstm") == "lstm"
+    if small and lstm and cpu_only(device):
         from seqcli import console
         from seqcli.tagger import numpy_model
 

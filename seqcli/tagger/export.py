@@ -18,8 +18,8 @@ class Emissions(nn.Module):
         self.tagger = tagger
 
     def forward(self, words, caps, chars, types):
-        # one sentence, no padding: the plain LSTM equals the packed one
-        out, _ = self.tagger.lstm(self.tagger.features(words, caps, chars, types))
+        # one sentence, no padding: no lengths needed
+        out, _ = self.tagger.rnn(self.tagger.features(words, caps, chars, types))
         return self.tagger.head(out).float()
 
 

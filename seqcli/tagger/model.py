@@ -1,9 +1,10 @@
 """The BiLSTM-CRF named-entity tagger.
 
 Each token is read as a word embedding, a capitalisation feature and a char-CNN
-summary of its spelling (Ma and Hovy, 2016); a BiLSTM over the sentence gives tag
-scores and a linear-chain CRF (seqcli.crf) picks the best tag sequence, with the
-transitions its training scheme forbids masked out.
+summary of its spelling (Ma and Hovy, 2016); a BiLSTM (or another cell of
+seqcli.cells) over the sentence gives tag scores and a linear-chain CRF (seqcli.crf)
+picks the best tag sequence, with the transitions its training scheme forbids
+masked out.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from seqcli import cells
 from seqcli.config import config_from
 from seqcli.crf import CRF
 from seqcli.schemes import transition_constraints
@@ -23,7 +24,8 @@ from seqcli.tagger.data import CAPS, Batch, Batcher
 
 
 class Tagger(nn.Module):
-    """Word + capitalisation + char-CNN features → BiLSTM → linear → CRF.
+    """Word + capitalisation + char-CNN features → bidirectional recurrent layers
+    (LSTM by default) → linear → CRF.
 
     Args:
         cfg: sizes and settings; the vocabulary sizes must be set.
@@ -48,14 +50,15 @@ class Tagger(nn.Module):
             cfg.char_vocab_size, cfg.char_embedding, padding_idx=0
         )
         self.char_cnn = nn.Conv1d(cfg.char_embedding, cfg.char_filters, 3, padding=1)
-        self.lstm = nn.LSTM(
+        self.rnn = cells.stack(
+            cfg.cell,
             width,
             cfg.hidden,
             cfg.layers,
-            batch_first=True,
             bidirectional=True,
-            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
+            dropout=cfg.dropout,
         )
+        cells.load_renamed(self, "lstm", "rnn")
         self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(2 * cfg.hidden, cfg.num_tags)
         self.crf = CRF(cfg.num_tags, *transition_constraints(self.tags, cfg.scheme))
@@ -107,12 +110,8 @@ class Tagger(nn.Module):
         """
         # shape: (batch, time, features)
         x = self.features(batch.words, batch.caps, batch.chars, batch.types)
-        packed = pack_padded_sequence(
-            x, batch.lengths, batch_first=True, enforce_sorted=False
-        )
-        out, _ = self.lstm(packed)
         # shape: (batch, time, 2 * hidden)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.size(1))
+        out, _ = self.rnn(x, lengths=batch.lengths)
         # shape: (batch, time, num_tags)
         return self.head(self.drop(out)).float()
 

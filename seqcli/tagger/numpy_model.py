@@ -3,7 +3,8 @@
 Importing PyTorch takes over a second, longer than tagging a few sentences. This
 module computes what seqcli.tagger.model.Tagger computes in eval mode (char-CNN,
 word and capitalisation features, BiLSTM, linear, constrained Viterbi) one sentence
-at a time, from the same stored weights; tests hold the two to the same tags.
+at a time, from the same stored weights; tests hold the two to the same tags. It
+covers the LSTM cell only: taggers with other cells run in PyTorch.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _lstm(x: np.ndarray, w: dict, suffix: str, reverse: bool) -> np.ndarray:
     """One direction of one nn.LSTM layer over x (time, input) → (time, hidden)."""
-    w_hh = w[f"lstm.weight_hh_{suffix}"]
+    w_hh = w[f"rnn.weight_hh_{suffix}"]
     # the input's share of the gates, for every step at once; gate order i, f, g, o
     gates_x = (
-        x @ w[f"lstm.weight_ih_{suffix}"].T
-        + w[f"lstm.bias_ih_{suffix}"]
-        + w[f"lstm.bias_hh_{suffix}"]
+        x @ w[f"rnn.weight_ih_{suffix}"].T
+        + w[f"rnn.bias_ih_{suffix}"]
+        + w[f"rnn.bias_hh_{suffix}"]
     )
     n = w_hh.shape[1]
     h = np.zeros(n, dtype=np.float32)
@@ -52,9 +53,14 @@ class NumpyTagger:
     def __init__(self, manifest: dict, weights: dict[str, np.ndarray]):
         self.cfg = config_from(TaggerConfig, manifest["config"])
         self.tags = list(manifest["vocabs"]["tags"]["tokens"])
-        # the word table stays as stored (float16, large); rows are cast when read
+        # the word table stays as stored (float16, large); rows are cast when read;
+        # older models name their recurrent layers "lstm"
         self.w = {
-            k: v if k == "words.weight" or v.dtype == np.bool_ else v.astype(np.float32)
+            "rnn." + k[5:] if k.startswith("lstm.") else k: (
+                v
+                if k == "words.weight" or v.dtype == np.bool_
+                else v.astype(np.float32)
+            )
             for k, v in weights.items()
         }
         self._check()
@@ -78,7 +84,7 @@ class NumpyTagger:
             "crf.transitions": (cfg.num_tags, cfg.num_tags),
         }
         for layer in range(cfg.layers):
-            expected[f"lstm.weight_hh_l{layer}"] = (4 * cfg.hidden, cfg.hidden)
+            expected[f"rnn.weight_hh_l{layer}"] = (4 * cfg.hidden, cfg.hidden)
         if len(self.tags) != cfg.num_tags or any(
             k not in w or w[k].shape != shape for k, shape in expected.items()
         ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqcli.config import TrainConfig, setting
+from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
 
 # decoding: translating, evaluating and picking checkpoints all use these
 BEAM = 5  # beam width
@@ -29,9 +29,10 @@ class TranslatorConfig:
     )
     tgt_lang: str = setting("de", "Target language.")
     embedding: int = setting(256, "Size of each word's embedding.", min=1)
-    hidden: int = setting(256, "LSTM units (per direction in the encoder).", min=1)
-    encoder_layers: int = setting(1, "Bidirectional LSTM layers.", min=1)
-    decoder_layers: int = setting(1, "Decoder LSTM layers.", min=1)
+    cell: str = setting("lstm", CELL_HELP, choices=CELLS, absent="lstm")
+    hidden: int = setting(256, "Recurrent units (per direction in the encoder).", min=1)
+    encoder_layers: int = setting(1, "Bidirectional encoder layers.", min=1)
+    decoder_layers: int = setting(1, "Decoder layers.", min=1)
     dropout: float = setting(
         0.25,
         "Dropout on embeddings, between layers and before the output.",
@@ -59,7 +60,7 @@ class TranslatorConfig:
     # target at once in training
     context_layer: bool = setting(
         False,
-        "A second decoder LSTM reads each step's attention context.",
+        "A second decoder layer reads each step's attention context.",
         absent=False,
     )
     # Nematus' deep output

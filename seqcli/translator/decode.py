@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-import torch
-
+from seqcli import cells
 from seqcli.translator.config import BATCH_SIZE, BEAM, LENGTH_PENALTY, MAX_LEN_RATIO
 from seqcli.translator.data import Codec
 from seqcli.translator.model import Translator
@@ -45,7 +43,7 @@ def translate_ids(
             rows = [todo[j] for j in batch]
             src, lengths = pad([list(sources[i]) for i in rows], Vocab.pad_index)
             src = src.to(device)
-            with _onednn(len(rows) * beam >= 16):
+            with cells.onednn_for(len(rows) * beam):
                 if beam == 1:
                     found = [[h] for h in greedy(model, src, lengths, **search)]
                 else:
@@ -55,18 +53,6 @@ def translate_ids(
             for i, hyps in zip(rows, found, strict=True):
                 results[i] = hyps
     return results
-
-
-@contextlib.contextmanager
-def _onednn(enabled: bool) -> Iterator[None]:
-    """oneDNN's LSTM on or off: it wins for many rows per step and loses badly for
-    few (on a 2-core CPU a step at batch 1 is about 10× slower with it)."""
-    before = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = enabled
-    try:
-        yield
-    finally:
-        torch.backends.mkldnn.enabled = before
 
 
 def translate_lines(

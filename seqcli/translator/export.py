@@ -22,7 +22,7 @@ class Encoder(nn.Module):
         memory = self.model.encode(src, None)
         state = self.model.init_state(memory)
         extra = () if state.feed is None else (state.feed,)
-        return (memory.outputs, memory.keys, state.h, state.c, *extra)
+        return (memory.outputs, memory.keys, *state.layers(slice(None)), *extra)
 
 
 class Step(nn.Module):
@@ -32,47 +32,51 @@ class Step(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, prev, h, c, outputs, keys, mask, *feed):
+    def forward(self, prev, outputs, keys, mask, *state):
+        """state: h (and c for an LSTM), then feed with input feeding."""
         first = outputs[:, 0]  # the memory's final states are not read by a step
         memory = Memory(outputs, keys, mask, first, first)
-        state = DecoderState(h, c, feed[0] if feed else None)
+        lstm = self.model.cfg.cell == "lstm"
+        feed = state[2 if lstm else 1] if self.model.cfg.input_feeding else None
+        state = DecoderState(state[0], state[1] if lstm else None, feed)
         logits, state, weights = self.model.step(prev, state, memory)
         extra = () if state.feed is None else (state.feed,)
-        return (logits.float(), state.h, state.c, *extra, weights)
+        return (logits.float(), *state.layers(slice(None)), *extra, weights)
 
 
 def graphs(model: Translator, manifest: dict) -> list[Graph]:
     feeding = model.cfg.input_feeding
+    names = ["h", "c"] if model.cfg.cell == "lstm" else ["h"]
     src = torch.tensor([[4, 5, 6, 7], [7, 8, 9, 10], [11, 12, 13, 14]])
     with torch.no_grad():
-        outputs, keys, h, c, *feed = Encoder(model)(src)
+        outputs, keys, *state = Encoder(model)(src)
     step_inputs = {
         "prev": torch.full((3,), Vocab.bos_index),
-        "h": h,
-        "c": c,
         "outputs": outputs,
         "keys": keys,
         "mask": torch.ones(3, 4, dtype=torch.bool),
     }
-    if feeding:
-        step_inputs["feed"] = feed[0]
-    state_out = ["h0", "c0"] + (["feed0"] if feeding else [])
+    names += ["feed"] if feeding else []
+    step_inputs |= dict(zip(names, state, strict=True))
+    recurrent = [n for n in names if n != "feed"]
+    states = ", ".join(recurrent)
     return [
         Graph(
             "encoder",
             Encoder(model),
             {"src": src},
-            ["outputs", "keys", *state_out],
+            ["outputs", "keys", *(f"{n}0" for n in names)],
             {
                 "src": {0: "batch", 1: "src_len"},
                 **{name: {0: "batch", 1: "src_len"} for name in ("outputs", "keys")},
-                **{name: {1: "batch"} for name in ("h0", "c0")},
+                **{f"{name}0": {1: "batch"} for name in recurrent},
                 **({"feed0": {0: "batch"}} if feeding else {}),
             },
             "src (batch, src_len) int64 source ids, sources of equal length (one "
             "sentence at a time, or padded rows encoded one by one) -> outputs "
             "(batch, src_len, 2*hidden), keys (batch, src_len, key) for attention, "
-            "and the decoder's initial h0, c0 (layers, batch, hidden)"
+            f"and the decoder's initial {states} (layers, batch, hidden) as "
+            + ", ".join(f"{n}0" for n in recurrent)
             + (", feed0 (batch, out)" if feeding else "")
             + ".",
         ),
@@ -80,30 +84,23 @@ def graphs(model: Translator, manifest: dict) -> list[Graph]:
             "decoder_step",
             Step(model),
             step_inputs,
-            [
-                "logits",
-                "h_out",
-                "c_out",
-                *(["feed_out"] if feeding else []),
-                "attention",
-            ],
+            ["logits", *(f"{n}_out" for n in names), "attention"],
             {
                 "prev": {0: "rows"},
-                "h": {1: "rows"},
-                "c": {1: "rows"},
                 "outputs": {0: "rows", 1: "src_len"},
                 "keys": {0: "rows", 1: "src_len"},
                 "mask": {0: "rows", 1: "src_len"},
+                **{n: {1: "rows"} for n in recurrent},
+                **{f"{n}_out": {1: "rows"} for n in recurrent},
                 **({"feed": {0: "rows"}, "feed_out": {0: "rows"}} if feeding else {}),
                 "logits": {0: "rows"},
-                "h_out": {1: "rows"},
-                "c_out": {1: "rows"},
                 "attention": {0: "rows", 1: "src_len"},
             },
-            "prev (rows,) int64 the previous target ids (<bos> first); h, c (and "
-            "feed) the state; outputs, keys the encoder's rows for each hypothesis; "
-            "mask (rows, src_len) bool, True at source tokens -> logits (rows, "
-            "tgt_vocab) of the next id, the new state, and attention (rows, src_len).",
+            "prev (rows,) int64 the previous target ids (<bos> first); "
+            f"{states} (and feed) the state; outputs, keys the encoder's rows for "
+            "each hypothesis; mask (rows, src_len) bool, True at source tokens -> "
+            "logits (rows, tgt_vocab) of the next id, the new state, and attention "
+            "(rows, src_len).",
         ),
     ]
 

@@ -1,7 +1,8 @@
-"""The translator's network: an LSTM encoder-decoder with attention.
+"""The translator's network: a recurrent encoder-decoder with attention.
 
-Encoder: word embeddings → bidirectional LSTM (packed). Decoder: an LSTM started from
-the encoder's final states (through a linear bridge); after each step its output
+Encoder: word embeddings → bidirectional recurrent layers (LSTM by default; padding
+skipped). Decoder: recurrent layers of the same cell started from the encoder's
+final states (through a linear bridge); after each step its output
 attends over all encoder outputs (masked; Luong's bilinear or Bahdanau's MLP score),
 and tanh(W [context; output]) is the attentional vector that predicts the next word
 and, with input feeding, is fed to the next step. Without input feeding the decoder
@@ -18,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqcli import int8
+from seqcli import cells, int8
+from seqcli.cells import State
 from seqcli.config import config_from
 from seqcli.linear_loss import linear_cross_entropy
 from seqcli.translator.config import TranslatorConfig
@@ -33,27 +35,44 @@ class Memory:
     keys: torch.Tensor  # (batch, src_len, key) outputs projected for the scores
     mask: torch.Tensor  # (batch, src_len) True at real tokens
     final: torch.Tensor  # (batch, 2 * hidden) top layer's last states, both directions
-    final_cell: torch.Tensor  # (batch, 2 * hidden) the same for the cell states
+    final_cell: torch.Tensor | None  # the same for an LSTM's cell states
 
     def select(self, index: torch.Tensor) -> Memory:
         """The rows `index` (batch,) of everything: for beams and shrinking batches."""
         return Memory(
-            *(getattr(self, f.name).index_select(0, index) for f in fields(self))
+            *(
+                None if part is None else part.index_select(0, index)
+                for part in (getattr(self, f.name) for f in fields(self))
+            )
         )
 
 
 @dataclass
 class DecoderState:
     h: torch.Tensor  # (layers, batch, hidden)
-    c: torch.Tensor  # (layers, batch, hidden)
+    c: torch.Tensor | None  # (layers, batch, hidden) an LSTM's cell states
     feed: torch.Tensor | None  # (batch, out) last attentional vector (input feeding)
 
     def select(self, index: torch.Tensor) -> DecoderState:
         return DecoderState(
             self.h.index_select(1, index),
-            self.c.index_select(1, index),
+            None if self.c is None else self.c.index_select(1, index),
             None if self.feed is None else self.feed.index_select(0, index),
         )
+
+    def layers(self, part: slice) -> State:
+        """The recurrent state of some layers, as seqcli.cells takes it."""
+        return (self.h[part],) if self.c is None else (self.h[part], self.c[part])
+
+    def joined(self, part: State, rest: slice, first: bool) -> DecoderState:
+        """This state with `part` (new states of some layers) before (first) or
+        after the layers `rest` of this one."""
+
+        def join(new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
+            return torch.cat([new, old[rest]] if first else [old[rest], new])
+
+        c = None if self.c is None else join(part[1], self.c)
+        return DecoderState(join(part[0], self.h), c, self.feed)
 
 
 def hide_words(ids: torch.Tensor, chance: float) -> torch.Tensor:
@@ -102,7 +121,7 @@ class Attention(nn.Module):
 
 
 class Translator(nn.Module):
-    """LSTM encoder-decoder with attention; `forward` gives the training loss."""
+    """Recurrent encoder-decoder with attention; `forward` gives the training loss."""
 
     pad_index, bos_index, eos_index = Vocab.pad_index, Vocab.bos_index, Vocab.eos_index
     banned = [Vocab.pad_index, Vocab.bos_index]  # never produced by the search
@@ -113,30 +132,31 @@ class Translator(nn.Module):
         h, e = cfg.hidden, cfg.embedding
         self.out_size = e if cfg.tie_embeddings else h
         self.src_embed = nn.Embedding(cfg.src_vocab_size, e, padding_idx=0)
-        self.encoder = nn.LSTM(
+        self.encoder = cells.stack(
+            cfg.cell,
             e,
             h,
             cfg.encoder_layers,
-            batch_first=True,
             bidirectional=True,
-            dropout=cfg.dropout if cfg.encoder_layers > 1 else 0.0,
+            dropout=cfg.dropout,
         )
         # recurrent layers in the decoder's state: the decoder's, then the context
         # layer's; each starts from the encoder's last states
         self.state_layers = cfg.decoder_layers + int(cfg.context_layer)
         self.bridge_h = nn.Linear(2 * h, self.state_layers * h)
-        self.bridge_c = nn.Linear(2 * h, self.state_layers * h)
+        if cfg.cell == "lstm":
+            self.bridge_c = nn.Linear(2 * h, self.state_layers * h)
         self.tgt_embed = nn.Embedding(cfg.tgt_vocab_size, e, padding_idx=0)
-        self.decoder = nn.LSTM(
+        self.decoder = cells.stack(
+            cfg.cell,
             e + (self.out_size if cfg.input_feeding else 0),
             h,
             cfg.decoder_layers,
-            batch_first=True,
-            dropout=cfg.dropout if cfg.decoder_layers > 1 else 0.0,
+            dropout=cfg.dropout,
         )
         self.attention = Attention(cfg.attention, h, 2 * h)
         if cfg.context_layer:
-            self.context_decoder = nn.LSTM(2 * h + h, h, batch_first=True)
+            self.context_decoder = cells.stack(cfg.cell, 2 * h + h, h)
         deep = e if cfg.deep_output else 0
         self.combine = nn.Linear(2 * h + h + deep, self.out_size)
         self.drop = nn.Dropout(cfg.dropout)
@@ -165,18 +185,10 @@ class Translator(nn.Module):
             src = hide_words(src, self.cfg.word_dropout)
         # shape: (batch, src_len, embedding)
         embedded = self.drop(self.src_embed(src))
+        # shape: (batch, src_len, 2 * hidden)
+        out, (h, *c) = self.encoder(embedded, lengths=lengths)
         if lengths is None:
-            out, (h, c) = self.encoder(embedded)
             lengths = torch.full((src.size(0),), src.size(1), device=src.device)
-        else:
-            packed = nn.utils.rnn.pack_padded_sequence(
-                embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
-            )
-            out, (h, c) = self.encoder(packed)
-            # shape: (batch, src_len, 2 * hidden)
-            out, _ = nn.utils.rnn.pad_packed_sequence(
-                out, batch_first=True, total_length=src.size(1)
-            )
         out = self.drop(out)
         batch = src.size(0)
 
@@ -188,7 +200,8 @@ class Translator(nn.Module):
         mask = torch.arange(src.size(1), device=src.device)[None] < lengths[:, None].to(
             src.device
         )
-        return Memory(out, self.attention.key(out), mask, last(h), last(c))
+        final_cell = last(c[0]) if c else None
+        return Memory(out, self.attention.key(out), mask, last(h), final_cell)
 
     def init_state(self, memory: Memory) -> DecoderState:
         layers, h = self.state_layers, self.cfg.hidden
@@ -202,11 +215,10 @@ class Translator(nn.Module):
         feed = None
         if self.cfg.input_feeding:
             feed = memory.final.new_zeros(batch, self.out_size)
-        return DecoderState(
-            bridge(self.bridge_h, memory.final),
-            bridge(self.bridge_c, memory.final_cell),
-            feed,
-        )
+        c = None
+        if memory.final_cell is not None:
+            c = bridge(self.bridge_c, memory.final_cell)
+        return DecoderState(bridge(self.bridge_h, memory.final), c, feed)
 
     # --- decoder ---
     def _attend(
@@ -221,11 +233,9 @@ class Translator(nn.Module):
         the context layer's part, and the weights (batch, steps, src)."""
         context, weights = self.attention(output, memory)
         if self.cfg.context_layer:
-            top = (state.h[-1:], state.c[-1:])
-            output, (h, c) = self.context_decoder(torch.cat([context, output], -1), top)
-            state = DecoderState(
-                torch.cat([state.h[:-1], h]), torch.cat([state.c[:-1], c]), state.feed
-            )
+            top = state.layers(slice(-1, None))
+            output, top = self.context_decoder(torch.cat([context, output], -1), top)
+            state = state.joined(top, slice(None, -1), first=False)
         parts = (
             [context, output, embedded] if self.cfg.deep_output else [context, output]
         )
@@ -235,13 +245,11 @@ class Translator(nn.Module):
     def _recur(
         self, embedded: torch.Tensor, state: DecoderState
     ) -> tuple[torch.Tensor, DecoderState]:
-        """The decoder LSTM over (batch, steps, input); the context layer's state
-        is passed through."""
+        """The decoder's layers over (batch, steps, input); the context layer's
+        state is passed through."""
         n = self.cfg.decoder_layers
-        out, (h, c) = self.decoder(embedded, (state.h[:n], state.c[:n]))
-        if self.cfg.context_layer:
-            h, c = torch.cat([h, state.h[n:]]), torch.cat([c, state.c[n:]])
-        return out, DecoderState(h, c, state.feed)
+        out, part = self.decoder(embedded, state.layers(slice(None, n)))
+        return out, state.joined(part, slice(n, None), first=True)
 
     def _out_weight(self) -> torch.Tensor:
         return self.tgt_embed.weight if self.cfg.tie_embeddings else self.out.weight

@@ -1,6 +1,9 @@
 """The character LM's shared test material: the phrase it learns, its encoding, and
 `trained`, a small model that knows the phrase by heart (built once for the package:
-tests/charlm/test_decode.py and test_recipe.py both use it)."""
+tests/charlm/test_decode.py and test_recipe.py both use it), and `learnt(cell)`, the
+same for any cell."""
+
+import functools
 
 import pytest
 import torch
@@ -19,14 +22,19 @@ def encode(text):
     return torch.tensor([VOCAB.index(c) for c in text])
 
 
-@pytest.fixture(scope="package")
-def trained():
-    """A small LSTM trained on a repeated phrase until it knows it by heart."""
+@functools.cache
+def learnt(cell: str) -> CharLM:
+    """A small char-LM trained on a repeated phrase until it knows it by heart."""
     with one_thread_while():
         torch.manual_seed(0)
         model = CharLM(
             CharLMConfig(
-                vocab_size=len(VOCAB), embedding=16, hidden=64, layers=2, dropout=0.0
+                vocab_size=len(VOCAB),
+                cell=cell,
+                embedding=16,
+                hidden=64,
+                layers=2,
+                dropout=0.0,
             )
         )
         data = streams(encode(PHRASE * 40), 8)
@@ -42,3 +50,8 @@ def trained():
                 loss.backward()
                 opt.step()
     return model.eval()
+
+
+@pytest.fixture(scope="package")
+def trained():
+    return learnt("lstm")

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from seqcli.charlm.decode import Stepper, filter_logits, generate, pick
+from seqcli.config import CELLS
 
-from .conftest import PHRASE, VOCAB, encode
+from .conftest import PHRASE, VOCAB, encode, learnt
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -116,3 +117,26 @@ def test_stepper_matches_the_model_run_over_the_whole_sequence(
         logits, state = stepper.step(x[:, t], state)
         assert torch.allclose(logits, full[:, t], atol=tol), t
         assert torch.equal(logits.argmax(-1), full[:, t].argmax(-1))
+
+
+@pytest.mark.parametrize("cell", [c for c in CELLS if c != "lstm"])
+@pytest.mark.parametrize("rows", [1, 3])
+def test_every_cell_steps_as_its_whole_window_forward(cell, rows):
+    model = learnt(cell)
+    x = encode(PHRASE[:30])[None].repeat(rows, 1)
+    full, _, _ = model(x)
+    stepper = Stepper(model)
+    logits, state = stepper.prime(x[:, :1])
+    assert not stepper.numpy
+    for t in range(1, 30):
+        logits, state = stepper.step(x[:, t], state)
+        assert torch.allclose(
+            logits.log_softmax(-1), full[:, t].log_softmax(-1), atol=1e-5
+        ), t
+
+
+@pytest.mark.parametrize("cell", [c for c in CELLS if c != "lstm"])
+def test_every_cell_learns_the_phrase_and_generates_it_greedily(cell):
+    steps = generate(learnt(cell), encode("to be").tolist(), length=60, temperature=0)
+    text = "to be" + "".join(VOCAB[i] for (i,) in steps)
+    assert text == (PHRASE * 3)[: len(text)]

@@ -1,7 +1,9 @@
 """The tagger's shared test material: `overfit`, a tiny tagger trained on the first 30
 sentences of corpora/ner.conll until it knows them by heart (built once for the
-package: tests/tagger/test_model.py, test_decode.py and test_recipe.py use it)."""
+package: tests/tagger/test_model.py, test_decode.py and test_recipe.py use it), and
+`learnt(cell)`, the same for any cell."""
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -33,12 +35,13 @@ def ner_doc(n: int):
     return read_conll(lines[: ends[-1] + 1], source="ner.conll")
 
 
-@pytest.fixture(scope="package")
-def overfit():
-    """A tiny tagger trained on 30 sentences until it knows them by heart."""
+@functools.cache
+def learnt(cell: str):
+    """(model, manifest, doc): a tiny tagger trained on 30 sentences until it knows
+    them by heart."""
     with one_thread_while():
         doc = ner_doc(30)
-        config = TaggerConfig(**TINY)
+        config = TaggerConfig(**TINY, cell=cell)
         manifest, _ = build_manifest(config, doc, "iob2", vectors=None, vector_words=0)
         torch.manual_seed(0)
         model = Tagger.from_manifest(manifest)
@@ -59,3 +62,8 @@ def overfit():
             loss.backward()
             opt.step()
     return model.eval(), manifest, doc
+
+
+@pytest.fixture(scope="package")
+def overfit():
+    return learnt("lstm")

@@ -1,19 +1,23 @@
-"""seqcli.tagger.model: the BiLSTM-CRF learns a tiny CoNLL file by heart, and its CRF
-never writes a sequence its tag scheme forbids."""
+"""seqcli.tagger.model: the tagger learns a tiny CoNLL file by heart with every cell,
+and its CRF never writes a sequence its tag scheme forbids."""
 
 import random
 
 import pytest
 
 from seqcli import entities
+from seqcli.config import CELLS
 from seqcli.tagger import decode as tagging
 from seqcli.tagger.data import Batcher
+
+from .conftest import learnt
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def test_overfits_a_tiny_conll_file_to_f1_1(overfit):
-    model, manifest, doc = overfit
+@pytest.mark.parametrize("cell", CELLS)
+def test_overfits_a_tiny_conll_file_to_f1_1(cell):
+    model, manifest, doc = learnt(cell)
     pred = tagging.tag_tokens(model, manifest, [s.tokens for s in doc.sentences])
     gold = [s.labels for s in doc.sentences]
     result = entities.score(gold, pred)

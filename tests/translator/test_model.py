@@ -39,6 +39,9 @@ def make_model(**settings):
         {"context_layer": True, "decoder_layers": 2, "input_feeding": True},
         {"deep_output": True, "input_feeding": True},
         {"deep_output": True, "context_layer": True},
+        {"cell": "gru", "context_layer": True, "input_feeding": True},
+        {"cell": "mingru", "encoder_layers": 2, "decoder_layers": 2},
+        {"cell": "mingru", "context_layer": True, "input_feeding": True},
     ],
 )
 def test_stepwise_decoding_matches_teacher_forcing(settings):
@@ -130,3 +133,31 @@ def test_learns_to_reverse_sequences_exactly(reverser):
     assert found == expected
     by_beam = [h[0].ids for h in beam_search(reverser, src, lengths, beam=5, **SEARCH)]
     assert by_beam == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell", ["gru", "mingru"])
+def test_every_cell_learns_to_reverse_sequences(cell):
+    torch.manual_seed(0)
+    cfg = TranslatorConfig(
+        src_vocab_size=12, tgt_vocab_size=12, embedding=24, hidden=48, cell=cell,
+        dropout=0.0, label_smoothing=0.0,
+    )  # fmt: skip
+    model = Translator(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for step in range(800):
+        src_seqs, tgt_seqs = reversal_data(64, seed=step)
+        src, lengths = pad(src_seqs, 0)
+        loss = model(src, lengths, *target_in_out(tgt_seqs))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    model.eval()
+    src_seqs, expected = reversal_data(200, seed=10_000)
+    src, lengths = pad(src_seqs, 0)
+    greedy_ids = [h.ids for h in greedy(model, src, lengths, **SEARCH)]
+    beam_ids = [h[0].ids for h in beam_search(model, src, lengths, beam=4, **SEARCH)]
+    by_greedy = sum(g == e for g, e in zip(greedy_ids, expected, strict=True))
+    by_beam = sum(b == e for b, e in zip(beam_ids, expected, strict=True))
+    assert by_greedy >= 190 and by_beam >= 190
