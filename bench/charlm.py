@@ -48,8 +48,8 @@ from bench.common import best_time, best_times, write  # noqa: E402
 from seqcli.charlm import recipe  # noqa: E402
 from seqcli.charlm.config import TRAINING, CharLMConfig  # noqa: E402
 from seqcli.charlm.data import split_dev, streams  # noqa: E402
-from seqcli.charlm.decode import Stepper  # noqa: E402
 from seqcli.charlm.model import CharLM  # noqa: E402
+from seqcli.charlm.stepper import Stepper  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 from seqcli.vocab import Vocab, chars  # noqa: E402
 
@@ -163,7 +163,7 @@ def speeds(model: CharLM, batch: int, n: int) -> list[dict]:
         stepper = Stepper(model, quantize=quantize)
 
         def run():
-            logits, state = stepper.prime(x0[:, None])
+            logits, state = stepper.prime(x0[:, None].numpy())
             for _ in range(n):
                 logits, state = stepper.step(logits.argmax(-1), state)
 
@@ -223,17 +223,70 @@ def speeds(model: CharLM, batch: int, n: int) -> list[dict]:
     ]
 
 
+def onnx_step_speed(model: CharLM, vocab: Vocab, n: int) -> list[dict]:
+    """One stream: seqcli's numpy step against onnxruntime running the exported step
+    graph (`seqcli export`), in turns; chars/s."""
+    import numpy as np
+    import onnxruntime as ort
+
+    from seqcli.charlm.numpy_model import NumpyLM
+    from seqcli.onnx import export
+
+    manifest = {"kind": "charlm", "config": vars(model.cfg)}
+    manifest["vocabs"] = {"chars": vocab.to_dict()}
+    weights = {k: v.numpy() for k, v in model.state_dict().items()}
+    lite = NumpyLM(model.cfg, weights)
+    with tempfile.TemporaryDirectory() as tmp:
+        export("lm", model, manifest, Path(tmp))
+        sessions = {}
+        for threads in (1, 2):
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            sessions[threads] = ort.InferenceSession(
+                str(Path(tmp) / "step.onnx"), options
+            )
+
+    def numpy_steps():
+        logits, state = lite.prime(np.zeros((1, 1), dtype=np.int64))
+        for _ in range(n):
+            logits, state = lite.step(logits.argmax(-1), state)
+
+    def onnx_steps(session):
+        def run():
+            zeros = np.zeros((model.cfg.layers, 1, model.cfg.hidden), np.float32)
+            ids, h, c = np.zeros(1, dtype=np.int64), zeros, zeros
+            for _ in range(n):
+                logits, h, c = session.run(None, {"ids": ids, "h": h, "c": c})
+                ids = logits.argmax(-1)
+
+        return run
+
+    times = best_times(
+        {"numpy": numpy_steps}
+        | {f"onnxruntime, {k} thread(s)": onnx_steps(s) for k, s in sessions.items()}
+    )
+    return [
+        {
+            "bench": "charlm one-stream step",
+            "method": method,
+            "chars_per_s": round(n / seconds, 1),
+            "microseconds_per_step": round(seconds / n * 1e6, 1),
+        }
+        for method, seconds in times.items()
+    ]
+
+
 @torch.no_grad()
 def stepped_loss(model: CharLM, ids: torch.Tensor, quantize: bool) -> float:
     """Mean loss of stepping over ids cut into 4 streams (more than one row steps in
     torch, where int8 applies)."""
     data = streams(ids, 4)
     stepper = Stepper(model, quantize=quantize)
-    logits, state = stepper.prime(data[:, :1])
+    logits, state = stepper.prime(data[:, :1].numpy())
     total = 0.0
     for t in range(1, data.size(1)):
-        total += F.cross_entropy(logits, data[:, t]).item()
-        logits, state = stepper.step(data[:, t], state)
+        total += F.cross_entropy(torch.from_numpy(logits), data[:, t]).item()
+        logits, state = stepper.step(data[:, t].numpy(), state)
     return total / (data.size(1) - 1)
 
 
@@ -314,6 +367,9 @@ def main() -> None:
         }
     )
     print(records[-1])
+    for record in onnx_step_speed(model, vocab, args.chars):
+        records.append(record)
+        print(record)
     for record in training_speed(cells):
         records.append(record)
         print(record)

@@ -30,6 +30,10 @@ COMMANDS = {
         [sys.executable, "-c", "import spacy; spacy.blank('en')"],
         None,
     ),
+    "python -c 'import onnxruntime'": (
+        [sys.executable, "-c", "import onnxruntime"],
+        None,
+    ),
     "seqcli --help": ([*SEQCLI, "--help"], None),
     "seqcli tag": (
         [*SEQCLI, "tag", "-q"],

@@ -412,3 +412,29 @@ def test_models_saved_without_a_cell_are_lstms():
         model = kinds.build(manifest)  # as saved before the cell was recorded
         assert model.cfg.cell == "lstm"
         model.load_state_dict({k: v.float() for k, v in tensors.items()})
+
+
+def test_one_sample_generates_without_importing_torch(home):
+    code = (
+        "import sys; from seqcli.cli import main\n"
+        "sys.argv = ['seqcli', 'generate', '-m', 'tiny', '-n', '50', '--seed', '1']"
+        " + sys.argv[1:]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules, file=sys.stderr)"
+    )
+    env = {**os.environ, "SEQCLI_DEVICE": "cpu"}
+    runs = {}
+    for extra in ([], ["--samples", "2"]):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *extra],
+            input="",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        runs[len(extra)] = done
+    assert runs[0].stderr.splitlines()[-1] == "False"  # one stream: numpy
+    assert runs[2].stderr.splitlines()[-1] == "True"  # several: torch
+    assert "device: cpu (numpy)" in runs[0].stderr
+    assert len(runs[0].stdout) > 50

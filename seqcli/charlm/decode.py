@@ -1,35 +1,25 @@
 """Sampling text from the char-LM: one character per step with the recurrent state
-carried.
+carried, the next character drawn in numpy (temperature, top-k, top-p).
 
-On the CPU a step is a few small matrix products, so `Stepper` repacks an LSTM for
-steps: the embedding is folded into the first layer's input weights (a table
-lookup), and each deeper layer does one matrix product over [input; h]. A single
-row steps in numpy: OpenBLAS's matrix-vector product is about twice as fast here as
-torch's float32 one and as fbgemm's int8 one. More rows step in torch, with int8
-matrices (fbgemm dynamic quantization) where torch provides them. Other cells step
-through the model's own forward over one character (oneDNN off for a few rows, where
-its set-up costs more than the step).
+A stepper runs the network: seqcli.charlm.numpy_model's NumpyLM (one stream of a
+stored LSTM, without PyTorch), or seqcli.charlm.stepper's Stepper for a PyTorch model
+(any cell, device and number of streams). Both give numpy logits, so a seed gives the
+same text on every path.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import torch
 
-from seqcli import cells, console, int8
-from seqcli.charlm.model import CharLM
+from seqcli import console
 from seqcli.vocab import Vocab, chars
 
-Cell = list[tuple]  # per layer (h, c), each (batch, hidden): tensors or numpy arrays
 
-
-def filter_logits(
-    logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0
-) -> torch.Tensor:
+def filter_logits(logits: np.ndarray, top_k: int = 0, top_p: float = 1.0) -> np.ndarray:
     """Set to -inf every logit outside the top k and outside the nucleus of mass top_p.
 
     Args:
@@ -37,156 +27,53 @@ def filter_logits(
         top_k: keep the k largest (0 keeps all).
         top_p: keep the smallest set of largest logits whose probability reaches top_p.
     """
-    if top_k and top_k < logits.size(-1):
-        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_k and top_k < logits.shape[-1]:
+        kth = np.partition(logits, -top_k, axis=-1)[:, -top_k:].min(-1, keepdims=True)
+        logits = np.where(logits < kth, -np.inf, logits)
     if top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
-        probs = sorted_logits.softmax(-1)
-        # drop a token when the mass before it already reaches top_p (the first stays)
-        drop = probs.cumsum(-1) - probs >= top_p
-        logits = logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+        order = np.argsort(-logits, axis=-1, kind="stable")
+        ordered = np.take_along_axis(logits, order, -1)
+        probs = np.exp(ordered - ordered[:, :1])
+        probs /= probs.sum(-1, keepdims=True)
+        # drop a token when the mass before it already reaches top_p (the first
+        # stays); within rounding of top_p counts as reaching it
+        drop = np.cumsum(probs, -1) - probs >= top_p - 1e-6
+        mask = np.empty_like(drop)
+        np.put_along_axis(mask, order, drop, -1)
+        logits = np.where(mask, -np.inf, logits)
     return logits
 
 
 def pick(
-    logits: torch.Tensor,
+    logits: np.ndarray,
     *,
     temperature: float = 1.0,
     top_k: int = 0,
     top_p: float = 1.0,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Next ids (batch,) from logits (batch, vocab); temperature 0 is greedy."""
     if temperature == 0:
         return logits.argmax(-1)
-    logits = filter_logits(logits.float() / temperature, top_k, top_p)
-    # Gumbel-max: argmax(logits + Gumbel noise) is an exact sample of softmax(logits),
-    # and cheaper than multinomial at one step per call; -log(Exp(1)) is Gumbel
-    noise = torch.empty_like(logits).exponential_(generator=generator)
-    return (logits - noise.clamp_min_(1e-30).log_()).argmax(-1)
+    logits = filter_logits(logits.astype(np.float64) / temperature, top_k, top_p)
+    # Gumbel-max: argmax(logits + Gumbel noise) is an exact sample of softmax(logits);
+    # -log(Exp(1)) is Gumbel
+    noise = np.log(np.maximum(rng.standard_exponential(logits.shape), 1e-300))
+    return (logits - noise).argmax(-1)
 
 
-def _numpy_sigmoid(x: np.ndarray) -> np.ndarray:
-    s = np.tanh(x * 0.5)  # 1 / (1 + exp(-x)) would warn of overflow
-    s *= 0.5
-    s += 0.5
-    return s
+def stepper_of(model: Any, quantize: bool = True) -> Any:
+    """The stepper of a model: a NumpyLM is its own; a PyTorch CharLM gets one."""
+    if hasattr(model, "prime"):
+        return model
+    from seqcli.charlm.stepper import Stepper
+
+    model.eval()
+    return Stepper(model, quantize=quantize)
 
 
-def _numpy_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> Callable:
-    weight = weight.detach().float().numpy().T
-    if bias is None:
-        return lambda x: x @ weight
-    bias = bias.detach().float().numpy()
-    return lambda x: x @ weight + bias
-
-
-# sigmoid, tanh and concatenation, for numpy arrays and for torch tensors
-NUMPY_OPS = (_numpy_sigmoid, np.tanh, np.concatenate)
-TORCH_OPS = (torch.sigmoid, torch.tanh, torch.cat)
-
-
-class Stepper:
-    """Runs a CharLM one character at a time: prime over a text, then step."""
-
-    def __init__(self, model: CharLM, quantize: bool = True):
-        self.model = model
-        self.cfg = model.cfg
-        self.quantize = quantize
-        cpu = next(model.parameters()).device.type == "cpu"
-        self.fast = cpu and model.cfg.cell == "lstm"
-        self.rows = 1
-        self.numpy = False
-        self._packs: dict[bool, tuple] = {}  # numpy or not → (table, linears)
-
-    @torch.inference_mode()
-    def prime(self, ids: torch.Tensor) -> tuple[torch.Tensor, Cell | tuple]:
-        """Run over ids (batch, time); returns the last logits and the state.
-
-        The steps that follow must have the same batch size.
-        """
-        self.numpy = self.fast and ids.size(0) == 1
-        self.rows = ids.size(0)
-        threads = torch.get_num_threads()
-        if self.numpy:
-            # OpenMP's workers would spin after a parallel run, slowing OpenBLAS's
-            # threads through the first steps
-            torch.set_num_threads(1)
-        try:
-            logits, state, _ = self.model(ids)
-        finally:
-            torch.set_num_threads(threads)
-        if self.fast:
-            if self.numpy not in self._packs:
-                self._packs[self.numpy] = self._pack()
-            h, c = (s.numpy() for s in state) if self.numpy else state
-            state = [(h[i], c[i]) for i in range(self.cfg.layers)]
-        return logits[:, -1], state
-
-    @torch.inference_mode()
-    def step(self, ids: torch.Tensor, state) -> tuple[torch.Tensor, Cell | tuple]:
-        """One step for ids (batch,); returns logits (batch, vocab), new state."""
-        if not self.fast:
-            with cells.onednn_for(self.rows):
-                logits, state, _ = self.model(ids[:, None], state)
-            return logits[:, -1], state
-        table, linears = self._packs[self.numpy]
-        sigmoid, tanh, cat = NUMPY_OPS if self.numpy else TORCH_OPS
-        n = self.cfg.hidden
-        new: Cell = []
-        x = None
-        for layer, (h, c) in enumerate(state):
-            if layer == 0:
-                # shape: (batch, 4 * hidden)
-                gates = table[ids.numpy() if self.numpy else ids] + linears[0](h)
-            else:
-                gates = linears[layer](cat([x, h], 1))
-            ifo = sigmoid(gates[:, : 3 * n])
-            c = ifo[:, n : 2 * n] * c + ifo[:, :n] * tanh(gates[:, 3 * n :])
-            x = ifo[:, 2 * n :] * tanh(c)
-            new.append((x, c))
-        logits = linears[-1](x)
-        return (torch.from_numpy(logits) if self.numpy else logits), new
-
-    def _pack(self) -> tuple:
-        """The step weights: a table of the first layer's input gates per character,
-        and the layers' and the output's matrix products, in numpy or in torch."""
-        if self.numpy:
-            linear = _numpy_linear
-        else:
-            linear = functools.partial(int8.linear, quantize=self.quantize)
-        lstm, n = self.model.rnn, self.cfg.hidden
-        # PyTorch orders gates (i, f, g, o); (i, f, o, g) lets one sigmoid cover three
-        order = torch.cat(
-            [
-                torch.arange(0, 2 * n),
-                torch.arange(3 * n, 4 * n),
-                torch.arange(2 * n, 3 * n),
-            ]
-        )
-        linears = []
-        for layer in range(self.cfg.layers):
-            w_ih = getattr(lstm, f"weight_ih_l{layer}")[order]
-            w_hh = getattr(lstm, f"weight_hh_l{layer}")[order]
-            bias = (
-                getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
-            )[order]
-            if layer == 0:
-                # the input is one of V characters: precompute embedding @ W_ih + b
-                # shape: (vocab, 4 * hidden)
-                table = (self.model.embed.weight @ w_ih.T + bias).detach().float()
-                linears.append(linear(w_hh, None))
-            else:
-                linears.append(linear(torch.cat([w_ih, w_hh], dim=1), bias))
-        head = self.model.head
-        linears.append(linear(head.weight, head.bias))
-        return (table.numpy() if self.numpy else table), linears
-
-
-@torch.inference_mode()
 def generate(
-    model: CharLM,
+    model: Any,
     prime_ids: list[int],
     *,
     length: int,
@@ -201,30 +88,23 @@ def generate(
     """Yield `length` steps of next-character ids, each a list of one id per sample.
 
     Args:
+        model: a CharLM, or a NumpyLM.
         prime_ids: the priming text's ids (at least one).
         banned: ids never to sample (the specials).
     """
-    device = next(model.parameters()).device
-    generator = torch.Generator(device)
-    if seed is not None:
-        generator.manual_seed(seed)
-    else:
-        generator.seed()
-    model.eval()
-    stepper = Stepper(model, quantize=quantize)
-    ids = torch.tensor([prime_ids] * samples, device=device)
+    rng = np.random.default_rng(seed)
+    stepper = stepper_of(model, quantize)
     # shape: (vocab,), added to every step's logits
-    never = torch.zeros(model.cfg.vocab_size, device=device)
-    never[list(banned)] = float("-inf")
-    logits, state = stepper.prime(ids)
+    never = np.zeros(model.cfg.vocab_size, dtype=np.float32)
+    never[list(banned)] = -np.inf
+    logits, state = stepper.prime(np.array([prime_ids] * samples, dtype=np.int64))
     for _ in range(length):
-        logits = logits + never
         nxt = pick(
-            logits,
+            logits + never,
             temperature=temperature,
             top_k=top_k,
             top_p=top_p,
-            generator=generator,
+            rng=rng,
         )
         yield nxt.tolist()
         logits, state = stepper.step(nxt, state)
@@ -257,7 +137,7 @@ class Sample:
 
 
 def sample_text(
-    model: CharLM,
+    model: Any,
     manifest: dict,
     prime: str = "",
     *,

@@ -1,10 +1,13 @@
 """seqcli.charlm.decode: filtering and sampling the next character (top-k, top-p,
-temperature), generation from a trained model, and the fast stepper."""
+temperature), generation from a trained model; the steppers (torch and numpy)."""
 
+import numpy as np
 import pytest
 import torch
 
-from seqcli.charlm.decode import Stepper, filter_logits, generate, pick
+from seqcli.charlm.decode import filter_logits, generate, pick
+from seqcli.charlm.numpy_model import NumpyLM
+from seqcli.charlm.stepper import Stepper
 from seqcli.config import CELLS
 
 from .conftest import PHRASE, VOCAB, encode, learnt
@@ -13,16 +16,18 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 # --- filtering and sampling ---
 
-LOGITS = torch.log(torch.tensor([[0.5, 0.2, 0.15, 0.1, 0.05]]))
+LOGITS = np.log(np.array([[0.5, 0.2, 0.15, 0.1, 0.05]]))
 
 
 def kept(logits):
-    return torch.isfinite(logits)[0].tolist()
+    return np.isfinite(logits)[0].tolist()
 
 
 def test_top_k_keeps_the_k_largest():
     assert kept(filter_logits(LOGITS, top_k=2)) == [True, True, False, False, False]
     assert kept(filter_logits(LOGITS, top_k=0)) == [True] * 5
+    shuffled = LOGITS[:, [3, 0, 4, 2, 1]]
+    assert kept(filter_logits(shuffled, top_k=3)) == [False, True, False, True, True]
 
 
 def test_top_p_keeps_the_smallest_nucleus_reaching_p():
@@ -35,31 +40,33 @@ def test_top_p_keeps_the_smallest_nucleus_reaching_p():
 
 
 def test_top_p_works_on_unsorted_rows():
-    logits = LOGITS[:, [3, 0, 4, 2, 1]].repeat(2, 1)
+    logits = np.repeat(LOGITS[:, [3, 0, 4, 2, 1]], 2, axis=0)
     assert (
-        torch.isfinite(filter_logits(logits, top_p=0.6)).tolist()
+        np.isfinite(filter_logits(logits, top_p=0.6)).tolist()
         == [[False, True, False, False, True]] * 2
     )
 
 
 def test_temperature_zero_is_argmax():
-    logits = torch.randn(8, 30)
-    assert torch.equal(pick(logits, temperature=0), logits.argmax(-1))
+    logits = np.random.default_rng(0).normal(size=(8, 30))
+    rng = np.random.default_rng(1)
+    assert (pick(logits, temperature=0, rng=rng) == logits.argmax(-1)).all()
 
 
 def test_sampling_follows_the_tempered_distribution():
-    g = torch.Generator().manual_seed(0)
-    logits = LOGITS.repeat(20_000, 1)
+    rng = np.random.default_rng(0)
+    logits = np.repeat(LOGITS, 20_000, axis=0)
     for temperature in (1.0, 0.5):
-        ids = pick(logits, temperature=temperature, generator=g)
-        freq = torch.bincount(ids, minlength=5).float() / len(ids)
-        expected = (LOGITS[0] / temperature).softmax(-1)
-        assert torch.allclose(freq, expected, atol=0.015), temperature
+        ids = pick(logits, temperature=temperature, rng=rng)
+        freq = np.bincount(ids, minlength=5) / len(ids)
+        expected = torch.tensor(LOGITS[0] / temperature).softmax(-1).numpy()
+        np.testing.assert_allclose(freq, expected, atol=0.015)
 
 
 def test_filtered_tokens_are_never_sampled():
-    g = torch.Generator().manual_seed(0)
-    ids = pick(LOGITS.repeat(5000, 1), temperature=1.0, top_p=0.7, generator=g)
+    rng = np.random.default_rng(0)
+    logits = np.repeat(LOGITS, 5000, axis=0)
+    ids = pick(logits, temperature=1.0, top_p=0.7, rng=rng)
     assert set(ids.tolist()) == {0, 1}
 
 
@@ -102,21 +109,36 @@ def test_stepper_matches_the_model_run_over_the_whole_sequence(
     trained, rows, quantize, tol
 ):
     x = encode(PHRASE[:20])[None].repeat(rows, 1)
-    full, _, _ = trained(x)
+    with torch.no_grad():
+        full = trained(x)[0].numpy()
     stepper = Stepper(trained, quantize=quantize)
-    # two threads (not the module's one), so that the stepper's own switch to one
-    # thread for numpy shows if it is not undone
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        logits, state = stepper.prime(x[:, :1])
-        assert stepper.numpy == (rows == 1) and torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(threads)
+    logits, state = stepper.prime(x[:, :1].numpy())
+    assert stepper.numpy == (rows == 1)
     for t in range(1, 20):
-        logits, state = stepper.step(x[:, t], state)
-        assert torch.allclose(logits, full[:, t], atol=tol), t
-        assert torch.equal(logits.argmax(-1), full[:, t].argmax(-1))
+        logits, state = stepper.step(x[:, t].numpy(), state)
+        np.testing.assert_allclose(logits, full[:, t], atol=tol)
+        assert (logits.argmax(-1) == full[:, t].argmax(-1)).all()
+
+
+def test_the_numpy_model_from_stored_weights_is_the_stepper(trained):
+    weights = {
+        # float16 and named as older models name them: it reads both
+        k.replace("rnn.", "lstm."): v.numpy().astype(np.float16)
+        for k, v in trained.state_dict().items()
+    }
+    lite = NumpyLM(trained.cfg, weights)
+    exact = NumpyLM(trained.cfg, {k: v.astype(np.float32) for k, v in weights.items()})
+    prime = encode("to be or not").tolist()
+    steps = list(generate(exact, prime, length=80, temperature=1.5, seed=4))
+    assert steps == list(generate(trained, prime, length=80, temperature=1.5, seed=4))
+    with torch.no_grad():
+        full = trained(encode(PHRASE)[None])[0][0].numpy()
+    logits, state = lite.prime(encode(PHRASE[:1])[None].numpy())
+    for t in range(1, 30):
+        logits, state = lite.step(encode(PHRASE[t]).numpy(), state)
+        np.testing.assert_allclose(logits[0], full[t], atol=5e-3)  # float16 weights
+    with pytest.raises(ValueError, match="do not fit"):
+        NumpyLM(trained.cfg, {k: v for k, v in weights.items() if "head" not in k})
 
 
 @pytest.mark.parametrize("cell", [c for c in CELLS if c != "lstm"])
@@ -124,15 +146,15 @@ def test_stepper_matches_the_model_run_over_the_whole_sequence(
 def test_every_cell_steps_as_its_whole_window_forward(cell, rows):
     model = learnt(cell)
     x = encode(PHRASE[:30])[None].repeat(rows, 1)
-    full, _, _ = model(x)
+    with torch.no_grad():
+        full = model(x)[0].log_softmax(-1).numpy()
     stepper = Stepper(model)
-    logits, state = stepper.prime(x[:, :1])
+    logits, state = stepper.prime(x[:, :1].numpy())
     assert not stepper.numpy
     for t in range(1, 30):
-        logits, state = stepper.step(x[:, t], state)
-        assert torch.allclose(
-            logits.log_softmax(-1), full[:, t].log_softmax(-1), atol=1e-5
-        ), t
+        logits, state = stepper.step(x[:, t].numpy(), state)
+        found = torch.from_numpy(logits).log_softmax(-1).numpy()
+        np.testing.assert_allclose(found, full[:, t], atol=1e-5)
 
 
 @pytest.mark.parametrize("cell", [c for c in CELLS if c != "lstm"])
