@@ -74,9 +74,17 @@ def build(manifest: dict) -> torch.nn.Module:
     return get(manifest.get("kind")).model_class().from_manifest(manifest)
 
 
-def load(store: Store, name: str, kind: str | None, device: torch.device):
-    """(model in eval mode on device, manifest) for a stored model, checked for kind."""
-    manifest, tensors = store.load(name, kind)
+def load(
+    store: Store,
+    name: str,
+    kind: str | None,
+    device: torch.device,
+    manifest: dict | None = None,
+):
+    """(model in eval mode on device, manifest) for a stored model, checked for kind
+    (the manifest, if given, as read from the store already)."""
+    manifest = manifest or store.manifest(name, kind)
+    tensors = store.tensors(name, manifest)
     if manifest.get("kind") not in KINDS:
         raise SeqcliError(f"model {name!r} has unknown kind {manifest.get('kind')!r}")
     model = build(manifest)
@@ -89,3 +97,31 @@ def load(store: Store, name: str, kind: str | None, device: torch.device):
             f"model {name!r} is damaged: its weights do not fit its configuration"
         ) from None
     return model.to(device).eval(), manifest
+
+
+def load_numpy(store: Store, name: str, kind: str, manifest: dict | None = None):
+    """(model, manifest): the kind's numpy copy (its `numpy_model.build`) of a
+    stored LSTM model, without importing PyTorch."""
+    manifest = manifest or store.manifest(name, kind)
+    weights = store.tensors(name, manifest, numpy=True)
+    try:
+        return get(kind).module("numpy_model").build(manifest, weights), manifest
+    except (KeyError, TypeError, ValueError):
+        raise SeqcliError(
+            f"model {name!r} is damaged: its weights do not fit its configuration"
+        ) from None
+
+
+def load_quick(store: Store, name: str, kind: str, device: str | None, small: bool):
+    """(model, manifest): the numpy copy for a small input to an LSTM (the char-LM's
+    or the tagger's) when the device is surely the CPU, else PyTorch. Importing
+    PyTorch takes longer than a small input's work."""
+    from seqcli import console
+    from seqcli.device import cpu_only, pick_device
+
+    manifest = store.manifest(name, kind)
+    lstm = manifest["config"].get("cell", "lstm") == "lstm"
+    if small and lstm and cpu_only(device):
+        console.info("device: cpu (numpy)")
+        return load_numpy(store, name, kind, manifest)
+    return load(store, name, kind, pick_device(device), manifest)

@@ -143,7 +143,11 @@ class Store:
         numpy: the tensors as numpy arrays (without importing PyTorch).
         """
         manifest = self.manifest(name, kind)
-        return manifest, _read_tensors(self.path(name), manifest, name, numpy)
+        return manifest, self.tensors(name, manifest, numpy=numpy)
+
+    def tensors(self, name: str, manifest: dict, *, numpy: bool = False) -> dict:
+        """The weights a manifest read from this store names, verified (sha256)."""
+        return _read_tensors(self.path(name), manifest, name, numpy)
 
     def remove(self, name: str) -> None:
         """Delete a model of the user's; refused while a training holds it."""

@@ -19,7 +19,6 @@ import numpy as np
 
 from seqcli.charlm.config import CharLMConfig
 from seqcli.config import config_from
-from seqcli.errors import SeqcliError
 
 Packed = tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray | None]]]
 
@@ -127,12 +126,6 @@ class NumpyLM:
         return step(self.table, self.linears, ids, state, NUMPY_OPS, self.cfg.hidden)
 
 
-def load(store, name: str) -> tuple[NumpyLM, dict]:
-    """(model, manifest) of a stored LSTM char-LM, verified as seqcli.store does."""
-    manifest, weights = store.load(name, "charlm", numpy=True)
-    try:
-        return NumpyLM(config_from(CharLMConfig, manifest["config"]), weights), manifest
-    except (KeyError, TypeError, ValueError):
-        raise SeqcliError(
-            f"model {name!r} is damaged: its weights do not fit its configuration"
-        ) from None
+def build(manifest: dict, weights: dict[str, np.ndarray]) -> NumpyLM:
+    """The numpy char-LM of a stored model (see seqcli.kinds.load_numpy)."""
+    return NumpyLM(config_from(CharLMConfig, manifest["config"]), weights)

@@ -82,10 +82,12 @@ def generate(
     if prime is None and not sys.stdin.isatty():
         prime = sys.stdin.read().rstrip("\n")
 
-    from seqcli import output
+    from seqcli import kinds, output
     from seqcli.charlm.decode import sample_text
+    from seqcli.store import Store
 
-    lm, manifest = _load(model, device, samples)
+    # one stream runs the numpy copy on the CPU
+    lm, manifest = kinds.load_quick(Store(), model, "charlm", device, samples == 1)
     found = sample_text(
         lm,
         manifest,
@@ -116,23 +118,3 @@ def generate(
         else:
             out.write(("\n" if k else "") + found.prime + record["text"] + "\n")
         out.flush()
-
-
-def _load(name: str, device: str | None, samples: int) -> tuple:
-    """(model, manifest): numpy for one stream of an LSTM on the CPU (no PyTorch to
-    import), else PyTorch."""
-    from seqcli import console
-    from seqcli.device import cpu_only
-    from seqcli.store import Store
-
-    store = Store()
-    lstm = store.manifest(name, "charlm")["config"].get("cell", "lstm") == "lstm"
-    if samples == 1 and lstm and cpu_only(device):
-        from seqcli.charlm import numpy_model
-
-        console.info("device: cpu (numpy)")
-        return numpy_model.load(store, name)
-    from seqcli import kinds
-    from seqcli.device import pick_device
-
-    return kinds.load(store, name, "charlm", pick_device(device))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 
+from seqcli import kinds
 from seqcli.schemes import convert, to_spans
 from seqcli.tagger.config import BATCH_SIZE
 from seqcli.tagger.data import Batcher
@@ -169,24 +170,6 @@ def tag_texts(
     return records(texts, tokenised, tags)
 
 
-def load(store, name: str, device: str | None, small: bool) -> tuple:
-    """(model, manifest): numpy for a small input to an LSTM tagger on the CPU,
-    else PyTorch."""
-    from seqcli.device import cpu_only
-
-    lstm = store.manifest(name, "tagger")["config"].get("cell", "lstm") == "lstm"
-    if small and lstm and cpu_only(device):
-        from seqcli import console
-        from seqcli.tagger import numpy_model
-
-        console.info("device: cpu (numpy)")
-        return numpy_model.load(store, name)
-    from seqcli import kinds
-    from seqcli.device import pick_device
-
-    return kinds.load(store, name, "tagger", pick_device(device))
-
-
 def tag_lines(
     store,
     name: str,
@@ -207,7 +190,8 @@ def tag_lines(
     from seqcli.vocab import WordTokenizer
 
     head = list(itertools.islice(lines, NUMPY_LINES + 1))
-    model, manifest = load(store, name, device, small=len(head) <= NUMPY_LINES)
+    small = len(head) <= NUMPY_LINES
+    model, manifest = kinds.load_quick(store, name, "tagger", device, small)
     batcher = Batcher.from_manifest(manifest)
     tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
     for texts in groups(itertools.chain(head, lines), batch_size * GROUP):
@@ -235,7 +219,8 @@ def tag_document(
     of batches at a time."""
     from seqcli.conll import Document
 
-    model, manifest = load(store, name, device, small=len(doc.sentences) <= NUMPY_LINES)
+    small = len(doc.sentences) <= NUMPY_LINES
+    model, manifest = kinds.load_quick(store, name, "tagger", device, small)
     batcher = Batcher.from_manifest(manifest)
     size = batch_size * GROUP
     for start in range(0, len(doc.items), size):

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from seqcli.config import config_from
-from seqcli.errors import SeqcliError
 from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.data import Batcher, caps_class
 from seqcli.vocab import word_key
@@ -142,12 +141,6 @@ class NumpyTagger:
             return [self.viterbi(self.emissions(batcher, s)) for s in sentences]
 
 
-def load(store, name: str) -> tuple[NumpyTagger, dict]:
-    """(model, manifest) of a stored tagger, verified as seqcli.store does."""
-    manifest, weights = store.load(name, "tagger", numpy=True)
-    try:
-        return NumpyTagger(manifest, weights), manifest
-    except (KeyError, TypeError, ValueError):
-        raise SeqcliError(
-            f"model {name!r} is damaged: its weights do not fit its configuration"
-        ) from None
+def build(manifest: dict, weights: dict[str, np.ndarray]) -> NumpyTagger:
+    """The numpy tagger of a stored model (see seqcli.kinds.load_numpy)."""
+    return NumpyTagger(manifest, weights)

@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from seqcli import device
+from seqcli import device, kinds
 from seqcli.cli import cli
 from seqcli.conll import read_conll
 from seqcli.errors import SeqcliError
 from seqcli.store import Store
 from seqcli.tagger import decode as tagging
-from seqcli.tagger import numpy_model as tagger_numpy
 from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.data import Batcher
 from seqcli.tagger.model import Tagger
@@ -51,7 +50,7 @@ def torch_and_numpy(store: Store, name: str, **settings):
             if not name_.startswith("crf.") or "transitions" in name_:
                 p.mul_(4.0)
     store.save(name, dict(model.state_dict()), manifest)
-    return model, tagger_numpy.load(store, name)[0], manifest, doc
+    return model, kinds.load_numpy(store, name, "tagger")[0], manifest, doc
 
 
 VARIANTS = [{}, {"layers": 2}, {"case": "cased"}, {"scheme": "iob2"}]
@@ -83,7 +82,7 @@ def test_a_manifest_that_does_not_fit_the_weights_is_refused(tmp_path):
     manifest["config"]["hidden"] += 1
     path.write_text(json.dumps(manifest))
     with pytest.raises(SeqcliError, match="damaged"):
-        tagger_numpy.load(store, "t")
+        kinds.load_numpy(store, "t", "tagger")
 
 
 def test_cpu_only_is_known_without_torch(monkeypatch):

@@ -1,6 +1,6 @@
 """The translator's shared test material: the reversal task and `reverser`, a small
 translator trained on it (built once for the package: tests/translator/test_model.py
-and test_decode.py use it)."""
+and test_decode.py use it), and `learn_reversal(cell)`, the same for any cell."""
 
 import random
 
@@ -23,8 +23,7 @@ def reversal_data(n, seed):
     return seqs, [s[::-1] for s in seqs]
 
 
-@pytest.fixture(scope="package")
-def reverser():
+def learn_reversal(cell: str = "lstm") -> Translator:
     """A small translator trained to reverse sequences of 2-6 symbols (~15 s: the
     tests using it are slow)."""
     with one_thread_while(onednn=False):
@@ -34,6 +33,7 @@ def reverser():
             tgt_vocab_size=12,
             embedding=24,
             hidden=48,
+            cell=cell,
             dropout=0.0,
             label_smoothing=0.0,
         )
@@ -48,3 +48,9 @@ def reverser():
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
     return model.eval()
+
+
+@pytest.fixture(scope="package")
+def reverser():
+    """The LSTM translator of `learn_reversal`, trained once for the package."""
+    return learn_reversal()

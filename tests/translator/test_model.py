@@ -13,7 +13,7 @@ from seqcli.translator.data import target_in_out
 from seqcli.translator.model import Translator, hide_words
 from seqcli.vocab import Vocab
 
-from .conftest import SEARCH, reversal_data
+from .conftest import SEARCH, learn_reversal, reversal_data
 
 # tiny models run fastest on one thread without oneDNN (see test_search.py)
 pytestmark = pytest.mark.usefixtures("one_thread", "no_onednn")
@@ -138,22 +138,7 @@ def test_learns_to_reverse_sequences_exactly(reverser):
 @pytest.mark.slow
 @pytest.mark.parametrize("cell", ["mingru"])  # gru: PyTorch's, as the LSTM
 def test_every_cell_learns_to_reverse_sequences(cell):
-    torch.manual_seed(0)
-    cfg = TranslatorConfig(
-        src_vocab_size=12, tgt_vocab_size=12, embedding=24, hidden=48, cell=cell,
-        dropout=0.0, label_smoothing=0.0,
-    )  # fmt: skip
-    model = Translator(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for step in range(800):
-        src_seqs, tgt_seqs = reversal_data(64, seed=step)
-        src, lengths = pad(src_seqs, 0)
-        loss = model(src, lengths, *target_in_out(tgt_seqs))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-    model.eval()
+    model = learn_reversal(cell)
     src_seqs, expected = reversal_data(200, seed=10_000)
     src, lengths = pad(src_seqs, 0)
     greedy_ids = [h.ids for h in greedy(model, src, lengths, **SEARCH)]
