@@ -29,6 +29,9 @@ class Kind:
     config: str  # the settings dataclass in package.config
     model: str  # the nn.Module in package.model
     builtin: str  # the built-in model its command uses by default
+    # how small inputs run on the CPU without PyTorch (see load_quick): "numpy"
+    # (package.numpy_model, an LSTM's copy) or "onnx" (package.runtime)
+    quick: str
 
     def module(self, part: str) -> ModuleType:
         return importlib.import_module(f"{self.package}.{part}")
@@ -43,14 +46,17 @@ class Kind:
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("charlm", "seqcli.charlm", "CharLMConfig", "CharLM", "shakespeare"),
-        Kind("tagger", "seqcli.tagger", "TaggerConfig", "Tagger", "conll-en"),
+        Kind(
+            "charlm", "seqcli.charlm", "CharLMConfig", "CharLM", "shakespeare", "numpy"
+        ),
+        Kind("tagger", "seqcli.tagger", "TaggerConfig", "Tagger", "conll-en", "numpy"),
         Kind(
             "translator",
             "seqcli.translator",
             "TranslatorConfig",
             "Translator",
             "multi30k-en-de",
+            "onnx",
         ),
         Kind(
             "classifier",
@@ -58,6 +64,7 @@ KINDS = {
             "ClassifierConfig",
             "Classifier",
             "sentiment-en",
+            "onnx",
         ),
     )
 }
@@ -113,15 +120,24 @@ def load_numpy(store: Store, name: str, kind: str, manifest: dict | None = None)
 
 
 def load_quick(store: Store, name: str, kind: str, device: str | None, small: bool):
-    """(model, manifest): the numpy copy for a small input to an LSTM (the char-LM's
-    or the tagger's) when the device is surely the CPU, else PyTorch. Importing
-    PyTorch takes longer than a small input's work."""
+    """(model, manifest): for a small input when the device is surely the CPU, a
+    model that runs without PyTorch, whose import takes longer than the work: the
+    numpy copy of an LSTM (char-LM, tagger), or the exported graphs cached in the
+    store (see seqcli.onnx.cached); else the PyTorch model."""
     from seqcli import console
     from seqcli.device import cpu_only, pick_device
 
     manifest = store.manifest(name, kind)
-    lstm = manifest["config"].get("cell", "lstm") == "lstm"
-    if small and lstm and cpu_only(device):
-        console.info("device: cpu (numpy)")
-        return load_numpy(store, name, kind, manifest)
+    quick = get(kind).quick
+    if small and cpu_only(device):
+        if quick == "numpy" and manifest["config"].get("cell", "lstm") == "lstm":
+            console.info("device: cpu (numpy)")
+            return load_numpy(store, name, kind, manifest)
+        if quick == "onnx":
+            from seqcli import onnx
+
+            graphs = onnx.cached(store, name, manifest)
+            if graphs is not None:
+                console.info("device: cpu (onnxruntime)")
+                return get(kind).module("runtime").build(graphs), manifest
     return load(store, name, kind, pick_device(device), manifest)

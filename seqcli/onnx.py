@@ -10,8 +10,11 @@ each graph's inputs and outputs so that others can.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
+import os
+import shutil
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -100,3 +103,99 @@ def export(name: str, model, manifest: dict, folder: Path) -> list[Path]:
     runtime = folder / RUNTIME
     runtime.write_text(json.dumps(meta, indent=1, ensure_ascii=False))
     return [*written, runtime]
+
+
+# --- the exported graphs cached in the store, run by onnxruntime ---
+SOURCES = ("cells.py", "onnx.py", "{kind}/model.py", "{kind}/export.py")
+STAMP = "cache.json"  # beside the graphs: what they were made from, their sha256
+
+
+class Graphs:
+    """A folder of exported graphs and its seqcli-onnx.json."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.meta = json.loads((folder / RUNTIME).read_text(encoding="utf-8"))
+
+    def session(self, graph: str):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # errors only: stderr is the user's
+        path = self.folder / self.meta["graphs"][graph]["file"]
+        return onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+
+
+def cached(store, name: str, manifest: dict) -> Graphs | None:
+    """The model's graphs, exported once into the store (Store.cache_dir) and
+    checked against their sha256 on every use: rebuilt when the model, seqcli's
+    network code or PyTorch changed, refused (and rebuilt) when altered. None where
+    they cannot be made: onnx or onnxruntime missing, or the store read-only."""
+    from importlib.util import find_spec
+
+    from seqcli import console
+
+    if find_spec("onnxruntime") is None or find_spec("onnx") is None:
+        return None
+    key = _cache_key(manifest)
+    base = store.cache_dir(name)
+    folder = base / f"onnx-{key[:16]}"
+    try:
+        stamp = json.loads((folder / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stamp = None
+    if isinstance(stamp, dict) and stamp.get("key") == key:
+        files = stamp.get("sha256", {})
+        if files and all(_sha256(folder / f) == d for f, d in files.items()):
+            return Graphs(folder)
+        console.warn(f"the cached ONNX export of {name!r} was altered: exporting again")
+    console.info(f"exporting {name!r} to ONNX for fast CPU inference (once)")
+    try:
+        return Graphs(_build(store, name, manifest, base, folder, key))
+    except OSError:
+        return None
+
+
+def _cache_key(manifest: dict) -> str:
+    from importlib import metadata
+
+    from seqcli import __version__
+
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    versions = [manifest["weights"]["sha256"], __version__, metadata.version("torch")]
+    digest.update(" ".join(versions).encode())
+    for source in SOURCES:
+        digest.update((root / source.format(kind=manifest["kind"])).read_bytes())
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _build(store, name: str, manifest: dict, base: Path, folder: Path, key: str):
+    """Export into a fresh folder, then move it into place (readers never see
+    half a cache); older exports of the model go."""
+    import torch
+
+    from seqcli import kinds
+
+    model, _ = kinds.load(store, name, None, torch.device("cpu"), manifest)
+    tmp = base / f".onnx-{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    written = export(name, model, manifest, tmp)
+    stamp = {"key": key, "sha256": {p.name: _sha256(p) for p in written}}
+    (tmp / STAMP).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
+    for old in base.glob("onnx-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.replace(tmp, folder)
+    except OSError:  # another process put its copy there first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder

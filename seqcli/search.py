@@ -1,19 +1,25 @@
 """Decoding an encoder-decoder: batched greedy and beam search.
 
-Tensors in, ids out, no I/O. The callers choose the settings (the translator's
-defaults are in seqcli.translator.config). The model needs four things (see
-seqcli.translator.model):
-`encode(src, lengths) -> memory`, `init_state(memory) -> state`,
-`step(prev_ids, state, memory) -> (logits, state, attention)`, and `select(index)`
-on memory and state (rows picked or repeated along the batch), plus the ids
-`bos_index`, `eos_index` and `banned` (ids never to produce, e.g. <pad> and <bos>).
+Ids in, ids out, in numpy, no I/O: the network runs behind a small interface, so
+that the same search drives the PyTorch model (on any device) and its exported
+graphs (seqcli.translator.runtime). The callers choose the settings (the
+translator's defaults are in seqcli.translator.config). A model gives `bos_index`,
+`eos_index` and `start(src, src_lengths, repeat) -> steps` for a padded batch, each
+sentence given `repeat` rows of decoder state; the steps object has
+
+- `step(prev, at_limit, top) -> (log_probs, ids, where)`: for (rows,) previous ids,
+  the `top` best next ids of each row with their log-probabilities, (rows, top)
+  each, ids it never produces (<pad>, <bos>) left out and only <eos> allowed where
+  at_limit (rows,) is set; and (rows,) the most-attended source positions;
+- `select(rows, memory)`: keep the state rows `rows` (in that order) and, where
+  `memory` is given, the sentences' encoder rows `memory`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 
 @dataclass
@@ -26,9 +32,7 @@ class Hypothesis:
     alignment: list[int]  # per id, the most-attended source position
 
 
-def max_lengths(
-    src_lengths: torch.Tensor, ratio: float, extra: int = 5
-) -> torch.Tensor:
+def max_lengths(src_lengths, ratio: float, extra: int = 5) -> np.ndarray:
     """Most target tokens (<eos> included) per sentence: ratio × source length + extra.
 
     Args:
@@ -36,23 +40,14 @@ def max_lengths(
     Returns:
         (batch,) limits, each at least 1.
     """
-    return (src_lengths.float() * ratio).ceil().long().clamp(min=0) + max(extra, 1)
+    lengths = np.asarray(src_lengths, dtype=np.float32)
+    return np.maximum(np.ceil(lengths * np.float32(ratio)), 0).astype(np.int64) + max(
+        extra, 1
+    )
 
 
 def _normalise(log_prob: float, length: int, length_penalty: float) -> float:
     return log_prob / length**length_penalty if length_penalty else log_prob
-
-
-def _allowed(model, log_probs: torch.Tensor, at_limit: torch.Tensor) -> torch.Tensor:
-    """log_probs (rows, vocab), changed in place: banned ids removed, and only <eos>
-    left at the limit."""
-    if model.banned:
-        log_probs[:, model.banned] = float("-inf")
-    if at_limit.any():
-        eos = log_probs[at_limit, model.eos_index]
-        log_probs[at_limit] = float("-inf")
-        log_probs[at_limit, model.eos_index] = eos
-    return log_probs
 
 
 def _keep_best(hyps: list[Hypothesis], new: Hypothesis, k: int) -> None:
@@ -65,11 +60,10 @@ def _keep_best(hyps: list[Hypothesis], new: Hypothesis, k: int) -> None:
         hyps[worst] = new
 
 
-@torch.no_grad()
 def greedy(
     model,
-    src: torch.Tensor,
-    src_lengths: torch.Tensor,
+    src,
+    src_lengths,
     *,
     max_len_ratio: float,
     length_penalty: float,
@@ -78,58 +72,52 @@ def greedy(
     """The likeliest next word at each step, for a batch of sentences at once.
 
     Args:
-        src: (batch, src_len) source ids, padded.
+        src: (batch, src_len) source ids, padded (as the model takes them).
         src_lengths: (batch,) true lengths.
         max_len_ratio, max_len_extra: see `max_lengths`.
         length_penalty: length normalisation of the reported score only.
     Returns:
         one Hypothesis per sentence, in input order.
     """
-    batch, device = src.size(0), src.device
-    memory = model.encode(src, src_lengths)
-    state = model.init_state(memory)
-    limit = max_lengths(src_lengths, max_len_ratio, max_len_extra).to(device)
-    steps = int(limit.max())
+    steps = model.start(src, src_lengths, 1)
+    limit = max_lengths(src_lengths, max_len_ratio, max_len_extra)
+    batch, n_steps = len(limit), int(limit.max())
     # shape: (batch, steps) each sentence's ids (<eos> at the limit at the latest)
     # and most-attended source positions
-    ids = torch.full((batch, steps), model.eos_index, dtype=torch.long, device=device)
-    aligns = torch.zeros(batch, steps, dtype=torch.long, device=device)
-    # shape: (batch,) summed log-probabilities
-    log_prob = torch.zeros(batch, device=device)
-    rows = torch.arange(batch, device=device)  # the sentence of each row still going
-    prev = torch.full((batch,), model.bos_index, dtype=torch.long, device=device)
-    done = torch.zeros(batch, dtype=torch.bool, device=device)
-    for t in range(steps):
-        logits, state, attention = model.step(prev, state, memory)
-        logits = logits.float()
-        # shape: (rows,) the softmax's log-normaliser, over every id
-        norm = logits.logsumexp(-1)
-        best, prev = _allowed(model, logits, t + 1 >= limit[rows]).max(-1)
-        log_prob.index_add_(0, rows, (best - norm).masked_fill(done, 0.0))
+    ids = np.full((batch, n_steps), model.eos_index, dtype=np.int64)
+    aligns = np.zeros((batch, n_steps), dtype=np.int64)
+    log_prob = np.zeros(batch, dtype=np.float32)  # summed log-probabilities
+    rows = np.arange(batch)  # the sentence of each row still going
+    prev = np.full(batch, model.bos_index, dtype=np.int64)
+    done = np.zeros(batch, dtype=bool)
+    for t in range(n_steps):
+        best, word, where = steps.step(prev, t + 1 >= limit[rows], 1)
+        prev = word[:, 0]
+        log_prob[rows] += np.where(done, np.float32(0), best[:, 0])
         ids[rows, t] = prev  # after a row's <eos> nothing is read
-        aligns[rows, t] = attention.argmax(-1)
+        aligns[rows, t] = where
         done |= prev == model.eos_index
         if done.all():
             break
-        if 4 * int(done.sum()) >= done.numel():
+        if 4 * int(done.sum()) >= done.size:
             # a quarter of the rows have ended: stop computing them
-            keep = (~done).nonzero().squeeze(1)
+            keep = np.flatnonzero(~done)
             rows, prev, done = rows[keep], prev[keep], done[keep]
-            memory, state = memory.select(keep), state.select(keep)
+            steps.select(keep, keep)
     out = []
     for row, (seq, pos) in enumerate(zip(ids.tolist(), aligns.tolist(), strict=True)):
         n = seq.index(model.eos_index)
-        lp = log_prob[row].item()
-        score = _normalise(lp, n + 1, length_penalty)
-        out.append(Hypothesis(seq[:n], lp, score, pos[:n]))
+        lp = float(log_prob[row])
+        out.append(
+            Hypothesis(seq[:n], lp, _normalise(lp, n + 1, length_penalty), pos[:n])
+        )
     return out
 
 
-@torch.no_grad()
 def beam_search(
     model,
-    src: torch.Tensor,
-    src_lengths: torch.Tensor,
+    src,
+    src_lengths,
     *,
     beam: int,
     max_len_ratio: float,
@@ -148,7 +136,7 @@ def beam_search(
     <eos> may follow). Done sentences leave the batch.
 
     Args:
-        src: (batch, src_len) source ids, padded.
+        src: (batch, src_len) source ids, padded (as the model takes them).
         src_lengths: (batch,) true lengths.
         beam: hypotheses kept per sentence.
         n_best: hypotheses returned per sentence (at most `beam`).
@@ -159,94 +147,86 @@ def beam_search(
     """
     if not 1 <= n_best <= beam:
         raise ValueError(f"n_best must be between 1 and beam ({beam}), not {n_best}")
-    k, device = beam, src.device
-    batch = src.size(0)
-    limit = max_lengths(src_lengths, max_len_ratio, max_len_extra).to(device)
-    # each sentence gets k consecutive rows
-    memory = model.encode(src, src_lengths).select(
-        torch.arange(batch, device=device).repeat_interleave(k)
-    )
-    state = model.init_state(memory)
+    k = beam
+    steps = model.start(src, src_lengths, k)  # each sentence gets k consecutive rows
+    limit = max_lengths(src_lengths, max_len_ratio, max_len_extra)
+    batch = len(limit)
     # shape: (n, k) summed log-probabilities; only the first copy is alive at first
-    scores = torch.full((batch, k), float("-inf"), device=device)
+    scores = np.full((batch, k), -np.inf, dtype=np.float32)
     scores[:, 0] = 0.0
     # shape: (n, k, t) the ids and alignments of each alive hypothesis so far
-    tokens = torch.zeros(batch, k, 0, dtype=torch.long, device=device)
-    aligns = torch.zeros(batch, k, 0, dtype=torch.long, device=device)
-    prev = torch.full((batch * k,), model.bos_index, dtype=torch.long, device=device)
-    active = torch.arange(batch, device=device)  # the sentence of each group of rows
+    tokens = np.zeros((batch, k, 0), dtype=np.int64)
+    aligns = np.zeros((batch, k, 0), dtype=np.int64)
+    prev = np.full(batch * k, model.bos_index, dtype=np.int64)
+    active = np.arange(batch)  # the sentence of each group of rows
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
-    ranks = torch.arange(2 * k, device=device)
     t = 0
-    while active.numel():
-        n = active.numel()
-        logits, state, attention = model.step(prev, state, memory)
+    while active.size:
+        n = active.size
         at_limit = t + 1 >= limit[active]  # (n,)
-        log_probs = _allowed(
-            model, logits.float().log_softmax(-1), at_limit.repeat_interleave(k)
-        )
-        vocab = log_probs.size(-1)
-        # shape: (n, k * vocab) the score of every one-word extension
-        candidates = (scores.unsqueeze(2) + log_probs.view(n, k, vocab)).view(n, -1)
-        # shape: (n, 2k)
-        top, index = candidates.topk(min(2 * k, candidates.size(1)), dim=1)
-        origin, word = index // vocab, index % vocab
+        # each row's 2k best words hold every sentence's 2k best extensions
+        log_probs, words, where = steps.step(prev, np.repeat(at_limit, k), 2 * k)
+        m = log_probs.shape[1]
+        # shape: (n, k * m) the score of each row's best one-word extensions
+        candidates = (scores[:, :, None] + log_probs.reshape(n, k, m)).reshape(n, -1)
+        # shape: (n, 2k) the best, best first
+        order = np.argsort(-candidates, axis=1, kind="stable")[:, : min(2 * k, k * m)]
+        top = np.take_along_axis(candidates, order, 1)
+        origin = order // m
+        word = np.take_along_axis(words.reshape(n, -1), order, 1)
+        group = np.arange(n)[:, None]
         # shape: (n, 2k, t + 1)
-        paths = torch.cat(
-            [tokens.gather(1, origin[..., None].expand(-1, -1, t)), word[..., None]], 2
-        )
-        where = attention.argmax(-1).view(n, k).gather(1, origin)
-        path_aligns = torch.cat(
-            [aligns.gather(1, origin[..., None].expand(-1, -1, t)), where[..., None]], 2
-        )
+        paths = np.concatenate([tokens[group, origin], word[..., None]], 2)
+        spots = where.reshape(n, k)[group, origin]
+        path_aligns = np.concatenate([aligns[group, origin], spots[..., None]], 2)
         is_eos = word == model.eos_index
-        ending = is_eos[:, :k] & top[:, :k].isfinite()
-        if ending.any():
-            sentences = active.tolist()
-            for i, j in ending.nonzero().tolist():
-                lp = top[i, j].item()
-                _keep_best(
-                    finished[sentences[i]],
-                    Hypothesis(
-                        paths[i, j, :-1].tolist(),
-                        lp,
-                        _normalise(lp, t + 1, length_penalty),
-                        path_aligns[i, j, :-1].tolist(),
-                    ),
-                    k,
-                )
+        ending = is_eos[:, :k] & np.isfinite(top[:, :k])
+        for i, j in zip(*np.nonzero(ending), strict=True):
+            lp = float(top[i, j])
+            _keep_best(
+                finished[active[i]],
+                Hypothesis(
+                    paths[i, j, :-1].tolist(),
+                    lp,
+                    _normalise(lp, t + 1, length_penalty),
+                    path_aligns[i, j, :-1].tolist(),
+                ),
+                k,
+            )
         # the best k extensions that do not end the sentence go on
         # shape: (n, k) positions among the 2k candidates
-        keep = torch.where(is_eos, ranks[: top.size(1)] + 2 * k, ranks[: top.size(1)])
-        keep = keep.argsort(dim=1)[:, :k]
-        scores = top.gather(1, keep).masked_fill(is_eos.gather(1, keep), float("-inf"))
-        tokens = paths.gather(1, keep[..., None].expand(-1, -1, t + 1))
-        aligns = path_aligns.gather(1, keep[..., None].expand(-1, -1, t + 1))
-        prev = word.gather(1, keep)
-        # shape: (n, k) the row of the state each kept hypothesis extends
-        rows = origin.gather(1, keep) + torch.arange(n, device=device)[:, None] * k
-        # done: k finished that the best going on is not expected to beat
-        best_going = [
-            _normalise(x, t + 1, length_penalty) for x in scores[:, 0].tolist()
-        ]
-        settled = torch.tensor(
-            [
-                len(finished[b]) >= k and min(h.score for h in finished[b]) >= bound
-                for b, bound in zip(active.tolist(), best_going, strict=True)
-            ]
+        ranks = np.arange(top.shape[1])
+        keep = np.argsort(np.where(is_eos, ranks + 2 * k, ranks), axis=1)[:, :k]
+        scores = np.where(
+            np.take_along_axis(is_eos, keep, 1),
+            np.float32(-np.inf),
+            np.take_along_axis(top, keep, 1),
         )
-        going = ~(settled.to(device) | at_limit)
+        tokens, aligns = paths[group, keep], path_aligns[group, keep]
+        prev = np.take_along_axis(word, keep, 1)
+        # shape: (n, k) the row of the state each kept hypothesis extends
+        rows = np.take_along_axis(origin, keep, 1) + group * k
+        # done: k finished that the best going on is not expected to beat
+        settled = np.array(
+            [
+                len(finished[b]) >= k
+                and min(h.score for h in finished[b])
+                >= _normalise(float(best), t + 1, length_penalty)
+                for b, best in zip(active.tolist(), scores[:, 0], strict=True)
+            ],
+            dtype=bool,
+        )
+        going = ~(settled | at_limit)
+        memory = None
         if not going.all():
-            groups = going.nonzero().squeeze(1)
+            groups = np.flatnonzero(going)
             active, scores, tokens, aligns = (
                 x[groups] for x in (active, scores, tokens, aligns)
             )
             prev, rows = prev[groups], rows[groups]
-            memory = memory.select(
-                (groups[:, None] * k + torch.arange(k, device=device)).flatten()
-            )
-        prev = prev.flatten()
-        state = state.select(rows.flatten())
+            memory = (groups[:, None] * k + np.arange(k)).ravel()
+        prev = prev.ravel()
+        steps.select(rows.ravel(), memory)
         t += 1
     return [
         sorted(hyps, key=lambda h: h.score, reverse=True)[:n_best] for hyps in finished

@@ -92,6 +92,13 @@ class Store:
         known = ", ".join(self.names()) or "none yet"
         raise SeqcliError(f"no model named {name!r} (models: {known})")
 
+    def cache_dir(self, name: str) -> Path:
+        """Where files made from a model are kept (its ONNX export): in its folder,
+        or for a built-in model under the user's store."""
+        if self.is_builtin(name):
+            return self.root / ".cache" / check_name(name)
+        return self.path(name)
+
     def _user_dir(self, name: str) -> Path:
         return self.root / check_name(name)
 

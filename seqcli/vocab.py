@@ -98,6 +98,9 @@ class WordTokenizer:
     """spaCy's rule-based tokenizer for a language (spacy.blank: no model download).
 
     Calling it gives (token, character offset) pairs; whitespace tokens are dropped.
+    The rules run without spaCy (seqcli.tokenizer) from a copy cached in the store
+    (`.tokenizers/`, per spaCy version), so only the first use imports spaCy;
+    languages whose tokenizer is not rule-based (e.g. Chinese) use spaCy itself.
     """
 
     def __init__(self, lang: str = "en"):
@@ -106,27 +109,44 @@ class WordTokenizer:
 
     @property
     def tokenizer(self):
-        if self._tokenizer is None:  # spaCy is slow to import: only when used
-            spacy = _import_spacy()
-            try:
-                self._tokenizer = spacy.blank(self.lang).tokenizer
-            except (ImportError, KeyError, ValueError) as e:
-                raise SeqcliError(
-                    f"no spaCy tokenizer for language {self.lang!r}"
-                ) from e
+        if self._tokenizer is None:
+            from seqcli.store import home
+            from seqcli.tokenizer import RuleTokenizer, cached_rules
+
+            rules = cached_rules(self.lang, home() / ".tokenizers", _spacy_tokenizer)
+            self._tokenizer = (
+                RuleTokenizer(rules)
+                if rules
+                else _SpacyWords(_spacy_tokenizer(self.lang))
+            )
         return self._tokenizer
 
     def __call__(self, text: str) -> list[tuple[str, int]]:
-        return [(t.text, t.idx) for t in self.tokenizer(text) if not t.is_space]
+        return [(t, i) for t, i in self.tokenizer(text) if not t.isspace()]
 
     def tokens(self, text: str) -> list[str]:
         return [t for t, _ in self(text)]
 
     def batch(self, texts: Sequence[str]) -> list[list[tuple[str, int]]]:
-        return [
-            [(t.text, t.idx) for t in doc if not t.is_space]
-            for doc in self.tokenizer.pipe(texts)
-        ]
+        return [self(text) for text in texts]
+
+
+class _SpacyWords:
+    """A spaCy tokenizer giving (token, offset) pairs, as RuleTokenizer does."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> list[tuple[str, int]]:
+        return [(t.text, t.idx) for t in self.tokenizer(text)]
+
+
+def _spacy_tokenizer(lang: str):
+    spacy = _import_spacy()
+    try:
+        return spacy.blank(lang).tokenizer
+    except (ImportError, KeyError, ValueError) as e:
+        raise SeqcliError(f"no spaCy tokenizer for language {lang!r}") from e
 
 
 def _import_spacy():

@@ -1,25 +1,27 @@
-"""Classifying texts with a trained classifier: batches of similar length, class
-probabilities, records."""
+"""Classifying texts with a trained classifier (PyTorch, or its exported graph for
+a few lines): batches of similar length, class probabilities, records."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-import torch
-
 from seqcli.classifier.config import BATCH_SIZE
 from seqcli.classifier.data import Codec
-from seqcli.classifier.model import Classifier
 from seqcli.vocab import Vocab
 
 GROUP = 16  # batches of lines read, classified and written at a time
 
 
-@torch.no_grad()
 def probabilities(
-    model: Classifier, id_lists: Sequence[Sequence[int]], batch_size: int = BATCH_SIZE
+    model, id_lists: Sequence[Sequence[int]], batch_size: int = BATCH_SIZE
 ) -> list[list[float] | None]:
-    """Class probabilities of each id list, in input order (None for an empty one)."""
+    """Class probabilities of each id list, in input order (None for an empty one).
+
+    model: a Classifier (PyTorch) or its exported graph (runtime.OnnxClassifier)."""
+    if not hasattr(model, "parameters"):
+        return [model.probabilities(ids) if ids else None for ids in id_lists]
+    import torch
+
     from seqcli.data import length_batches, pad
 
     device = next(model.parameters()).device
@@ -28,7 +30,8 @@ def probabilities(
     for batch in length_batches([len(id_lists[i]) for i in todo], batch_size):
         rows = [todo[j] for j in batch]
         ids, lengths = pad([list(id_lists[i]) for i in rows], Vocab.pad_index)
-        logits, _ = model(ids.to(device), lengths)
+        with torch.no_grad():
+            logits, _ = model(ids.to(device), lengths)
         for i, p in zip(rows, logits.softmax(-1).tolist(), strict=True):
             out[i] = p
     return out
@@ -56,7 +59,7 @@ def records(
 
 
 def classify_texts(
-    model: Classifier,
+    model,
     codec: Codec,
     texts: Sequence[str],
     *,
@@ -70,7 +73,7 @@ def classify_texts(
 
 
 def classify_lines(
-    model: Classifier,
+    model,
     manifest: dict,
     lines: Iterable[str],
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import click
@@ -53,17 +54,20 @@ def classify(model, file, fmt, top_k, batch_size, encoding_errors, device):
     seqcli classify -m topics --format jsonl --top-k 2 < posts.txt
     """
     from seqcli import kinds, output
+    from seqcli.classifier.config import QUICK_LINES
     from seqcli.classifier.decode import classify_lines
     from seqcli.data import iter_lines
-    from seqcli.device import pick_device
     from seqcli.store import Store
 
-    net, manifest = kinds.load(Store(), model, "classifier", pick_device(device))
+    lines = iter_lines(file, encoding_errors)
+    head = list(itertools.islice(lines, QUICK_LINES + 1))
+    small = len(head) <= QUICK_LINES
+    net, manifest = kinds.load_quick(Store(), model, "classifier", device, small)
     write = output.jsonl if fmt == "jsonl" else output.label
     found = classify_lines(
         net,
         manifest,
-        iter_lines(file, encoding_errors),
+        itertools.chain(head, lines),
         top_k=top_k,
         batch_size=batch_size,
     )

@@ -102,12 +102,15 @@ def translate(
         )
     from seqcli import kinds, output
     from seqcli.data import read_lines
-    from seqcli.device import pick_device
     from seqcli.store import Store
+    from seqcli.translator.config import QUICK_LINES
     from seqcli.translator.data import Codec
     from seqcli.translator.decode import records, translate_lines
 
-    net, manifest = kinds.load(Store(), model, "translator", pick_device(device))
+    typed = file == "-" and sys.stdin.isatty()  # translate each line at once
+    lines = [] if typed else read_lines(file, encoding_errors)
+    small = typed or len(lines) <= QUICK_LINES
+    net, manifest = kinds.load_quick(Store(), model, "translator", device, small)
     codec = Codec(manifest)
 
     def emit(lines: list[str], first: int) -> None:
@@ -130,11 +133,10 @@ def translate(
         sys.stdout.write("".join(f"{x}\n" for x in written))
         sys.stdout.flush()
 
-    if file == "-" and sys.stdin.isatty():  # typed: translate each line at once
+    if typed:
         for n, line in enumerate(sys.stdin, 1):
             emit([line.rstrip("\n")], n)
         return
-    lines = read_lines(file, encoding_errors)
     # sorted by length within chunks of several batches, flushed chunk by chunk
     chunk = batch_size * CHUNK
     for first in range(0, len(lines), chunk):

@@ -334,6 +334,15 @@ class Translator(nn.Module):
         attentional, state, weights = self._step(self.tgt_embed(prev), state, memory)
         return self._logits(attentional), state, weights
 
+    def start(self, src: torch.Tensor, src_lengths, repeat: int) -> Steps:
+        """The search's view of this model for a padded batch (see seqcli.search)."""
+        lengths = torch.as_tensor(src_lengths)
+        memory = self.encode(src, lengths)
+        if repeat > 1:
+            rows = torch.arange(src.size(0), device=src.device)
+            memory = memory.select(rows.repeat_interleave(repeat))
+        return Steps(self, memory, self.init_state(memory))
+
     def forward(
         self,
         src: torch.Tensor,
@@ -367,3 +376,32 @@ class Translator(nn.Module):
         # elsewhere the library's kernels, under autocast
         logits = F.linear(hidden, weight, self.out_bias).float()
         return F.cross_entropy(logits, gold, label_smoothing=smoothing)
+
+
+class Steps:
+    """Decoder rows of a batch for seqcli.search: numpy in and out, PyTorch on the
+    model's device inside."""
+
+    def __init__(self, model: Translator, memory: Memory, state: DecoderState):
+        self.model, self.memory, self.state = model, memory, state
+        self.device = memory.outputs.device
+
+    @torch.no_grad()
+    def step(self, prev, at_limit, top: int):
+        prev = torch.from_numpy(prev).to(self.device)
+        logits, self.state, attention = self.model.step(prev, self.state, self.memory)
+        log_probs = logits.float().log_softmax(-1)
+        log_probs[:, self.model.banned] = float("-inf")
+        if at_limit.any():
+            at_limit = torch.from_numpy(at_limit).to(self.device)
+            eos = log_probs[at_limit, self.model.eos_index]
+            log_probs[at_limit] = float("-inf")
+            log_probs[at_limit, self.model.eos_index] = eos
+        best, ids = log_probs.topk(min(top, log_probs.size(-1)), dim=-1)
+        where = attention.argmax(-1)
+        return best.cpu().numpy(), ids.cpu().numpy(), where.cpu().numpy()
+
+    def select(self, rows, memory=None) -> None:
+        self.state = self.state.select(torch.from_numpy(rows).to(self.device))
+        if memory is not None:
+            self.memory = self.memory.select(torch.from_numpy(memory).to(self.device))

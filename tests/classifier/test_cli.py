@@ -129,3 +129,35 @@ def test_resume_and_balanced_class_weights(runner, invoke, tmp_path):
     assert "resuming w at epoch 3" in again.stderr
     assert Store().load_state("w")[0]["position"]["global_step"] == 2 * steps
     assert Store().manifest("w")["metrics"]["macro_f1"] > 0.6
+
+
+def test_a_few_lines_run_on_the_exported_graph_as_pytorch_does(
+    home, runner, invoke, test_tsv
+):
+    import torch
+
+    from seqcli import kinds
+    from seqcli.classifier.data import Codec
+    from seqcli.classifier.decode import classify_texts
+    from seqcli.store import Store
+
+    texts = [line.split("\t")[1] for line in test_tsv.read_text().splitlines()[:12]]
+    args = ("classify", "-m", "rev", "--format", "jsonl", "--top-k", "3")
+    result = invoke(runner, *args, input="".join(f"{t}\n" for t in texts))
+    assert result.exit_code == 0, result.output
+    assert "device: cpu (onnxruntime)" in result.stderr
+    found = [json.loads(line) for line in result.stdout.splitlines()]
+    net, manifest = kinds.load(Store(), "rev", "classifier", torch.device("cpu"))
+    expected = classify_texts(net, Codec.from_manifest(manifest), texts, top_k=3)
+    for got, want in zip(found, expected, strict=True):
+        assert [x["label"] for x in got["labels"]] == [
+            x["label"] for x in want["labels"]
+        ]
+        assert [x["score"] for x in got["labels"]] == pytest.approx(
+            [x["score"] for x in want["labels"]], abs=2e-4
+        )
+    # many lines: PyTorch, batched
+    many = invoke(runner, *args, input="".join(f"{t}\n" for t in texts * 2))
+    assert "device: cpu\n" in many.stderr
+    batched = [json.loads(line) for line in many.stdout.splitlines()][:12]
+    assert [r["label"] for r in batched] == [r["label"] for r in found]

@@ -424,3 +424,110 @@ def test_subword_units_learn_the_phrases_and_spell_unseen_words(tmp_path, runner
     assert units[0][0] == "The" and "@@" in "".join(units[0])
     assert 1 not in ids[0]  # no <unk>: "lakeside" is spelt from known pieces
     assert_translates_two_phrases(runner, "bpe", env)
+
+
+# --- a few lines run on the model's exported graphs, cached in the store ---
+FEW = ["A man is riding a horse on the beach.", "", "Two dogs are playing in snow."]
+
+
+def pytorch_float(name, lines, **search):
+    """What the PyTorch network gives with a float32 output layer (the exported
+    graphs' arithmetic; PyTorch on the CPU otherwise uses int8 there)."""
+    from seqcli import kinds
+    from seqcli.store import Store
+    from seqcli.translator.data import Codec
+    from seqcli.translator.decode import translate_lines
+
+    net, manifest = kinds.load(Store(), name, "translator", torch.device("cpu"))
+    return translate_lines(net, Codec(manifest), lines, quantize=False, **search)
+
+
+def translate_json(runner, invoke, *args):
+    args = ("translate", "-m", "phr", "--json", *args)
+    result = invoke(runner, *args, input="\n".join(FEW) + "\n")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()], result.stderr
+
+
+@pytest.mark.parametrize("beam", [1, 4])
+def test_a_few_lines_run_on_the_exported_graphs_as_pytorch_does(
+    home, runner, invoke, beam
+):
+    n_best = min(beam, 2)
+    found, stderr = translate_json(
+        runner, invoke, "--beam", str(beam), "--n-best", str(n_best)
+    )
+    assert "device: cpu (onnxruntime)" in stderr
+    assert "exporting 'phr' to ONNX" in stderr  # the first use builds the cache
+    expected = pytorch_float("phr", FEW, beam=beam, n_best=n_best)
+    for record, hyps in zip(found, expected, strict=True):
+        got = [(t["text"], t["score"]) for t in record["translations"]]
+        assert [t for t, _ in got] == [t for t, _ in hyps]
+        assert [s for _, s in got] == pytest.approx([s for _, s in hyps], abs=2e-4)
+    # the second use reads the cache: no export
+    again, stderr = translate_json(
+        runner, invoke, "--beam", str(beam), "--n-best", str(n_best)
+    )
+    assert again == found and "exporting" not in stderr
+
+
+def test_the_cached_graphs_run_without_pytorch(home, runner, invoke):
+    import os
+    import subprocess
+    import sys
+
+    expected, _ = translate_json(runner, invoke)
+    code = (
+        "import sys; sys.modules['torch'] = None\nfrom seqcli.cli import main; main()\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, "translate", "-m", "phr", "--json"],
+        input="\n".join(FEW) + "\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SEQCLI_HOME": str(home)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert [json.loads(line) for line in run.stdout.splitlines()] == expected
+
+
+def exports(home):
+    return sorted(p.name for p in (home / "phr").glob("onnx-*"))
+
+
+def test_a_retrained_model_is_exported_again(home, runner, invoke):
+    from seqcli import kinds
+    from seqcli.store import Store
+
+    translate_json(runner, invoke)
+    (old,) = exports(home)
+    # "retrain": new weights under the same name
+    net, manifest = kinds.load(Store(), "phr", "translator", torch.device("cpu"))
+    with torch.no_grad():
+        net.out_bias.add_(torch.linspace(-1, 1, net.out_bias.numel()))
+    Store().save("phr", net.state_dict(), manifest)
+    found, stderr = translate_json(runner, invoke)
+    assert "exporting 'phr' to ONNX" in stderr
+    (new,) = exports(home)
+    assert new != old
+    expected = pytorch_float("phr", FEW, beam=5, n_best=1)
+    assert [r["translations"][0]["text"] for r in found] == [h[0][0] for h in expected]
+
+
+def test_an_altered_export_is_refused_and_made_again(home, runner, invoke):
+    expected, _ = translate_json(runner, invoke)
+    (folder,) = (home / "phr").glob("onnx-*")
+    graph = folder / "decoder_step.onnx"
+    data = bytearray(graph.read_bytes())
+    data[-100:] = bytes(100)  # weights changed in place
+    graph.write_bytes(bytes(data))
+    found, stderr = translate_json(runner, invoke)
+    assert "the cached ONNX export of 'phr' was altered" in stderr
+    assert found == expected
+    assert "altered" not in translate_json(runner, invoke)[1]
+
+
+def test_many_lines_run_on_pytorch(home, runner, invoke):
+    result = invoke(runner, "translate", "-m", "phr", input="A dog runs.\n" * 25)
+    assert result.exit_code == 0, result.output
+    assert "device: cpu\n" in result.stderr and not exports(home)

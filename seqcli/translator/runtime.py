@@ -1,0 +1,88 @@
+"""The translator's exported graphs (export.py) run by onnxruntime, for
+seqcli.search: translating a few sentences without importing PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqcli.onnx import Graphs
+from seqcli.vocab import Vocab
+
+
+def build(graphs: Graphs) -> OnnxTranslator:
+    return OnnxTranslator(graphs)
+
+
+class OnnxTranslator:
+    """What seqcli.search needs of a translator, from its encoder and decoder-step
+    graphs; the output layer runs in float32 (PyTorch on the CPU uses int8)."""
+
+    bos_index, eos_index = Vocab.bos_index, Vocab.eos_index
+    banned = [Vocab.pad_index, Vocab.bos_index]
+
+    def __init__(self, graphs: Graphs):
+        self.encoder = graphs.session("encoder")
+        self.decoder = graphs.session("decoder_step")
+        # the recurrent state's parts (h, c for an LSTM, feed with input feeding)
+        self.state_names = [
+            i.name for i in self.decoder.get_inputs() if i.name in ("h", "c", "feed")
+        ]
+
+    def start(self, src, src_lengths, repeat: int) -> OnnxSteps:
+        """Encodes each source alone (the graph takes unpadded rows), then pads."""
+        src = np.asarray(src, dtype=np.int64)
+        lengths = np.asarray(src_lengths, dtype=np.int64)
+        batch, width = src.shape
+        parts = [
+            self.encoder.run(None, {"src": src[i : i + 1, : lengths[i]]})
+            for i in range(batch)
+        ]
+        outputs = np.zeros((batch, width, parts[0][0].shape[-1]), np.float32)
+        keys = np.zeros((batch, width, parts[0][1].shape[-1]), np.float32)
+        for i, (out, key, *_) in enumerate(parts):
+            outputs[i, : lengths[i]], keys[i, : lengths[i]] = out[0], key[0]
+        mask = np.arange(width)[None] < lengths[:, None]
+        state = {}
+        for j, name in enumerate(self.state_names):
+            axis = 0 if name == "feed" else 1  # h and c are (layers, batch, hidden)
+            state[name] = np.concatenate([p[2 + j] for p in parts], axis)
+        steps = OnnxSteps(self, {"outputs": outputs, "keys": keys, "mask": mask}, state)
+        if repeat > 1:
+            rows = np.repeat(np.arange(batch), repeat)
+            steps.select(rows, rows)
+        return steps
+
+
+class OnnxSteps:
+    """Decoder rows of a batch (see seqcli.search)."""
+
+    def __init__(self, model: OnnxTranslator, memory: dict, state: dict):
+        self.model, self.memory, self.state = model, memory, state
+
+    def step(self, prev, at_limit, top: int):
+        model = self.model
+        logits, *state, attention = model.decoder.run(
+            None, {"prev": prev.astype(np.int64), **self.memory, **self.state}
+        )
+        self.state = dict(zip(model.state_names, state, strict=True))
+        shifted = logits - logits.max(-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+        log_probs[:, model.banned] = -np.inf
+        if at_limit.any():
+            eos = log_probs[at_limit, model.eos_index]
+            log_probs[at_limit] = -np.inf
+            log_probs[at_limit, model.eos_index] = eos
+        top = min(top, log_probs.shape[1])
+        if top == 1:
+            ids = log_probs.argmax(-1)[:, None]
+        else:
+            ids = np.argpartition(-log_probs, top - 1, axis=1)[:, :top]
+        return np.take_along_axis(log_probs, ids, 1), ids, attention.argmax(-1)
+
+    def select(self, rows, memory=None) -> None:
+        self.state = {
+            name: x[rows] if name == "feed" else x[:, rows]
+            for name, x in self.state.items()
+        }
+        if memory is not None:
+            self.memory = {name: x[memory] for name, x in self.memory.items()}
