@@ -29,9 +29,11 @@ class Kind:
     config: str  # the settings dataclass in package.config
     model: str  # the nn.Module in package.model
     builtin: str  # the built-in model its command uses by default
-    # how small inputs run on the CPU without PyTorch (see load_quick): "numpy"
-    # (package.numpy_model, an LSTM's copy) or "onnx" (package.runtime)
-    quick: str
+    # running on the CPU without PyTorch (see load_quick): a small input to an LSTM
+    # with the numpy copy (package.numpy_model), and the exported graphs
+    # (package.runtime) for "small" inputs or "all"; "" for none
+    numpy: bool
+    onnx: str
 
     def module(self, part: str) -> ModuleType:
         return importlib.import_module(f"{self.package}.{part}")
@@ -46,28 +48,16 @@ class Kind:
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind(
-            "charlm", "seqcli.charlm", "CharLMConfig", "CharLM", "shakespeare", "numpy"
-        ),
-        Kind("tagger", "seqcli.tagger", "TaggerConfig", "Tagger", "conll-en", "numpy"),
-        Kind(
-            "translator",
-            "seqcli.translator",
-            "TranslatorConfig",
-            "Translator",
-            "multi30k-en-de",
-            "onnx",
-        ),
-        Kind(
-            "classifier",
-            "seqcli.classifier",
-            "ClassifierConfig",
-            "Classifier",
-            "sentiment-en",
-            "onnx",
-        ),
+        Kind("charlm", "seqcli.charlm", "CharLMConfig", "CharLM", "shakespeare",
+             numpy=True, onnx=""),
+        Kind("tagger", "seqcli.tagger", "TaggerConfig", "Tagger", "conll-en",
+             numpy=True, onnx="all"),
+        Kind("translator", "seqcli.translator", "TranslatorConfig", "Translator",
+             "multi30k-en-de", numpy=False, onnx="small"),
+        Kind("classifier", "seqcli.classifier", "ClassifierConfig", "Classifier",
+             "sentiment-en", numpy=False, onnx="small"),
     )
-}
+}  # fmt: skip
 
 
 def get(name: str | None) -> Kind:
@@ -120,24 +110,26 @@ def load_numpy(store: Store, name: str, kind: str, manifest: dict | None = None)
 
 
 def load_quick(store: Store, name: str, kind: str, device: str | None, small: bool):
-    """(model, manifest): for a small input when the device is surely the CPU, a
-    model that runs without PyTorch, whose import takes longer than the work: the
-    numpy copy of an LSTM (char-LM, tagger), or the exported graphs cached in the
-    store (see seqcli.onnx.cached); else the PyTorch model."""
+    """(model, manifest) that runs fastest, start-up included, when the device is
+    surely the CPU: for a small input to an LSTM with a numpy copy (char-LM, tagger)
+    that copy; where the kind's exported graphs serve this input, those graphs,
+    cached in the store (see seqcli.onnx.cached); else the PyTorch model. Importing
+    PyTorch takes longer than tagging or translating a few lines."""
     from seqcli import console
     from seqcli.device import cpu_only, pick_device
 
     manifest = store.manifest(name, kind)
-    quick = get(kind).quick
-    if small and cpu_only(device):
-        if quick == "numpy" and manifest["config"].get("cell", "lstm") == "lstm":
+    spec = get(kind)
+    if cpu_only(device):
+        lstm = manifest["config"].get("cell", "lstm") == "lstm"
+        if small and lstm and spec.numpy:
             console.info("device: cpu (numpy)")
             return load_numpy(store, name, kind, manifest)
-        if quick == "onnx":
+        if spec.onnx == "all" or (small and spec.onnx == "small"):
             from seqcli import onnx
 
             graphs = onnx.cached(store, name, manifest)
             if graphs is not None:
                 console.info("device: cpu (onnxruntime)")
-                return get(kind).module("runtime").build(graphs), manifest
+                return spec.module("runtime").build(graphs), manifest
     return load(store, name, kind, pick_device(device), manifest)

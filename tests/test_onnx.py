@@ -187,8 +187,10 @@ def test_tagger_emissions_of_every_cell(tmp_path, cell):
     export("t", model, manifest, tmp_path)
     emissions, _ = session(tmp_path, "emissions")
     batcher = Batcher.from_manifest(manifest)
-    for sentence in (doc.sentences[0].tokens, doc.sentences[3].tokens[:2]):
-        batch = batcher.batch([sentence])
+    one, two = doc.sentences[0].tokens, doc.sentences[3].tokens
+    # one sentence, and three of one length (the batch axis is free too)
+    for sentences in ([one], [two[:2]], [one[:4], two[:4], one[1:5]]):
+        batch = batcher.batch(sentences)
         found = emissions.run(
             None,
             {k: getattr(batch, k).numpy() for k in ("words", "caps", "chars", "types")},

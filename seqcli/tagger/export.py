@@ -11,22 +11,26 @@ from seqcli.tagger.model import Tagger
 
 
 class Emissions(nn.Module):
-    """(words, caps, chars, types) of one sentence → emissions (1, time, tags)."""
+    """(words, caps, chars, types) of sentences of one length → emissions (batch,
+    time, tags)."""
 
     def __init__(self, tagger: Tagger):
         super().__init__()
         self.tagger = tagger
 
     def forward(self, words, caps, chars, types):
-        # one sentence, no padding: no lengths needed
+        # sentences of one length, no padding: no lengths needed
         out, _ = self.tagger.rnn(self.tagger.features(words, caps, chars, types))
         return self.tagger.head(out).float()
 
 
 def graphs(model: Tagger, manifest: dict) -> list[Graph]:
-    # sizes that differ from one another: 5 tokens, 4 distinct, the longest of 7
-    example = ["Anna", "flew", "to", "Reykjavik", "to"]
-    batch = Batcher.from_manifest(manifest).batch([example])
+    # two sentences of 5 tokens, 7 distinct, the longest of 9 characters
+    examples = [
+        ["Anna", "flew", "to", "Reykjavik", "to"],
+        ["Bo", "met", "her", "in", "Oslo"],
+    ]
+    batch = Batcher.from_manifest(manifest).batch(examples)
     inputs = {"words": batch.words, "caps": batch.caps, "chars": batch.chars}
     inputs["types"] = batch.types
     return [
@@ -36,18 +40,19 @@ def graphs(model: Tagger, manifest: dict) -> list[Graph]:
             inputs,
             ["emissions"],
             {
-                "words": {1: "time"},
-                "caps": {1: "time"},
+                "words": {0: "batch", 1: "time"},
+                "caps": {0: "batch", 1: "time"},
                 "chars": {0: "types", 1: "chars"},
-                "types": {1: "time"},
-                "emissions": {1: "time"},
+                "types": {0: "batch", 1: "time"},
+                "emissions": {0: "batch", 1: "time"},
             },
-            "One sentence of `time` tokens: words (1, time) int64 word ids (the "
-            "vocabulary of word keys); caps (1, time) int64 capitalisation classes; "
-            "chars (types, chars) int64 character ids of the sentence's distinct "
-            "tokens, 0 after each; types (1, time) int64 each token's row of chars "
-            "-> emissions (1, time, tags) float32. The best tags are the Viterbi "
-            "path over emissions + transitions, forbidden transitions excluded.",
+            "Sentences of `time` tokens each (one, or several of equal length): "
+            "words (batch, time) int64 word ids (the vocabulary of word keys); caps "
+            "(batch, time) int64 capitalisation classes; chars (types, chars) int64 "
+            "character ids of the batch's distinct tokens, 0 after each; types "
+            "(batch, time) int64 each token's row of chars -> emissions (batch, "
+            "time, tags) float32. The best tags are the Viterbi path over emissions "
+            "+ transitions, forbidden transitions excluded.",
         )
     ]
 

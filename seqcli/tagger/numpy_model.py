@@ -19,6 +19,41 @@ from seqcli.tagger.data import Batcher, caps_class
 from seqcli.vocab import word_key
 
 
+def viterbi(
+    emissions: np.ndarray, start: np.ndarray, trans: np.ndarray, end: np.ndarray
+) -> list[int]:
+    """The best tag ids of one sentence's emissions (time, tags) under a CRF whose
+    forbidden start, transition and end scores are -inf."""
+    score = start + emissions[0]
+    pointers = []
+    for t in range(1, len(emissions)):
+        # shape: (num_tags, num_tags): from tag i to tag j
+        candidates = score[:, None] + trans
+        pointers.append(candidates.argmax(axis=0))
+        score = candidates.max(axis=0) + emissions[t]
+    best = [int((score + end).argmax())]
+    for back in reversed(pointers):
+        best.append(int(back[best[-1]]))
+    return best[::-1]
+
+
+def crf_scores(crf: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, transitions, end) with what the CRF forbids at -inf (not a large
+    negative, so that no emission buys a forbidden step)."""
+    inf = np.float32(np.inf)
+
+    def allowed(name: str, scores: str) -> np.ndarray:
+        return np.where(
+            np.asarray(crf[name], bool), np.asarray(crf[scores], np.float32), -inf
+        )
+
+    return (
+        allowed("allowed_start", "start_transitions"),
+        allowed("allowed", "transitions"),
+        allowed("allowed_end", "end_transitions"),
+    )
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # no overflow for large |x|
 
@@ -67,11 +102,9 @@ class NumpyTagger:
         # char CNN as one product: each position reads [x(p-1); x(p); x(p+1)]
         filters, width, _ = w["char_cnn.weight"].shape
         self.cnn = w["char_cnn.weight"].transpose(0, 2, 1).reshape(filters, 3 * width)
-        # -inf (not a large negative) so that no emission buys a forbidden step
-        inf = np.float32(np.inf)
-        self.trans = np.where(w["crf.allowed"], w["crf.transitions"], -inf)
-        self.start = np.where(w["crf.allowed_start"], w["crf.start_transitions"], -inf)
-        self.end = np.where(w["crf.allowed_end"], w["crf.end_transitions"], -inf)
+        self.start, self.trans, self.end = crf_scores(
+            {k.removeprefix("crf."): v for k, v in w.items() if k.startswith("crf.")}
+        )
 
     def _check(self) -> None:
         cfg, w = self.cfg, self.w
@@ -119,26 +152,15 @@ class NumpyTagger:
             )
         return x @ w["head.weight"].T + w["head.bias"]
 
-    def viterbi(self, emissions: np.ndarray) -> list[int]:
-        """The best tag ids of one sentence under the CRF."""
-        score = self.start + emissions[0]
-        pointers = []
-        for t in range(1, len(emissions)):
-            # shape: (num_tags, num_tags): from tag i to tag j
-            candidates = score[:, None] + self.trans
-            pointers.append(candidates.argmax(axis=0))
-            score = candidates.max(axis=0) + emissions[t]
-        best = [int((score + self.end).argmax())]
-        for back in reversed(pointers):
-            best.append(int(back[best[-1]]))
-        return best[::-1]
-
     def decode_tokens(
         self, batcher: Batcher, sentences: Sequence[Sequence[str]]
     ) -> list[list[int]]:
         """Best tag ids of each non-empty token list (see seqcli.tagger.decode)."""
         with np.errstate(invalid="ignore"):  # -inf + -inf in unreachable tags
-            return [self.viterbi(self.emissions(batcher, s)) for s in sentences]
+            return [
+                viterbi(self.emissions(batcher, s), self.start, self.trans, self.end)
+                for s in sentences
+            ]
 
 
 def build(manifest: dict, weights: dict[str, np.ndarray]) -> NumpyTagger:

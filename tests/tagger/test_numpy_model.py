@@ -34,7 +34,8 @@ def ner_doc(n: int):
 
 
 def torch_and_numpy(store: Store, name: str, **settings):
-    """A randomly initialised tagger saved under `name`, loaded both ways.
+    """A randomly initialised tagger saved under `name`, loaded both ways (an
+    LSTM's; other cells have no numpy copy).
 
     Its weights are scaled up so that its tag scores and transitions vary widely:
     the Viterbi paths are then far from all-"O" and the constraints matter.
@@ -50,6 +51,8 @@ def torch_and_numpy(store: Store, name: str, **settings):
             if not name_.startswith("crf.") or "transitions" in name_:
                 p.mul_(4.0)
     store.save(name, dict(model.state_dict()), manifest)
+    if settings.get("cell", "lstm") != "lstm":  # no numpy copy
+        return model, None, manifest, doc
     return model, kinds.load_numpy(store, name, "tagger")[0], manifest, doc
 
 
@@ -112,16 +115,21 @@ def stored(tmp_path, monkeypatch):
     return model, manifest, doc
 
 
-def test_tag_uses_numpy_for_small_inputs_and_torch_for_large(runner, stored):
+def test_tag_uses_numpy_for_small_inputs_and_torch_elsewhere(runner, stored):
     from seqcli.tagger.decode import NUMPY_LINES
 
     _, _, doc = stored
     texts = [" ".join(s.tokens) for s in doc.sentences]
     many = (texts * (NUMPY_LINES // len(texts) + 2))[: NUMPY_LINES + 1]
     small = runner.invoke(cli, ["tag", "-m", "t"], input="\n".join(texts) + "\n")
-    large = runner.invoke(cli, ["tag", "-m", "t"], input="\n".join(many) + "\n")
+    # where onnxruntime is missing, PyTorch
+    with pytest.MonkeyPatch.context() as mp:
+        from seqcli import onnx
+
+        mp.setattr(onnx, "cached", lambda *args: None)
+        large = runner.invoke(cli, ["tag", "-m", "t"], input="\n".join(many) + "\n")
     assert small.exit_code == 0 and large.exit_code == 0, small.output + large.output
-    assert "numpy" in small.stderr and "numpy" not in large.stderr
+    assert "numpy" in small.stderr and "device: cpu\n" in large.stderr
     assert large.stdout.splitlines()[: len(texts)] == small.stdout.splitlines()
     assert "[" in small.stdout  # some entities found
 
@@ -170,3 +178,41 @@ def test_a_wrong_model_fails_before_the_input_is_read(runner, stored, name, mess
     result = runner.invoke(cli, ["tag", "-m", name], input=Unread())
     assert result.exit_code == 1
     assert message in result.output
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"layers": 2, "case": "cased"}, {"cell": "gru"}, {"cell": "mingru"}],
+)
+def test_onnxruntime_gives_the_torch_tagger_paths(tmp_path, settings):
+    from seqcli import onnx
+    from seqcli.tagger import runtime
+
+    store = Store(tmp_path, builtin=None)
+    model, _, manifest, doc = torch_and_numpy(store, "t", **settings)
+    graphs = onnx.cached(store, "t", store.manifest("t"))
+    exported = runtime.build(graphs)
+    encoder = Batcher.from_manifest(manifest)
+    sentences = [s.tokens for s in doc.sentences]
+    assert len({len(s) for s in sentences}) < len(sentences)  # some of one length
+    torch_paths = model.decode_tokens(encoder, sentences)
+    assert exported.decode_tokens(encoder, sentences) == torch_paths
+    assert len({tuple(p) for p in torch_paths}) > 15  # varied, not all "O"
+    assert exported.tags == model.tags
+
+
+def test_large_inputs_and_other_cells_run_on_the_exported_graph(runner, stored):
+    from seqcli.tagger.decode import NUMPY_LINES
+
+    _, _, doc = stored
+    texts = [" ".join(s.tokens) for s in doc.sentences]
+    many = (texts * (NUMPY_LINES // len(texts) + 2))[: NUMPY_LINES + 1]
+    large = runner.invoke(cli, ["tag", "-m", "t"], input="\n".join(many) + "\n")
+    assert large.exit_code == 0, large.output
+    assert "device: cpu (onnxruntime)" in large.stderr
+    # a GRU tagger has no numpy copy: even one line runs on its graph
+    model, manifest, _ = stored
+    gru, _, _, _ = torch_and_numpy(Store(), "g", cell="gru")
+    small = runner.invoke(cli, ["tag", "-m", "g"], input=texts[0] + "\n")
+    assert small.exit_code == 0, small.output
+    assert "device: cpu (onnxruntime)" in small.stderr
