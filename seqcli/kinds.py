@@ -29,7 +29,7 @@ class Kind:
     config: str  # the settings dataclass in package.config
     model: str  # the nn.Module in package.model
     builtin: str  # the built-in model its command uses by default
-    # running on the CPU without PyTorch (see load_quick): a small input to an LSTM
+    # running on the CPU without PyTorch (seqcli.inference): a small input to an LSTM
     # with the numpy copy (package.numpy_model), and the exported graphs
     # (package.runtime) for "small" inputs or "all"; "" for none
     numpy: bool
@@ -107,29 +107,3 @@ def load_numpy(store: Store, name: str, kind: str, manifest: dict | None = None)
         raise SeqcliError(
             f"model {name!r} is damaged: its weights do not fit its configuration"
         ) from None
-
-
-def load_quick(store: Store, name: str, kind: str, device: str | None, small: bool):
-    """(model, manifest) that runs fastest, start-up included, when the device is
-    surely the CPU: for a small input to an LSTM with a numpy copy (char-LM, tagger)
-    that copy; where the kind's exported graphs serve this input, those graphs,
-    cached in the store (see seqcli.onnx.cached); else the PyTorch model. Importing
-    PyTorch takes longer than tagging or translating a few lines."""
-    from seqcli import console
-    from seqcli.device import cpu_only, pick_device
-
-    manifest = store.manifest(name, kind)
-    spec = get(kind)
-    if cpu_only(device):
-        lstm = manifest["config"].get("cell", "lstm") == "lstm"
-        if small and lstm and spec.numpy:
-            console.info("device: cpu (numpy)")
-            return load_numpy(store, name, kind, manifest)
-        if spec.onnx == "all" or (small and spec.onnx == "small"):
-            from seqcli import onnx
-
-            graphs = onnx.cached(store, name, manifest)
-            if graphs is not None:
-                console.info("device: cpu (onnxruntime)")
-                return spec.module("runtime").build(graphs), manifest
-    return load(store, name, kind, pick_device(device), manifest)

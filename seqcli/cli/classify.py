@@ -53,7 +53,7 @@ def classify(model, file, fmt, top_k, batch_size, encoding_errors, device):
     echo "What a wonderful, moving film." | seqcli classify
     seqcli classify -m topics --format jsonl --top-k 2 < posts.txt
     """
-    from seqcli import kinds, output
+    from seqcli import inference, output
     from seqcli.classifier.config import QUICK_LINES
     from seqcli.classifier.decode import classify_lines
     from seqcli.data import iter_lines
@@ -62,7 +62,7 @@ def classify(model, file, fmt, top_k, batch_size, encoding_errors, device):
     lines = iter_lines(file, encoding_errors)
     head = list(itertools.islice(lines, QUICK_LINES + 1))
     small = len(head) <= QUICK_LINES
-    net, manifest = kinds.load_quick(Store(), model, "classifier", device, small)
+    net, manifest = inference.load(Store(), model, "classifier", device, small)
     write = output.jsonl if fmt == "jsonl" else output.label
     found = classify_lines(
         net,

@@ -82,12 +82,12 @@ def generate(
     if prime is None and not sys.stdin.isatty():
         prime = sys.stdin.read().rstrip("\n")
 
-    from seqcli import kinds, output
+    from seqcli import inference, output
     from seqcli.charlm.decode import sample_text
     from seqcli.store import Store
 
     # one stream runs the numpy copy on the CPU
-    lm, manifest = kinds.load_quick(Store(), model, "charlm", device, samples == 1)
+    lm, manifest = inference.load(Store(), model, "charlm", device, samples == 1)
     found = sample_text(
         lm,
         manifest,

@@ -100,7 +100,7 @@ def translate(
         raise click.BadParameter(
             f"must be at most --beam ({beam})", param_hint="--n-best"
         )
-    from seqcli import kinds, output
+    from seqcli import inference, output
     from seqcli.data import read_lines
     from seqcli.store import Store
     from seqcli.translator.config import QUICK_LINES
@@ -110,7 +110,7 @@ def translate(
     typed = file == "-" and sys.stdin.isatty()  # translate each line at once
     lines = [] if typed else read_lines(file, encoding_errors)
     small = typed or len(lines) <= QUICK_LINES
-    net, manifest = kinds.load_quick(Store(), model, "translator", device, small)
+    net, manifest = inference.load(Store(), model, "translator", device, small)
     codec = Codec(manifest)
 
     def emit(lines: list[str], first: int) -> None:

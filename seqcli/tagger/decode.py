@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 
-from seqcli import kinds
+from seqcli import inference
 from seqcli.schemes import convert, to_spans
 from seqcli.tagger.config import BATCH_SIZE
 from seqcli.tagger.data import Batcher
@@ -191,7 +191,7 @@ def tag_lines(
 
     head = list(itertools.islice(lines, NUMPY_LINES + 1))
     small = len(head) <= NUMPY_LINES
-    model, manifest = kinds.load_quick(store, name, "tagger", device, small)
+    model, manifest = inference.load(store, name, "tagger", device, small)
     batcher = Batcher.from_manifest(manifest)
     tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
     for texts in groups(itertools.chain(head, lines), batch_size * GROUP):
@@ -220,7 +220,7 @@ def tag_document(
     from seqcli.conll import Document
 
     small = len(doc.sentences) <= NUMPY_LINES
-    model, manifest = kinds.load_quick(store, name, "tagger", device, small)
+    model, manifest = inference.load(store, name, "tagger", device, small)
     batcher = Batcher.from_manifest(manifest)
     size = batch_size * GROUP
     for start in range(0, len(doc.items), size):
