@@ -54,6 +54,8 @@ bench: install
 	$(BIN)/python bench/crf.py
 	$(BIN)/python bench/translator.py
 	$(BIN)/python bench/tagger.py
+	$(BIN)/python bench/tagger.py --skip-quality --builtin
+	$(BIN)/python bench/tagger.py --recipe --corpus wnut17 --time-budget 900
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/startup.py
