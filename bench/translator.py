@@ -41,11 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import best_time, best_times, write  # noqa: E402
+from seqcli import cells  # noqa: E402
 from seqcli.config import config_from  # noqa: E402
 from seqcli.data import read_lines  # noqa: E402
 from seqcli.linear_loss import linear_cross_entropy  # noqa: E402
 from seqcli.store import Store  # noqa: E402
-from seqcli.translator import decode as translator_decode  # noqa: E402
 from seqcli.translator import model as translator_model  # noqa: E402
 from seqcli.translator import recipe  # noqa: E402
 from seqcli.translator.config import TRAINING, TranslatorConfig  # noqa: E402
@@ -281,15 +281,18 @@ def training_speed(manifest: dict, pairs: int = 2000, steps: int = 15) -> list[d
 
 
 class _forced_onednn:
+    """oneDNN on or off whatever the rows (decoding asks cells.onednn_for)."""
+
     def __init__(self, enabled: bool):
         self.enabled = enabled
 
     def __enter__(self):
-        self.original = translator_decode._onednn
-        translator_decode._onednn = lambda _: self.original(self.enabled)
+        self.original = cells.onednn_for
+        rows = cells.ONEDNN_ROWS if self.enabled else 0
+        cells.onednn_for = lambda _: self.original(rows)
 
     def __exit__(self, *exc):
-        translator_decode._onednn = self.original
+        cells.onednn_for = self.original
 
 
 def main() -> None:
