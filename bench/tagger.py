@@ -106,7 +106,9 @@ def overrides(pairs: list[str]) -> tuple[dict, dict]:
     for pair in pairs:
         key, _, value = pair.partition("=")
         key = key.replace("-", "_")
-        if hasattr(TaggerConfig(), key):
+        if isinstance(getattr(TaggerConfig(), key, None), bool):
+            config[key] = value.lower() in ("1", "true", "yes", "on")
+        elif hasattr(TaggerConfig(), key):
             config[key] = type(getattr(TaggerConfig(), key))(value)
         elif hasattr(TRAINING, key):
             old = getattr(TRAINING, key)

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from seqcli import console
 from seqcli.errors import SeqcliError
 from seqcli.vocab import Vocab, word_key
@@ -113,7 +115,7 @@ class Batcher:
                 self._char_cache[token] = ids
         return ids
 
-    def batch(
+    def arrays(
         self,
         sentences: Sequence[Sequence[str]],
         tags: Sequence[Sequence[int]] | None = None,
@@ -121,8 +123,10 @@ class Batcher:
         rare: set[str] | None = None,
         word_dropout: float = 0.0,
         rng: random.Random | None = None,
-    ) -> Batch:
-        """Pad non-empty sentences into a Batch.
+    ) -> dict[str, np.ndarray]:
+        """Pad non-empty sentences into int64 arrays, named and shaped as the fields
+        of Batch (the one input preparation of the PyTorch model, its numpy copy and
+        its exported graph).
 
         Args:
             sentences: token lists, each with at least one token.
@@ -131,16 +135,10 @@ class Batcher:
                 on words seen once teaches the model what to do with unknown ones).
             word_dropout: that chance.
             rng: the random source for it (seeded per batch, so resuming repeats it).
-
-        Returns:
-            The batch, on the CPU.
         """
-        import torch
-
-        lengths = torch.tensor([len(s) for s in sentences], dtype=torch.long)
-        time = int(lengths.max())
+        lengths = np.array([len(s) for s in sentences], np.int64)
         # shape: (batch, time); True on tokens, in the order of the flat lists below
-        mask = torch.arange(time)[None, :] < lengths[:, None]
+        mask = np.arange(lengths.max())[None, :] < lengths[:, None]
         tokens = [t for s in sentences for t in s]
         keys = [word_key(t, self.case) for t in tokens]
         ids = self.words.encode(keys)
@@ -152,30 +150,42 @@ class Batcher:
             ]
         distinct: dict[str, int] = {}
         rows = [distinct.setdefault(t, len(distinct)) for t in tokens]
-        # shape: (batch, time) each
-        words = torch.full(mask.shape, self.words.pad_index, dtype=torch.long)
-        words[mask] = torch.tensor(ids, dtype=torch.long)
-        caps = torch.zeros(mask.shape, dtype=torch.long)
-        caps[mask] = torch.tensor([caps_class(t) for t in tokens], dtype=torch.long)
-        types = torch.zeros(mask.shape, dtype=torch.long)
-        types[mask] = torch.tensor(rows, dtype=torch.long)
+
+        def padded(values, fill: int = 0) -> np.ndarray:
+            # shape: (batch, time)
+            out = np.full(mask.shape, fill, np.int64)
+            out[mask] = values
+            return out
+
         char_lists = [self.char_ids(t) for t in distinct]
-        char_lengths = torch.tensor([len(c) for c in char_lists])
+        char_lengths = np.array([len(c) for c in char_lists])
         # shape: (types, max_chars)
-        char_mask = (
-            torch.arange(int(char_lengths.max()))[None, :] < char_lengths[:, None]
-        )
-        chars = torch.full(char_mask.shape, self.chars.pad_index, dtype=torch.long)
-        chars[char_mask] = torch.tensor(
-            [c for ids in char_lists for c in ids], dtype=torch.long
-        )
-        gold = None
+        char_mask = np.arange(char_lengths.max())[None, :] < char_lengths[:, None]
+        chars = np.full(char_mask.shape, self.chars.pad_index, np.int64)
+        chars[char_mask] = [c for ids in char_lists for c in ids]
+        out = {
+            "words": padded(ids, self.words.pad_index),
+            "caps": padded([caps_class(t) for t in tokens]),
+            "chars": chars,
+            "types": padded(rows),
+            "lengths": lengths,
+            "mask": mask,
+        }
         if tags is not None:
-            gold = torch.zeros(mask.shape, dtype=torch.long)
-            gold[mask] = torch.tensor(
-                [t for ids in tags for t in ids], dtype=torch.long
-            )
-        return Batch(words, caps, chars, types, lengths, mask, gold)
+            out["tags"] = padded([t for ids in tags for t in ids])
+        return out
+
+    def batch(
+        self,
+        sentences: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[int]] | None = None,
+        **dropout,
+    ) -> Batch:
+        """`arrays` as a Batch of CPU tensors (`dropout`: rare, word_dropout, rng)."""
+        import torch
+
+        arrays = self.arrays(sentences, tags, **dropout)
+        return Batch(**{k: torch.from_numpy(v) for k, v in arrays.items()})
 
 
 def read_conll(path: str, *, label_column: int | None = -1, errors: str = "strict"):

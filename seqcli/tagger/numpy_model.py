@@ -15,8 +15,7 @@ import numpy as np
 
 from seqcli.config import config_from
 from seqcli.tagger.config import TaggerConfig
-from seqcli.tagger.data import Batcher, caps_class
-from seqcli.vocab import word_key
+from seqcli.tagger.data import Batcher
 
 
 def viterbi(
@@ -122,25 +121,26 @@ class NumpyTagger:
         ):
             raise ValueError("the weights do not fit the configuration")
 
-    def _spelling(self, batcher: Batcher, token: str) -> np.ndarray:
-        """The char-CNN summary (char_filters,) of one token."""
-        # shape: (chars, char_embedding), zero rows around it as the padding
-        x = self.w["chars.weight"][batcher.char_ids(token)]
-        padded = np.pad(x, ((1, 1), (0, 0)))
-        windows = np.concatenate([padded[:-2], padded[1:-1], padded[2:]], axis=1)
-        return (windows @ self.cnn.T + self.w["char_cnn.bias"]).max(axis=0)
+    def _spelling(self, chars: np.ndarray) -> np.ndarray:
+        """(types, char_filters): the char-CNN summary of each row of `chars`."""
+        # shape: (types, max_chars, char_embedding); the <pad> row is zero, as is
+        # the convolution's padding around each row
+        x = np.pad(self.w["chars.weight"][chars], ((0, 0), (1, 1), (0, 0)))
+        windows = np.concatenate([x[:, :-2], x[:, 1:-1], x[:, 2:]], axis=2)
+        h = windows @ self.cnn.T + self.w["char_cnn.bias"]
+        h[chars == 0] = -np.inf
+        return h.max(axis=1)
 
     def emissions(self, batcher: Batcher, tokens: Sequence[str]) -> np.ndarray:
         """(time, num_tags) tag scores of one non-empty sentence."""
         w, cfg = self.w, self.cfg
-        ids = batcher.words.encode([word_key(t, cfg.case) for t in tokens])
-        spellings = {t: self._spelling(batcher, t) for t in dict.fromkeys(tokens)}
+        inputs = batcher.arrays([tokens])
         parts = [
-            w["words.weight"][ids].astype(np.float32),
-            np.stack([spellings[t] for t in tokens]),
+            w["words.weight"][inputs["words"][0]].astype(np.float32),
+            self._spelling(inputs["chars"])[inputs["types"][0]],
         ]
         if cfg.case == "lower":
-            parts.append(w["caps.weight"][[caps_class(t) for t in tokens]])
+            parts.append(w["caps.weight"][inputs["caps"][0]])
         x = np.concatenate(parts, axis=1)
         for layer in range(cfg.layers):
             x = np.concatenate(

@@ -11,9 +11,8 @@ import numpy as np
 from seqcli.config import config_from
 from seqcli.onnx import Graphs
 from seqcli.tagger.config import TaggerConfig
-from seqcli.tagger.data import Batcher, caps_class
+from seqcli.tagger.data import Batcher
 from seqcli.tagger.numpy_model import crf_scores, viterbi
-from seqcli.vocab import word_key
 
 
 def build(graphs: Graphs) -> OnnxTagger:
@@ -49,21 +48,5 @@ class OnnxTagger:
         return paths
 
     def _inputs(self, batcher: Batcher, batch: list[Sequence[str]]) -> dict:
-        tokens = [t for s in batch for t in s]
-        shape = (len(batch), len(batch[0]))
-        distinct: dict[str, int] = {}
-        types = [distinct.setdefault(t, len(distinct)) for t in tokens]
-        char_lists = [batcher.char_ids(t) for t in distinct]
-        chars = np.zeros((len(char_lists), max(map(len, char_lists))), np.int64)
-        for row, ids in enumerate(char_lists):
-            chars[row, : len(ids)] = ids
-        words = batcher.words.encode(word_key(t, self.cfg.case) for t in tokens)
-        inputs = {
-            "words": np.array(words, np.int64).reshape(shape),
-            "chars": chars,
-            "types": np.array(types, np.int64).reshape(shape),
-        }
-        if "caps" in self.reads:
-            caps = [caps_class(t) for t in tokens]
-            inputs["caps"] = np.array(caps, np.int64).reshape(shape)
-        return inputs
+        arrays = batcher.arrays(batch)
+        return {name: arrays[name] for name in self.reads}
