@@ -138,6 +138,7 @@ def quality(
         dev_path=str(dev),
         vectors=str(vectors) if vectors else None,
         vector_words=args.vector_words,
+        lms=tuple(args.lm),
     )
     manifest = store.manifest(name)
     model, _ = kinds.load(store, name, "tagger", torch.device("cpu"), manifest)
@@ -147,6 +148,10 @@ def quality(
         "corpus": args.corpus,
         "vectors": vectors.name if vectors else None,
         "vector_words": args.vector_words,
+        "lms": {
+            d: {"model": lm["model"], **lm["config"]}
+            for d, lm in manifest.get("context", {}).items()
+        },
         "time_budget": args.time_budget,
         "seconds": round(time.monotonic() - start, 1),
         "train_sentences": args.subset or "all",
@@ -334,6 +339,13 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="a TaggerConfig or training setting changed for --recipe (repeatable)",
     )
+    parser.add_argument(
+        "--lm",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a char-LM of the store for context features, as seqcli train tagger's",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -381,12 +393,15 @@ def recipe_run(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         store = Store(folder / "store", builtin=None)
+        for lm in args.lm:  # from the user's store
+            manifest, tensors = Store().load(lm, "charlm")
+            store.save(lm, tensors, manifest)
         train, check = split_check(corpus / "train.txt", args.check_fraction, 0, folder)
         record = quality(train, corpus / "dev.txt", store, "r", args, VECTORS, check)
     record = {**record, "threads": torch.get_num_threads(), **environment()}
     with RECIPES.open("a") as f:
         f.write(json.dumps(record) + "\n")
-    keys = ("corpus", "changed", "dev_f1", "check_metrics", "stopped", "seconds")
+    keys = ("corpus", "changed", "lms", "dev_f1", "check_metrics", "stopped", "seconds")
     print(json.dumps({k: record.get(k) for k in keys}))
 
 

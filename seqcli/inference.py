@@ -21,7 +21,10 @@ def load(store: Store, name: str, kind: str, device: str | None, small: bool):
     manifest = store.manifest(name, kind)
     spec = kinds.get(kind)
     if cpu_only(device):
-        lstm = manifest["config"].get("cell", "lstm") == "lstm"
+        # a tagger's context char-LMs too
+        configs = [manifest["config"]]
+        configs += [lm["config"] for lm in manifest.get("context", {}).values()]
+        lstm = all(c.get("cell", "lstm") == "lstm" for c in configs)
         if small and lstm and spec.numpy:
             console.info("device: cpu (numpy)")
             return kinds.load_numpy(store, name, kind, manifest)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
 
+DIRECTIONS = ("forward", "backward")
+
 
 @dataclass
 class CharLMConfig:
@@ -24,6 +26,13 @@ class CharLMConfig:
     )
     batch_size: int = setting(32, "Parallel character streams in training.", min=1)
     bptt: int = setting(128, "Characters per window of truncated backprop.", min=1)
+    direction: str = setting(
+        "forward",
+        "forward reads text left to right; backward, right to left (a backward "
+        "model serves a tagger's --lm context features, not generate).",
+        choices=DIRECTIONS,
+        absent="forward",
+    )
 
 
 TRAINING = TrainConfig(epochs=20, lr=3e-3, warmup=50, patience=5)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from seqcli import console
+from seqcli.errors import SeqcliError
 from seqcli.vocab import Vocab, chars
 
 
@@ -151,6 +152,12 @@ def sample_text(
     """Continue `prime` (characters the model never saw are skipped, with a
     warning); without one, start as a text would: after a newline, or after the
     commonest character."""
+    if manifest["config"].get("direction") == "backward":
+        raise SeqcliError(
+            f"{manifest.get('name', 'this model')!r} is a backward char-LM (it reads "
+            "text right to left): it gives a tagger context features "
+            "(`train tagger --lm`), it does not generate"
+        )
     vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
     unknown = vocab.unknown(chars(prime))
     if unknown:

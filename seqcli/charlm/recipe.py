@@ -162,6 +162,8 @@ def train(
             dev=dev_path or f"last {dev_fraction:.0%} of the data",
         )
     vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+    if manifest["config"].get("direction") == "backward":
+        text, dev_text = text[::-1], dev_text[::-1]
     train_ids = torch.tensor(vocab.encode(chars(text)), dtype=torch.long)
     dev_ids = torch.tensor(vocab.encode(chars(dev_text)), dtype=torch.long)
     unknown = vocab.unknown(chars(text + dev_text))
@@ -210,6 +212,8 @@ def evaluate(
         raise SeqcliError("give the text file(s) to score")
     vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
     text = read_corpus(files, encoding_errors)
+    if manifest["config"].get("direction") == "backward":
+        text = text[::-1]
     unknown = vocab.unknown(chars(text))
     if unknown:
         console.warn(

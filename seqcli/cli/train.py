@@ -188,6 +188,14 @@ def train_charlm(paths, **options):
     help="Column of the gold labels, from 0 (negative counts from the end).",
 )
 @vectors_options(vector_words=50_000)
+@click.option(
+    "--lm",
+    "lms",
+    metavar="NAME",
+    multiple=True,
+    help="A char-LM of the store whose states become context features (repeat: "
+    "one forward and one backward, see `train charlm --direction`).",
+)
 @training_options(TaggerConfig, TAGGER_TRAINING)
 def train_tagger(**options):
     """Train a BiLSTM-CRF named-entity tagger on CoNLL data (IOB1, IOB2 or BIOES);

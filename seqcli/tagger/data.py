@@ -4,6 +4,8 @@ sentences.
 
 Words are looked up by seqcli.vocab.word_key (digits as 0; with case="lower",
 lower-cased); the capitalisation class then carries what lower-casing removed.
+A tagger with context char-LMs also reads each sentence as one line of text (its
+tokens joined by spaces), and for each token where in that line its features are.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,6 +62,14 @@ class Batch:
         lengths: (batch,) tokens per sentence, on the CPU (for packing).
         mask: (batch, time) bool, True on tokens.
         tags: (batch, time) gold tag ids, or None.
+        forward_text, backward_text: (batch, length) character ids (in the context
+            char-LM's vocabulary) of each sentence's line of text, read left to
+            right and right to left, <pad> after each; None without that char-LM.
+        forward_at, backward_at: (batch, time) the position in that text whose
+            char-LM state is each token's context feature: the space after the
+            token (forward), before it (backward).
+        context: (batch, time, features) those features computed already (the
+            char-LMs are fixed, so training computes them once), or None.
     """
 
     words: torch.Tensor
@@ -69,20 +79,20 @@ class Batch:
     lengths: torch.Tensor
     mask: torch.Tensor
     tags: torch.Tensor | None = None
+    forward_text: torch.Tensor | None = None
+    forward_at: torch.Tensor | None = None
+    backward_text: torch.Tensor | None = None
+    backward_at: torch.Tensor | None = None
+    context: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> Batch:
-        def move(t):
-            return None if t is None else t.to(device, non_blocking=True)
+        def move(name: str):
+            t = getattr(self, name)
+            if t is None or name == "lengths":  # lengths stay on the CPU (packing)
+                return t
+            return t.to(device, non_blocking=True)
 
-        return Batch(
-            move(self.words),
-            move(self.caps),
-            move(self.chars),
-            move(self.types),
-            self.lengths,
-            move(self.mask),
-            move(self.tags),
-        )
+        return Batch(**{f.name: move(f.name) for f in fields(self)})
 
 
 class Batcher:
@@ -92,10 +102,15 @@ class Batcher:
         words: vocabulary of word keys (see `word_key`).
         chars: vocabulary of characters.
         case: "lower" or "cased", as the model was trained.
+        lms: the character vocabulary of each context char-LM, by direction
+            ("forward", "backward").
     """
 
-    def __init__(self, words: Vocab, chars: Vocab, case: str):
+    def __init__(
+        self, words: Vocab, chars: Vocab, case: str, lms: dict[str, Vocab] | None = None
+    ):
         self.words, self.chars, self.case = words, chars, case
+        self.lms = lms or {}
         self._char_cache: dict[str, list[int]] = {}
 
     @classmethod
@@ -105,6 +120,10 @@ class Batcher:
             Vocab.from_dict(vocabs["words"]),
             Vocab.from_dict(vocabs["chars"]),
             manifest["config"]["case"],
+            {
+                direction: Vocab.from_dict(lm["chars"])
+                for direction, lm in manifest.get("context", {}).items()
+            },
         )
 
     def char_ids(self, token: str) -> list[int]:
@@ -173,6 +192,10 @@ class Batcher:
         }
         if tags is not None:
             out["tags"] = padded([t for ids in tags for t in ids])
+        for direction, vocab in self.lms.items():
+            text, at = text_positions(sentences, direction == "backward")
+            out[f"{direction}_text"] = text_ids(text, vocab)
+            out[f"{direction}_at"] = padded([i for pos in at for i in pos])
         return out
 
     def batch(
@@ -186,6 +209,35 @@ class Batcher:
 
         arrays = self.arrays(sentences, tags, **dropout)
         return Batch(**{k: torch.from_numpy(v) for k, v in arrays.items()})
+
+
+def text_positions(
+    sentences: Sequence[Sequence[str]], backward: bool
+) -> tuple[list[str], list[list[int]]]:
+    """Each sentence as the line a context char-LM reads ("\\n", the tokens joined
+    by spaces, "\\n"; reversed if `backward`), and the position in it of the
+    separator that follows each token as read (so the state there has read the
+    token)."""
+    texts, positions = [], []
+    for tokens in sentences:
+        words = [word_chars(t) for t in tokens]
+        text = "\n" + " ".join(words) + "\n"
+        at, start = [], 1
+        for w in words:
+            # forward: the separator after the token; backward: the one before it
+            at.append(start + len(w) if not backward else len(text) - start)
+            start += len(w) + 1
+        texts.append(text[::-1] if backward else text)
+        positions.append(at)
+    return texts, positions
+
+
+def text_ids(texts: Sequence[str], vocab: Vocab) -> np.ndarray:
+    """(batch, length) int64 character ids of `texts`, <pad> after each."""
+    out = np.full((len(texts), max(map(len, texts))), vocab.pad_index, np.int64)
+    for row, text in zip(out, texts, strict=True):
+        row[: len(text)] = vocab.encode(text)
+    return out
 
 
 def read_conll(path: str, *, label_column: int | None = -1, errors: str = "strict"):

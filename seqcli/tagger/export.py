@@ -11,16 +11,20 @@ from seqcli.tagger.model import Tagger
 
 
 class Emissions(nn.Module):
-    """(words, caps, chars, types) of sentences of one length → emissions (batch,
-    time, tags)."""
+    """(words, caps, chars, types, and each context char-LM's text and positions) of
+    sentences of one length → emissions (batch, time, tags)."""
 
-    def __init__(self, tagger: Tagger):
+    def __init__(self, tagger: Tagger, names: list[str]):
         super().__init__()
-        self.tagger = tagger
+        self.tagger, self.names = tagger, names
 
-    def forward(self, words, caps, chars, types):
+    def forward(self, *inputs):
+        x = dict(zip(self.names, inputs, strict=True))
+        features = self.tagger.features(
+            x["words"], x["caps"], x["chars"], x["types"], self.tagger.context(x)
+        )
         # sentences of one length, no padding: no lengths needed
-        out, _ = self.tagger.rnn(self.tagger.features(words, caps, chars, types))
+        out, _ = self.tagger.rnn(features)
         return self.tagger.head(out).float()
 
 
@@ -31,28 +35,43 @@ def graphs(model: Tagger, manifest: dict) -> list[Graph]:
         ["Bo", "met", "her", "in", "Oslo"],
     ]
     batch = Batcher.from_manifest(manifest).batch(examples)
-    inputs = {"words": batch.words, "caps": batch.caps, "chars": batch.chars}
-    inputs["types"] = batch.types
+    names = ["words", "caps", "chars", "types"]
+    dynamic = {
+        "words": {0: "batch", 1: "time"},
+        "caps": {0: "batch", 1: "time"},
+        "chars": {0: "types", 1: "chars"},
+        "types": {0: "batch", 1: "time"},
+        "emissions": {0: "batch", 1: "time"},
+    }
+    doc = (
+        "Sentences of `time` tokens each (one, or several of equal length): "
+        "words (batch, time) int64 word ids (the vocabulary of word keys); caps "
+        "(batch, time) int64 capitalisation classes; chars (types, chars) int64 "
+        "character ids of the batch's distinct tokens, 0 after each; types "
+        "(batch, time) int64 each token's row of chars"
+    )
+    for direction in model.lm_directions:
+        names += [f"{direction}_text", f"{direction}_at"]
+        dynamic[f"{direction}_text"] = {0: "batch", 1: "length"}
+        dynamic[f"{direction}_at"] = {0: "batch", 1: "time"}
+        doc += (
+            f"; {direction}_text (batch, length) int64 character ids (the "
+            f"{direction} char-LM's vocabulary) of each sentence's text, "
+            f"{'reversed, ' if direction == 'backward' else ''}0 after each; "
+            f"{direction}_at (batch, time) int64 each token's position in it"
+        )
+    doc += (
+        " -> emissions (batch, time, tags) float32. The best tags are the Viterbi "
+        "path over emissions + transitions, forbidden transitions excluded."
+    )
     return [
         Graph(
             "emissions",
-            Emissions(model),
-            inputs,
+            Emissions(model, names),
+            {name: getattr(batch, name) for name in names},
             ["emissions"],
-            {
-                "words": {0: "batch", 1: "time"},
-                "caps": {0: "batch", 1: "time"},
-                "chars": {0: "types", 1: "chars"},
-                "types": {0: "batch", 1: "time"},
-                "emissions": {0: "batch", 1: "time"},
-            },
-            "Sentences of `time` tokens each (one, or several of equal length): "
-            "words (batch, time) int64 word ids (the vocabulary of word keys); caps "
-            "(batch, time) int64 capitalisation classes; chars (types, chars) int64 "
-            "character ids of the batch's distinct tokens, 0 after each; types "
-            "(batch, time) int64 each token's row of chars -> emissions (batch, "
-            "time, tags) float32. The best tags are the Viterbi path over emissions "
-            "+ transitions, forbidden transitions excluded.",
+            dynamic,
+            doc,
         )
     ]
 
@@ -87,4 +106,14 @@ def runtime(model: Tagger, manifest: dict) -> dict:
         "caps_rule": "none: no cased letters; lower; upper; title; mixed otherwise",
         "max_word_chars": MAX_WORD_CHARS,
         "long_words": "keep their first and last max_word_chars / 2 characters",
+        "context": {
+            direction: {
+                "chars": lm["chars"],
+                "text": "\\n + the tokens (long ones cut as above) joined by spaces "
+                "+ \\n" + (", reversed" if direction == "backward" else ""),
+                "at": "the separator after each token"
+                + (" as read right to left" if direction == "backward" else ""),
+            }
+            for direction, lm in manifest.get("context", {}).items()
+        },
     }

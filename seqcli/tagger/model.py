@@ -4,7 +4,8 @@ Each token is read as a word embedding, a capitalisation feature and a char-CNN
 summary of its spelling (Ma and Hovy, 2016); a BiLSTM (or another cell of
 seqcli.cells) over the sentence gives tag scores and a linear-chain CRF (seqcli.crf)
 picks the best tag sequence, with the transitions its training scheme forbids
-masked out.
+masked out. Context char-LMs, if given, add each token's state in fixed forward and
+backward character language models of the sentence's text (Akbik et al., 2018).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from seqcli import cells
+from seqcli.charlm.config import CharLMConfig
 from seqcli.config import config_from
 from seqcli.crf import CRF
 from seqcli.schemes import transition_constraints
@@ -23,21 +25,50 @@ from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.data import CAPS, Batch, Batcher
 
 
+class ContextLM(nn.Module):
+    """A char-LM's embedding and recurrent layers, fixed: its state after each token
+    of a sentence's text (seqcli.tagger.data.text_positions)."""
+
+    def __init__(self, cfg: CharLMConfig):
+        super().__init__()
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.embedding)
+        self.rnn = cells.stack(cfg.cell, cfg.embedding, cfg.hidden, cfg.layers)
+        self.requires_grad_(False)
+
+    def forward(self, text: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
+        """(batch, time, hidden) states at positions `at` (batch, time) of `text`
+        (batch, length); the padding after a text is read after its positions, so
+        it changes nothing."""
+        # shape: (batch, length, hidden)
+        out, _ = self.rnn(self.embed(text))
+        return out.gather(1, at.unsqueeze(-1).expand(-1, -1, out.size(-1)))
+
+
 class Tagger(nn.Module):
-    """Word + capitalisation + char-CNN features → bidirectional recurrent layers
-    (LSTM by default) → linear → CRF.
+    """Word + capitalisation + char-CNN (+ context char-LM) features →
+    bidirectional recurrent layers (LSTM by default) → linear → CRF.
 
     Args:
         cfg: sizes and settings; the vocabulary sizes must be set.
         tags: tag names in id order, in the scheme `cfg.scheme`.
+        context: the context char-LMs' settings by direction ("forward",
+            "backward"); their weights are loaded with the tagger's and not trained.
     """
 
-    def __init__(self, cfg: TaggerConfig, tags: Sequence[str]):
+    def __init__(
+        self,
+        cfg: TaggerConfig,
+        tags: Sequence[str],
+        context: dict[str, CharLMConfig] | None = None,
+    ):
         super().__init__()
         if cfg.num_tags != len(tags):
             raise ValueError(f"{len(tags)} tags for num_tags={cfg.num_tags}")
         self.cfg = cfg
         self.tags = list(tags)
+        # ("forward" cannot name a module of a ModuleDict)
+        self.lm_directions = list(context or {})
+        self.lms = nn.ModuleList(ContextLM(c) for c in (context or {}).values())
         self.words = nn.Embedding(cfg.word_vocab_size, cfg.embedding, padding_idx=0)
         bound = math.sqrt(3 / cfg.embedding)  # as Lample et al. and Ma and Hovy
         nn.init.uniform_(self.words.weight, -bound, bound)
@@ -46,6 +77,7 @@ class Tagger(nn.Module):
         if cfg.case == "lower":
             self.caps = nn.Embedding(len(CAPS), cfg.caps_embedding, padding_idx=0)
             width += cfg.caps_embedding
+        width += sum(c.hidden for c in (context or {}).values())
         self.chars = nn.Embedding(
             cfg.char_vocab_size, cfg.char_embedding, padding_idx=0
         )
@@ -68,6 +100,10 @@ class Tagger(nn.Module):
         return cls(
             config_from(TaggerConfig, manifest["config"]),
             manifest["vocabs"]["tags"]["tokens"],
+            {
+                direction: config_from(CharLMConfig, lm["config"])
+                for direction, lm in manifest.get("context", {}).items()
+            },
         )
 
     def char_features(self, chars: torch.Tensor) -> torch.Tensor:
@@ -84,21 +120,49 @@ class Tagger(nn.Module):
         h = h.masked_fill((chars == 0).unsqueeze(1), float("-inf"))
         return h.max(dim=2).values
 
+    @torch.no_grad()
+    def context(self, texts: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        """(batch, time, context features): each context char-LM's states, or None
+        without them.
+
+        Args:
+            texts: "forward_text", "forward_at", and the same for "backward", as
+                in seqcli.tagger.data.Batch.
+        """
+        if not self.lms:
+            return None
+        return torch.cat(
+            [
+                lm(texts[f"{d}_text"], texts[f"{d}_at"])
+                for d, lm in zip(self.lm_directions, self.lms, strict=True)
+            ],
+            dim=-1,
+        )
+
     def features(
         self,
         words: torch.Tensor,
         caps: torch.Tensor,
         chars: torch.Tensor,
         types: torch.Tensor,
+        context: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(batch, time, features): each token's word, spelling and capitalisation
-        (see seqcli.tagger.data.Batch for the inputs)."""
+        """(batch, time, features): each token's word, spelling, capitalisation and
+        context features (see seqcli.tagger.data.Batch for the inputs)."""
         # shape: (batch, time, char_filters)
         spelling = self.char_features(chars)[types]
         parts = [self.words(words), spelling]
         if self.caps is not None:
             parts.append(self.caps(caps))
+        if context is not None:
+            parts.append(context.to(spelling.dtype))
         return self.drop(torch.cat(parts, dim=-1))
+
+    def batch_context(self, batch: Batch) -> torch.Tensor | None:
+        """The batch's context features: as given, or computed."""
+        if batch.context is not None or not self.lms:
+            return batch.context
+        return self.context(vars(batch))
 
     def emissions(self, batch: Batch) -> torch.Tensor:
         """
@@ -109,7 +173,9 @@ class Tagger(nn.Module):
             are meaningless (the CRF masks them).
         """
         # shape: (batch, time, features)
-        x = self.features(batch.words, batch.caps, batch.chars, batch.types)
+        x = self.features(
+            batch.words, batch.caps, batch.chars, batch.types, self.batch_context(batch)
+        )
         # shape: (batch, time, 2 * hidden)
         out, _ = self.rnn(x, lengths=batch.lengths)
         # shape: (batch, time, num_tags)

@@ -2,9 +2,10 @@
 
 Importing PyTorch takes over a second, longer than tagging a few sentences. This
 module computes what seqcli.tagger.model.Tagger computes in eval mode (char-CNN,
-word and capitalisation features, BiLSTM, linear, constrained Viterbi) one sentence
-at a time, from the same stored weights; tests hold the two to the same tags. It
-covers the LSTM cell only: taggers with other cells run in PyTorch.
+word and capitalisation features, context char-LMs, BiLSTM, linear, constrained
+Viterbi) one sentence at a time, from the same stored weights; tests hold the two
+to the same tags. It covers the LSTM cell only: taggers with other cells run in
+PyTorch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from seqcli.charlm.config import CharLMConfig
 from seqcli.config import config_from
 from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.data import Batcher
@@ -57,14 +59,17 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))  # no overflow for large |x|
 
 
-def _lstm(x: np.ndarray, w: dict, suffix: str, reverse: bool) -> np.ndarray:
-    """One direction of one nn.LSTM layer over x (time, input) → (time, hidden)."""
-    w_hh = w[f"rnn.weight_hh_{suffix}"]
+def _lstm(
+    x: np.ndarray, w: dict, suffix: str, reverse: bool, rnn: str = "rnn"
+) -> np.ndarray:
+    """One direction of one nn.LSTM layer (named `rnn` in w) over x (time, input)
+    → (time, hidden)."""
+    w_hh = w[f"{rnn}.weight_hh_{suffix}"]
     # the input's share of the gates, for every step at once; gate order i, f, g, o
     gates_x = (
-        x @ w[f"rnn.weight_ih_{suffix}"].T
-        + w[f"rnn.bias_ih_{suffix}"]
-        + w[f"rnn.bias_hh_{suffix}"]
+        x @ w[f"{rnn}.weight_ih_{suffix}"].T
+        + w[f"{rnn}.bias_ih_{suffix}"]
+        + w[f"{rnn}.bias_hh_{suffix}"]
     )
     n = w_hh.shape[1]
     h = np.zeros(n, dtype=np.float32)
@@ -86,6 +91,10 @@ class NumpyTagger:
     def __init__(self, manifest: dict, weights: dict[str, np.ndarray]):
         self.cfg = config_from(TaggerConfig, manifest["config"])
         self.tags = list(manifest["vocabs"]["tags"]["tokens"])
+        self.lms = [
+            (direction, config_from(CharLMConfig, lm["config"]))
+            for direction, lm in manifest.get("context", {}).items()
+        ]
         # the word table stays as stored (float16, large); rows are cast when read;
         # older models name their recurrent layers "lstm"
         self.w = {
@@ -116,6 +125,10 @@ class NumpyTagger:
         }
         for layer in range(cfg.layers):
             expected[f"rnn.weight_hh_l{layer}"] = (4 * cfg.hidden, cfg.hidden)
+        for k, (_, lm) in enumerate(self.lms):
+            expected[f"lms.{k}.embed.weight"] = (lm.vocab_size, lm.embedding)
+            for layer in range(lm.layers):
+                expected[f"lms.{k}.rnn.weight_hh_l{layer}"] = (4 * lm.hidden, lm.hidden)
         if len(self.tags) != cfg.num_tags or any(
             k not in w or w[k].shape != shape for k, shape in expected.items()
         ):
@@ -141,6 +154,12 @@ class NumpyTagger:
         ]
         if cfg.case == "lower":
             parts.append(w["caps.weight"][inputs["caps"][0]])
+        for k, (direction, lm) in enumerate(self.lms):
+            # shape: (length, embedding); the text's padding is never read
+            h = w[f"lms.{k}.embed.weight"][inputs[f"{direction}_text"][0]]
+            for layer in range(lm.layers):
+                h = _lstm(h, w, f"l{layer}", reverse=False, rnn=f"lms.{k}.rnn")
+            parts.append(h[inputs[f"{direction}_at"][0]])
         x = np.concatenate(parts, axis=1)
         for layer in range(cfg.layers):
             x = np.concatenate(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -47,6 +47,9 @@ class TaggerTask(Task):
         dev: (token lists, gold labels in `dev_scheme`) to score each evaluation.
         dev_scheme: the dev file's scheme; predictions are scored in it.
         rare: word keys seen once in training (word dropout).
+        context: computes each training sentence's context features (the char-LMs
+            are fixed, so once, at the first batch: after a resumed run's weights
+            are loaded), or None without context char-LMs.
     """
 
     metric = "f1"
@@ -65,10 +68,13 @@ class TaggerTask(Task):
         rare: set[str],
         seed: int,
         device: torch.device,
+        context: Callable[[], list[torch.Tensor]] | None = None,
         rank: int = 0,
         world: int = 1,
     ):
         self.batcher, self.sentences, self.tag_ids = batcher, sentences, tag_ids
+        self.context = context
+        self.features: list[torch.Tensor] | None = None
         self.dev_tokens, self.dev_gold = dev
         self.dev_scheme = dev_scheme
         self.batch_size, self.word_dropout, self.rare = batch_size, word_dropout, rare
@@ -81,6 +87,8 @@ class TaggerTask(Task):
         return self.order.steps
 
     def batches(self, epoch: int, start: int) -> Iterator[Batch]:
+        if self.context is not None and self.features is None:
+            self.features = self.context()
         mine = self.order.epoch(epoch)
         for step in range(start, len(mine)):
             # seeded per step, so that a resumed run drops the same words
@@ -88,13 +96,18 @@ class TaggerTask(Task):
                 (self.seed * 1_000_003 + epoch) * 1_000_003 + step * self.world
             )
             indices = mine[step]
-            yield self.batcher.batch(
+            batch = self.batcher.batch(
                 [self.sentences[i] for i in indices],
                 [self.tag_ids[i] for i in indices],
                 rare=self.rare,
                 word_dropout=self.word_dropout,
                 rng=rng,
-            ).to(self.device)
+            )
+            if self.features is not None:
+                batch.context = torch.nn.utils.rnn.pad_sequence(
+                    [self.features[i] for i in indices], batch_first=True
+                )
+            yield batch.to(self.device)
 
     def loss(self, model: Tagger, batch: Batch) -> tuple[torch.Tensor, int]:
         return model(batch), int(batch.lengths.sum())
@@ -104,6 +117,44 @@ class TaggerTask(Task):
         pred = [convert(p, model.cfg.scheme, self.dev_scheme) for p in pred]
         result = entities.score(self.dev_gold, pred)
         return {k: result[k] for k in ("f1", "precision", "recall", "accuracy")}
+
+
+@torch.no_grad()
+def context_features(
+    model: Tagger, batcher: Batcher, sentences: list[list[str]], device: torch.device
+) -> list[torch.Tensor] | None:
+    """Each sentence's (tokens, features) context features in float16 on the CPU,
+    or None for a tagger without context char-LMs."""
+    from seqcli.data import length_batches
+
+    if not model.lms:
+        return None
+    found: list[torch.Tensor] = [torch.empty(0)] * len(sentences)
+    for indices in length_batches([len(s) for s in sentences], EVAL_BATCH_SIZE):
+        batch = batcher.batch([sentences[i] for i in indices]).to(device)
+        features = model.context(vars(batch)).half().cpu()
+        for row, i in zip(features, indices, strict=True):
+            found[i] = row[: len(sentences[i])].clone()
+    return found
+
+
+def context_lms(store: Store, names: tuple[str, ...]) -> dict[str, tuple]:
+    """{direction: (char-LM, its manifest)} of the stored char-LMs `names`, at most
+    one per direction."""
+    from seqcli import kinds
+
+    found: dict[str, tuple] = {}
+    for name in names:
+        lm, manifest = kinds.load(store, name, "charlm", torch.device("cpu"))
+        direction = manifest["config"].get("direction", "forward")
+        if direction in found:
+            raise SeqcliError(
+                f"--lm: two {direction} char-LMs ({found[direction][1]['name']!r} "
+                f"and {name!r}); give at most one forward and one backward"
+            )
+        manifest["name"] = name
+        found[direction] = (lm, manifest)
+    return dict(sorted(found.items(), key=lambda item: item[0] != "forward"))
 
 
 def split_dev(doc, fraction: float, seed: int) -> tuple:
@@ -127,6 +178,7 @@ def build_manifest(
     *,
     vectors: str | None,
     vector_words: int,
+    lms: dict[str, tuple] | None = None,
 ) -> tuple[dict, tuple[list[str], torch.Tensor] | None]:
     """A fresh manifest (vocabularies, tags, sizes) and the vectors to load, if any."""
     from seqcli.vectors import read_vectors
@@ -162,6 +214,15 @@ def build_manifest(
         },
     )
     manifest["input_scheme"] = scheme
+    if lms:
+        manifest["context"] = {
+            direction: {
+                "model": lm_manifest["name"],
+                "config": lm_manifest["config"],
+                "chars": lm_manifest["vocabs"]["chars"],
+            }
+            for direction, (_, lm_manifest) in lms.items()
+        }
     return manifest, found
 
 
@@ -178,6 +239,7 @@ def train(
     label_column: int = -1,
     vectors: str | None = None,
     vector_words: int = 50_000,
+    lms: tuple[str, ...] = (),
     resume: bool = False,
     encoding_errors: str = "strict",
 ) -> Position:
@@ -195,6 +257,8 @@ def train(
         label_column: column of the gold labels (negative counts from the end).
         vectors: GloVe/word2vec text file to initialise the word embeddings.
         vector_words: the commonest words of `vectors` added to the vocabulary.
+        lms: stored char-LMs (one forward, one backward, or both) whose states
+            become context features; their weights are copied into the tagger.
         resume: continue the run saved under `name`.
         encoding_errors: "strict" or "replace" for bytes that are not UTF-8.
 
@@ -209,19 +273,28 @@ def train(
     else:
         train_doc, dev_doc = split_dev(train_doc, dev_fraction, settings.seed)
     scheme, dev_scheme = input_scheme(train_doc), input_scheme(dev_doc)
-    found = None
+    found, context = None, {}
     if resume:
+        if lms:
+            raise SeqcliError("--lm is kept from the run being resumed; leave it out")
         manifest = resumed_manifest(store, name)
     else:
         WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
+        context = context_lms(store, lms)
         manifest, found = build_manifest(
-            config, train_doc, scheme, vectors=vectors, vector_words=vector_words
+            config,
+            train_doc,
+            scheme,
+            vectors=vectors,
+            vector_words=vector_words,
+            lms=context,
         )
         manifest["training"] = {
             "data": str(path),
             "dev": str(dev_path) if dev_path else f"random {dev_fraction:.0%} of data",
             "label_column": label_column,
             "vectors": str(vectors) if vectors else None,
+            "lms": list(lms),
         }
 
     model = initial_model(manifest, settings.seed)
@@ -233,6 +306,9 @@ def train(
             f"word vectors for {filled:,} of {len(batcher.words):,} words "
             f"({found[1].size(1)} dimensions)"
         )
+    for direction, (lm, _) in context.items():
+        weights = {k: v for k, v in lm.state_dict().items() if k[:5] != "head."}
+        model.lms[model.lm_directions.index(direction)].load_state_dict(weights)
     index = {tag: i for i, tag in enumerate(model.tags)}
     sentences = [s.tokens for s in train_doc.sentences]
     tag_ids = [
@@ -240,6 +316,11 @@ def train(
         for s in train_doc.sentences
     ]
     counts = Counter(word_key(t, cfg.case) for s in sentences for t in s)
+
+    def context():
+        console.info(f"context features of {len(sentences):,} sentences")
+        return context_features(model, batcher, sentences, device)
+
     task = TaggerTask(
         batcher,
         sentences,
@@ -251,6 +332,7 @@ def train(
         rare={k for k, n in counts.items() if n == 1},
         seed=settings.seed,
         device=device,
+        context=context if model.lms else None,
         rank=distributed.rank(),
         world=distributed.world_size(),
     )

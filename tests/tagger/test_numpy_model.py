@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from seqcli import device, kinds
+from seqcli.charlm.config import CharLMConfig
 from seqcli.cli import cli
 from seqcli.conll import read_conll
 from seqcli.errors import SeqcliError
@@ -21,6 +23,7 @@ from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.data import Batcher
 from seqcli.tagger.model import Tagger
 from seqcli.tagger.recipe import build_manifest
+from seqcli.vocab import Vocab
 
 ROOT = Path(__file__).resolve().parents[2]
 NER = ROOT / "corpora" / "ner.conll"
@@ -33,16 +36,47 @@ def ner_doc(n: int):
     return read_conll(lines[: ends[-1] + 1], source="ner.conll")
 
 
-def torch_and_numpy(store: Store, name: str, **settings):
+def context_lms(doc, directions=("forward", "backward"), layers=1, cell="lstm"):
+    """Context char-LMs for build_manifest: their manifests (the weights are the
+    tagger's own, drawn with it)."""
+    vocab = Vocab.build([list(" ".join(s.tokens)) for s in doc.sentences[:20]])
+    return {
+        d: (
+            None,
+            {
+                "name": f"lm-{d}",
+                "config": asdict(
+                    CharLMConfig(
+                        vocab_size=len(vocab),
+                        embedding=8,
+                        hidden=12,
+                        layers=layers,
+                        cell=cell,
+                        direction=d,
+                    )
+                ),
+                "vocabs": {"chars": vocab.to_dict()},
+            },
+        )
+        for d in directions
+    }
+
+
+def torch_and_numpy(store: Store, name: str, *, lms=None, **settings):
     """A randomly initialised tagger saved under `name`, loaded both ways (an
-    LSTM's; other cells have no numpy copy).
+    LSTM's; other cells have no numpy copy); `lms`: context_lms settings.
 
     Its weights are scaled up so that its tag scores and transitions vary widely:
     the Viterbi paths are then far from all-"O" and the constraints matter.
     """
     doc = ner_doc(40)
     manifest, _ = build_manifest(
-        TaggerConfig(**TINY, **settings), doc, "iob2", vectors=None, vector_words=0
+        TaggerConfig(**TINY, **settings),
+        doc,
+        "iob2",
+        vectors=None,
+        vector_words=0,
+        lms=None if lms is None else context_lms(doc, **lms),
     )
     torch.manual_seed(len(settings))
     model = Tagger.from_manifest(manifest).eval()
@@ -51,12 +85,20 @@ def torch_and_numpy(store: Store, name: str, **settings):
             if not name_.startswith("crf.") or "transitions" in name_:
                 p.mul_(4.0)
     store.save(name, dict(model.state_dict()), manifest)
-    if settings.get("cell", "lstm") != "lstm":  # no numpy copy
+    cells = {settings.get("cell", "lstm"), (lms or {}).get("cell", "lstm")}
+    if cells != {"lstm"}:  # no numpy copy
         return model, None, manifest, doc
     return model, kinds.load_numpy(store, name, "tagger")[0], manifest, doc
 
 
-VARIANTS = [{}, {"layers": 2}, {"case": "cased"}, {"scheme": "iob2"}]
+VARIANTS = [
+    {},
+    {"layers": 2},
+    {"case": "cased"},
+    {"scheme": "iob2"},
+    {"lms": {}},
+    {"lms": {"directions": ("backward",), "layers": 2}},
+]
 
 
 @pytest.mark.parametrize("settings", VARIANTS)
@@ -182,7 +224,14 @@ def test_a_wrong_model_fails_before_the_input_is_read(runner, stored, name, mess
 
 @pytest.mark.parametrize(
     "settings",
-    [{}, {"layers": 2, "case": "cased"}, {"cell": "gru"}, {"cell": "mingru"}],
+    [
+        {},
+        {"layers": 2, "case": "cased"},
+        {"cell": "gru"},
+        {"cell": "mingru"},
+        {"lms": {}},
+        {"lms": {"cell": "gru"}},
+    ],
 )
 def test_onnxruntime_gives_the_torch_tagger_paths(tmp_path, settings):
     from seqcli import onnx
