@@ -3,6 +3,7 @@
     python bench/tagger.py [--time-budget 1800] [--skip-quality] [--skip-vectors]
     python bench/tagger.py --time-budget 20 --subset 300     # a quick check
     python bench/tagger.py --skip-quality --builtin          # throughput of conll-en
+    python bench/tagger.py --skip-quality --builtin wnut17-en  # ... of another
     python bench/tagger.py --recipe --corpus wnut17 --time-budget 900 \
         --set hidden=200 --seed 2                              # one recipe, checked
 
@@ -314,9 +315,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--builtin",
-        action="store_true",
-        help="With --skip-quality: time the built-in conll-en (results in "
-        "tagger-throughput.json).",
+        nargs="?",
+        const="conll-en",
+        metavar="NAME",
+        help="With --skip-quality: time a built-in tagger, conll-en by default "
+        "(results in tagger-throughput.json, or tagger-throughput-NAME.json).",
     )
     parser.add_argument(
         "--recipe",
@@ -372,14 +375,17 @@ def main() -> None:
             Store().save(args.keep, tensors, {**manifest, "name": args.keep})
         name = ("glove" if runs[-1] else "plain") if runs else "untrained"
         if not runs and args.builtin:
-            store, name = Store(folder / "store"), "conll-en"
+            store, name = Store(folder / "store"), args.builtin
         elif not runs:
             untrained(store, name, train)
         texts = plain_text(CONLL / "dev.txt")
         for record in throughput(store, name, texts, folder):
             records.append({**record, "model": name})
             print(f"{record['system']}: {record['tokens_per_s']:,} tokens/s")
-    print(f"wrote {write('tagger' if runs else 'tagger-throughput', records)}")
+    result = "tagger" if runs else "tagger-throughput"
+    if not runs and args.builtin not in (None, "conll-en"):
+        result += f"-{args.builtin}"
+    print(f"wrote {write(result, records)}")
 
 
 def recipe_run(args) -> None:

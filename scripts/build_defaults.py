@@ -2,6 +2,7 @@
 
     python scripts/build_defaults.py charlm      [--time-budget 600]
     python scripts/build_defaults.py tagger      [--time-budget 1800]
+    python scripts/build_defaults.py wnut17      [--time-budget 900]
     python scripts/build_defaults.py translator  [--time-budget 1800]
     python scripts/build_defaults.py tagger --from-store conll-en  # export one
 
@@ -10,12 +11,20 @@ seqcli's own training code (the same settings as `make bench`), its weights are
 converted to float16 (half the size; the dev metric is measured again after the
 conversion and must not move), and it is written to seqcli/defaults/NAME with the
 training data and its license recorded in the manifest.
+
+The taggers read context features from a forward and a backward char-LM (1×256 LSTMs,
+20 minutes each) trained first on `context_text`: IMDB train reviews, the CoNLL-2003
+and WNUT-17 training sentences (without labels) and Multi30k's English train captions,
+shuffled by document. `--lms FORWARD BACKWARD` takes two such char-LMs from the user's
+store instead of training them.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
+import re
 import sys
 import tempfile
 from dataclasses import replace
@@ -75,6 +84,19 @@ MODELS = {
         },
         "time_budget": 1800,
     },
+    "wnut17": {
+        "kind": "tagger",
+        "name": "wnut17-en",
+        "training": tagger_config.TRAINING,
+        "data": {
+            "corpus": "WNUT-17 emerging entities, train (English tweets, Reddit, "
+            "YouTube and Stack Exchange comments; IOB2, six types)",
+            "license": "WNUT-17: CC-BY 4.0",
+            "dev": "WNUT-17 dev for model selection",
+            "vectors": "GloVe 6B 50d (PDDL 1.0), rows of the model's vocabulary",
+        },
+        "time_budget": 900,
+    },
     "translator": {
         "name": "multi30k-en-de",
         "training": translator_config.TRAINING,
@@ -102,22 +124,95 @@ MODELS = {
 }
 
 
-def train(kind: str, store: Store, name: str, seconds: float) -> None:
+# the taggers' context char-LMs: their settings, and what their text is
+CONTEXT_LM = {"hidden": 256, "layers": 1, "batch_size": 64}
+CONTEXT_LM_SECONDS = 1200
+CONTEXT_DATA = (
+    "IMDB train reviews (research use), CoNLL-2003 eng.train and WNUT-17 train "
+    "sentences without labels, Multi30k train.en (non-commercial research and "
+    "education), shuffled by document (seed 1)"
+)
+
+
+def context_text() -> str:
+    """The context char-LMs' training text: whole documents (an IMDB review, a
+    CoNLL-2003 article, 20 WNUT-17 sentences, 50 Multi30k captions) in a seeded random
+    order, so that every stream of the char-LM's batches sees every source; labelled
+    corpora as their tokens joined by spaces, as the tagger reads them."""
+    from seqcli.conll import read_conll
+
+    def sentences(path: str, every: int | None = None) -> list[str]:
+        text = Path(path).read_text(encoding="utf-8")
+        doc = read_conll(text.splitlines(), source=path, label_column=-1)
+        found, current = [], []
+        for s in doc.sentences:
+            if s.tokens and s.tokens[0] == "-DOCSTART-":
+                if current:
+                    found.append("".join(current))
+                    current = []
+                continue
+            current.append(" ".join(s.tokens) + "\n")
+            if every and len(current) >= every:
+                found.append("".join(current))
+                current = []
+        return found + ["".join(current)] if current else found
+
+    docs = []
+    with open(shared("corpora", "imdb", "train.txt"), encoding="utf-8") as f:
+        for line in f:
+            review = line.rstrip("\n").split("\t", 1)[1]
+            docs.append(re.sub(r"\s*<br\s*/?>\s*", "\n", review).strip() + "\n")
+    docs += sentences(shared("corpora", "conll2003", "train.txt"))
+    docs += sentences(shared("corpora", "wnut17", "train.txt"), every=20)
+    captions = Path(shared("corpora", "multi30k", "train.en")).read_text("utf-8")
+    lines = captions.splitlines(keepends=True)
+    docs += ["".join(lines[i : i + 50]) for i in range(0, len(lines), 50)]
+    random.Random(1).shuffle(docs)
+    return "".join(docs)
+
+
+def train_context_lms(store: Store) -> tuple[str, str]:
+    """Train the forward and backward context char-LMs into `store`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "context.txt"
+        path.write_text(context_text(), encoding="utf-8")
+        for direction in ("forward", "backward"):
+            charlm_recipe.train(
+                [str(path)],
+                name=f"lm-{direction}",
+                store=store,
+                device=CPU,
+                settings=replace(
+                    charlm_config.TRAINING,
+                    time_budget=CONTEXT_LM_SECONDS,
+                    eval_every=1000,
+                ),
+                config=charlm_config.CharLMConfig(**CONTEXT_LM, direction=direction),
+            )
+    return "lm-forward", "lm-backward"
+
+
+def train(
+    key: str, store: Store, name: str, seconds: float, lms: tuple[str, ...] = ()
+) -> None:
+    kind = MODELS[key].get("kind", key)
     settings = replace(
-        MODELS[kind]["training"],
+        MODELS[key]["training"],
         time_budget=seconds,
-        eval_every=MODELS[kind].get("eval_every", 0),
+        eval_every=MODELS[key].get("eval_every", 0),
     )
     common = {"name": name, "store": store, "device": CPU, "settings": settings}
     if kind == "charlm":
         path = shared("corpora", "shakespeare", "train.txt")
         charlm_recipe.train([path], config=charlm_config.CharLMConfig(), **common)
     elif kind == "tagger":
+        corpus = "conll2003" if key == "tagger" else key
         tagger_recipe.train(
-            shared("corpora", "conll2003", "train.txt"),
+            shared("corpora", corpus, "train.txt"),
             config=tagger_config.TaggerConfig(),
-            dev_path=shared("corpora", "conll2003", "dev.txt"),
+            dev_path=shared("corpora", corpus, "dev.txt"),
             vectors=shared("vectors", "glove.6B.50d.txt.gz"),
+            lms=lms,
             **common,
         )
     elif kind == "classifier":
@@ -140,8 +235,9 @@ def train(kind: str, store: Store, name: str, seconds: float) -> None:
         )
 
 
-def measure(kind: str, model, manifest: dict) -> dict:
+def measure(key: str, model, manifest: dict) -> dict:
     """The quality figure the README reports for each default."""
+    kind = MODELS[key].get("kind", key)
     if kind == "charlm":
         text = Path(shared("corpora", "shakespeare", "train.txt")).read_text("utf-8")
         from seqcli.vocab import Vocab, chars
@@ -150,10 +246,14 @@ def measure(kind: str, model, manifest: dict) -> dict:
         dev = torch.tensor(vocab.encode(chars(text[int(len(text) * 0.95) :])))
         return charlm_recipe.lm_metrics(charlm_recipe.lm_loss(model, dev))
     if kind == "tagger":
+        corpus = "conll2003" if key == "tagger" else key
         metrics = tagger_recipe.evaluate(
-            model, manifest, files=[shared("corpora", "conll2003", "dev.txt")]
+            model, manifest, files=[shared("corpora", corpus, "dev.txt")]
         )
-        return {k: metrics[k] for k in ("precision", "recall", "f1")}
+        return {
+            **{k: metrics[k] for k in ("precision", "recall", "f1")},
+            "per_type": metrics["per_type"],
+        }
     if kind == "classifier":
         metrics = classifier_recipe.evaluate(
             model, manifest, files=[shared("corpora", "imdb", "dev.txt")]
@@ -169,10 +269,10 @@ def measure(kind: str, model, manifest: dict) -> dict:
     return {"val_bleu_beam5": metrics["bleu"], "val_chrf_beam5": metrics["chrf"]}
 
 
-def export(kind: str, store: Store, name: str) -> None:
+def export(key: str, store: Store, name: str) -> None:
     """Copy a trained model into the package with float16 weights, re-measured."""
-    spec = MODELS[kind]
-    manifest, tensors = store.load(name, kind)
+    spec = MODELS[key]
+    manifest, tensors = store.load(name, spec.get("kind", key))
     half = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     results = {}
     for label, weights in (("float32", tensors), ("float16", half)):
@@ -180,7 +280,7 @@ def export(kind: str, store: Store, name: str) -> None:
         model.load_state_dict(
             {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
         )
-        results[label] = measure(kind, model.eval(), manifest)
+        results[label] = measure(key, model.eval(), manifest)
         print(f"{spec['name']} ({label}): {results[label]}")
     manifest = {
         **manifest,
@@ -190,6 +290,8 @@ def export(kind: str, store: Store, name: str) -> None:
         "data": spec["data"],
         "weights_dtype": "float16",
     }
+    if "context" in manifest:
+        manifest["data"] = {**manifest["data"], "context_lms": CONTEXT_DATA}
     for key in ("format", "weights", "name", "created", "versions"):
         manifest.pop(key, None)
     Store(DEFAULTS, builtin=None).save(spec["name"], half, manifest)
@@ -202,6 +304,12 @@ def main() -> None:
     parser.add_argument(
         "--from-store", metavar="NAME", help="export this model of the user's store"
     )
+    parser.add_argument(
+        "--lms",
+        nargs=2,
+        metavar=("FORWARD", "BACKWARD"),
+        help="a tagger's context char-LMs from the user's store (default: train them)",
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
     torch.set_num_threads(2)
@@ -209,9 +317,18 @@ def main() -> None:
         export(args.kind, Store(builtin=None), args.from_store)
         return
     seconds = args.time_budget or MODELS[args.kind]["time_budget"]
+    tagger = MODELS[args.kind].get("kind", args.kind) == "tagger"
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp), builtin=None)
-        train(args.kind, store, "build", seconds)
+        lms: tuple[str, ...] = ()
+        if tagger and args.lms:
+            for lm in args.lms:
+                manifest, tensors = Store().load(lm, "charlm")
+                store.save(lm, tensors, manifest)
+            lms = tuple(args.lms)
+        elif tagger:
+            lms = train_context_lms(store)
+        train(args.kind, store, "build", seconds, lms)
         export(args.kind, store, "build")
 
 

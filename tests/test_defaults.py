@@ -12,6 +12,7 @@ DEFAULTS = {
     "conll-en": "tagger",
     "multi30k-en-de": "translator",
     "sentiment-en": "classifier",
+    "wnut17-en": "tagger",
 }
 
 
@@ -51,6 +52,32 @@ def test_the_tagger_finds_people_and_places(runner, text, entities, invoke):
     assert result.exit_code == 0, result.output
     found = {(e["text"], e["label"]) for e in json.loads(result.stdout)["entities"]}
     assert entities <= found
+
+
+WNUT_TYPES = {"person", "location", "group", "corporation", "product", "creative-work"}
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_the_social_media_tagger_finds_people_and_places(runner, invoke, small):
+    """Through its numpy copy (a few lines) and its exported graph (many)."""
+    text = "@jenny_lee just watched Taylor Swift live in New York tonight !!\n"
+    lines = 1 if small else 120
+    result = invoke(
+        runner, "tag", "-m", "wnut17-en", "--format", "jsonl", input=text * lines
+    )
+    assert result.exit_code == 0, result.output
+    assert ("numpy" if small else "onnxruntime") in result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == lines and all(r == records[0] for r in records)
+    found = {(e["text"], e["label"]) for e in records[0]["entities"]}
+    assert {("Taylor Swift", "person"), ("New York", "location")} <= found
+    manifest = json.loads(
+        invoke(runner, "models", "show", "--full", "wnut17-en").stdout
+    )
+    assert {t[2:] for t in manifest["vocabs"]["tags"]["tokens"] if t != "O"} == (
+        WNUT_TYPES
+    )
+    assert list(manifest["context"]) == ["forward", "backward"]
 
 
 @pytest.mark.parametrize(

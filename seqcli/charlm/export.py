@@ -49,4 +49,6 @@ def runtime(model, manifest: dict) -> dict:
         "vocabulary": manifest["vocabs"]["chars"],
         "never_sample": [0, 1, 2, 3],
         "start": "the priming text's ids; without one, the id of a newline",
+        # a backward model reads (and predicts) text right to left
+        "direction": manifest["config"].get("direction", "forward"),
     }

@@ -42,6 +42,8 @@ def show(name, full):
             k: f"{len(v['tokens'])} tokens"
             for k, v in manifest.get("vocabs", {}).items()
         }
+        for lm in manifest.get("context", {}).values():  # a tagger's char-LMs
+            lm["chars"] = f"{len(lm['chars']['tokens'])} tokens"
         history = manifest.get("history", [])
         manifest["history"] = (
             history[-3:] and [f"{len(history)} evaluations, last:"] + history[-1:]
