@@ -23,8 +23,9 @@ demo: install
 	$(SEQCLI) generate -m demo-fables --prime "THE FOX" -n 300 -t 0.6 --seed 1
 	@echo "== the built-in Shakespeare model"
 	echo "ROMEO:" | $(SEQCLI) generate -n 300 --seed 1
-	@echo "== the built-in tagger (CoNLL-2003) and translator (Multi30k)"
+	@echo "== the built-in taggers (CoNLL-2003 news, WNUT-17 social media) and translator (Multi30k)"
 	echo "Angela Merkel met Emmanuel Macron in Paris on Tuesday." | $(SEQCLI) tag
+	echo "just saw taylor swift live in new york tonight !!" | $(SEQCLI) tag -m wnut17-en
 	echo "A man is riding a horse on the beach." | $(SEQCLI) translate
 	@echo "== a tagger trained for 25 s on corpora/ner.conll"
 	$(SEQCLI) train tagger corpora/ner.conll --dev corpora/ner.conll --name demo-ner \
@@ -63,6 +64,7 @@ bench: install
 models: install
 	$(BIN)/python scripts/build_defaults.py charlm
 	$(BIN)/python scripts/build_defaults.py tagger
+	$(BIN)/python scripts/build_defaults.py wnut17
 	$(BIN)/python scripts/build_defaults.py translator
 	$(BIN)/python scripts/build_defaults.py classifier
 
