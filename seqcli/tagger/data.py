@@ -142,6 +142,7 @@ class Batcher:
         rare: set[str] | None = None,
         word_dropout: float = 0.0,
         rng: random.Random | None = None,
+        texts: bool = True,
     ) -> dict[str, np.ndarray]:
         """Pad non-empty sentences into int64 arrays, named and shaped as the fields
         of Batch (the one input preparation of the PyTorch model, its numpy copy and
@@ -154,6 +155,8 @@ class Batcher:
                 on words seen once teaches the model what to do with unknown ones).
             word_dropout: that chance.
             rng: the random source for it (seeded per batch, so resuming repeats it).
+            texts: whether to include the context char-LMs' texts and positions
+                (training, which has their features already, leaves them out).
         """
         lengths = np.array([len(s) for s in sentences], np.int64)
         # shape: (batch, time); True on tokens, in the order of the flat lists below
@@ -192,7 +195,7 @@ class Batcher:
         }
         if tags is not None:
             out["tags"] = padded([t for ids in tags for t in ids])
-        for direction, vocab in self.lms.items():
+        for direction, vocab in self.lms.items() if texts else ():
             text, at = text_positions(sentences, direction == "backward")
             out[f"{direction}_text"] = text_ids(text, vocab)
             out[f"{direction}_at"] = padded([i for pos in at for i in pos])
@@ -202,12 +205,13 @@ class Batcher:
         self,
         sentences: Sequence[Sequence[str]],
         tags: Sequence[Sequence[int]] | None = None,
-        **dropout,
+        **options,
     ) -> Batch:
-        """`arrays` as a Batch of CPU tensors (`dropout`: rare, word_dropout, rng)."""
+        """`arrays` as a Batch of CPU tensors (`options`: rare, word_dropout, rng,
+        texts)."""
         import torch
 
-        arrays = self.arrays(sentences, tags, **dropout)
+        arrays = self.arrays(sentences, tags, **options)
         return Batch(**{k: torch.from_numpy(v) for k, v in arrays.items()})
 
 

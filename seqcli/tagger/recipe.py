@@ -102,6 +102,7 @@ class TaggerTask(Task):
                 rare=self.rare,
                 word_dropout=self.word_dropout,
                 rng=rng,
+                texts=self.features is None,
             )
             if self.features is not None:
                 batch.context = torch.nn.utils.rnn.pad_sequence(
