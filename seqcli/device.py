@@ -51,9 +51,8 @@ def pick_device(requested: str | None = None) -> torch.device:
 
     if distributed.launched():  # under torchrun: the device follows LOCAL_RANK
         device = distributed.setup(name)
-        console.info(
-            f"device: {device} (rank {distributed.rank()} of "
-            f"{distributed.world_size()})"
+        console.info(  # by rank 0 alone
+            f"device: {device.type}, {distributed.world_size()} processes"
         )
         return device
     if name == "auto":

@@ -12,6 +12,7 @@ import os
 import torch
 import torch.distributed as dist
 
+from seqcli import console
 from seqcli.errors import SeqcliError
 
 
@@ -46,10 +47,26 @@ def setup(requested: str = "auto") -> torch.device:
         )
     if not active():
         dist.init_process_group("nccl" if cuda else "gloo")
+    if not is_main():
+        console.quiet = True  # rank 0 reports for all; warnings still show
     if cuda:
         torch.cuda.set_device(local_rank)
         return torch.device("cuda", local_rank)
     return torch.device("cpu")
+
+
+def finish() -> None:
+    """Leave the process group once every rank is done; called after a run that
+    ended well on all ranks (after a failure, the barrier could wait forever).
+
+    Left to the interpreter's exit, the group's gloo worker threads can be torn down
+    still joinable, and that rank aborts ("terminate called without an active
+    exception") after its work is done.
+    """
+    if not active():
+        return
+    dist.barrier()
+    dist.destroy_process_group()
 
 
 def rank() -> int:

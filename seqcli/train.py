@@ -139,8 +139,6 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
     model.to(device)
     averaged = _moving_average(model, cfg.ema)  # copied before DDP hooks the model
     net = distributed.wrap(model, device)  # the model itself in a single process
-    if not distributed.is_main():
-        console.quiet = True  # rank 0 reports for all
     opt = _optimizer(model, cfg)
     pos = Position()
     if resume:

@@ -119,8 +119,12 @@ def test_the_classifier_trains_under_torchrun(tmp_path):
     command = [*TORCHRUN, "-m", "seqcli", "train", "classifier", str(data)]
     command += ["--name", "c", "--embedding", "16", "--hidden", "16", "--epochs", "6"]
     command += ["--lr", "0.01", "--warmup", "5"]
-    result = subprocess.run([*command, "-q"], env=env, capture_output=True, timeout=300)
+    result = subprocess.run(command, env=env, capture_output=True, timeout=300)
     assert result.returncode == 0, result.stderr.decode()[-2000:]
+    # rank 0 reports for both
+    lines = result.stderr.decode().splitlines()
+    assert lines.count("device: cpu, 2 processes") == 1
+    assert sum(line.startswith("classifier c: ") for line in lines) == 1, lines
     manifest = json.loads((tmp_path / "store/c/manifest.json").read_text())
     assert manifest["kind"] == "classifier" and manifest["metrics"]["accuracy"] > 0.6
     meta = json.loads((tmp_path / "store/c/train-state.json").read_text())

@@ -106,11 +106,13 @@ def run(kind: str, *, name: str, resume: bool, force: bool, **options):
                 **options,
             )
         except Interrupted:
+            distributed.finish()  # under torchrun every rank stopped at one step
             click.echo(
                 f"interrupted: state saved; continue with --resume --name {name}",
                 err=True,
             )
             raise SystemExit(130) from None
+    distributed.finish()
     best = f"; best dev {pos.best:.4g}" if pos.best is not None else ""
     console.info(
         f"{name}: stopped ({pos.stopped}) after {pos.global_step} steps, "
