@@ -10,7 +10,7 @@ from seqcli.tagger.data import CAPS, MAX_WORD_CHARS, Batcher
 from seqcli.tagger.model import Tagger
 
 # the graph cached for `seqcli tag` has int8 LSTMs: the same dev F1 on CoNLL-2003 and
-# WNUT-17 for the built-ins, 1.4-2x the speed (seqcli.onnx.quantize)
+# WNUT-17 for the built-ins, 1.2-1.3x the speed (seqcli.onnx.quantize)
 INT8 = True
 
 
