@@ -120,7 +120,8 @@ def quantize(path: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    if not any(n.op_type == "LSTM" for n in onnx.load(str(path)).graph.node):
+    graph = onnx.load(str(path))
+    if not any(n.op_type == "LSTM" for n in graph.graph.node):
         return
     tmp = path.with_name(f".{path.name}.int8")
     root = logging.getLogger()
@@ -128,7 +129,7 @@ def quantize(path: Path) -> None:
     root.setLevel(logging.ERROR)  # it advises pre-processing on the root logger
     try:
         quantize_dynamic(
-            str(path),
+            graph,  # read once
             str(tmp),
             op_types_to_quantize=["LSTM"],
             weight_type=QuantType.QInt8,
