@@ -46,13 +46,6 @@ class TaggerConfig:
         0.3, "Chance a training word seen once reads as unknown.", min=0, max=1
     )
     batch_size: int = setting(32, "Sentences per step.", min=1)
-    lower_copies: float = setting(
-        0.0,
-        "Part of the training sentences also trained on lower-cased (seeded).",
-        min=0,
-        max=1,
-        absent=0.0,
-    )
 
 
 # patience 100: the cosine schedule runs to its end (early stopping cut it while the

@@ -317,13 +317,6 @@ def train(
         for s in train_doc.sentences
     ]
     counts = Counter(word_key(t, cfg.case) for s in sentences for t in s)
-    copies = sorted(
-        random.Random(settings.seed).sample(
-            range(len(sentences)), round(cfg.lower_copies * len(sentences))
-        )
-    )
-    sentences += [[t.lower() for t in sentences[i]] for i in copies]
-    tag_ids += [tag_ids[i] for i in copies]
 
     def context():
         console.info(f"context features of {len(sentences):,} sentences")
