@@ -13,7 +13,8 @@ from seqcli.charlm.model import CharLM
 from seqcli.classifier.config import ClassifierConfig
 from seqcli.classifier.model import Classifier
 from seqcli.config import CELLS
-from seqcli.onnx import RUNTIME, export
+from seqcli.onnx import RUNTIME, Graphs, export
+from seqcli.tagger import runtime
 from seqcli.tagger.data import Batcher
 from seqcli.tagger.decode import tag_tokens
 from seqcli.translator.config import TranslatorConfig
@@ -29,13 +30,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 def session(folder, graph):
     meta = json.loads((folder / RUNTIME).read_text())
     return ort.InferenceSession(str(folder / meta["graphs"][graph]["file"])), meta
-
-
-def graph_inputs(session, batcher, sentences) -> dict:
-    """What the tagger's emissions graph reads (with context char-LMs, their
-    texts and positions too)."""
-    arrays = batcher.arrays(sentences)
-    return {i.name: arrays[i.name] for i in session.get_inputs()}
 
 
 def close(found, expected, tol=1e-4):
@@ -72,12 +66,13 @@ def test_tagger_emissions_on_the_builtin_give_its_tags(tmp_path):
 
     model, manifest = kinds.load(Store(), "conll-en", "tagger", torch.device("cpu"))
     export("conll-en", model, manifest, tmp_path)
-    emissions, meta = session(tmp_path, "emissions")
+    graphs = Graphs(tmp_path)
+    tagger, meta = runtime.build(graphs), graphs.meta
     assert meta["tags"] == model.tags and meta["scheme"] == "bioes"
     batcher = Batcher.from_manifest(manifest)
     sentence = ["Angela", "Merkel", "met", "Emmanuel", "Macron", "in", "Paris", "."]
     batch = batcher.batch([sentence])
-    found = emissions.run(None, graph_inputs(emissions, batcher, [sentence]))[0]
+    found = tagger.session.run(None, tagger.inputs(batcher, [sentence]))[0]
     close(found, model.emissions(batch), tol=1e-4)
     # Viterbi over the exported scores with the JSON's transitions: the same tags
     crf = {k: torch.tensor(v) for k, v in meta["crf"].items()}
@@ -102,7 +97,8 @@ def test_int8_lstms_keep_the_builtin_taggers_tags(tmp_path):
 
     model, manifest = kinds.load(Store(), "conll-en", "tagger", torch.device("cpu"))
     export("conll-en", model, manifest, tmp_path, int8=True)
-    emissions, meta = session(tmp_path, "emissions")
+    graphs = Graphs(tmp_path)
+    tagger, meta = runtime.build(graphs), graphs.meta
     assert meta["int8"]
     import onnx
 
@@ -114,15 +110,12 @@ def test_int8_lstms_keep_the_builtin_taggers_tags(tmp_path):
     batcher = Batcher.from_manifest(manifest)
     for tokens in sentences[:20]:
         batch = batcher.batch([tokens])
-        found = emissions.run(None, graph_inputs(emissions, batcher, [tokens]))[0]
+        found = tagger.session.run(None, tagger.inputs(batcher, [tokens]))[0]
         scores = model.emissions(batch)
         # int8 weights: scores near PyTorch's, not equal to float rounding
         close(found, scores, tol=0.3)
         assert np.abs(found - scores.detach().numpy()).max() > 1e-4
-    from seqcli.onnx import Graphs
-    from seqcli.tagger import runtime
-
-    paths = runtime.build(Graphs(tmp_path)).decode_tokens(batcher, sentences)
+    paths = tagger.decode_tokens(batcher, sentences)
     expected = model.decode_tokens(batcher, sentences)
     same = sum(a == b for a, b in zip(paths, expected, strict=True))
     assert same >= 0.98 * len(sentences)

@@ -42,11 +42,12 @@ class OnnxTagger:
         with np.errstate(invalid="ignore"):  # -inf + -inf in unreachable tags
             for rows in by_length.values():
                 batch = [sentences[i] for i in rows]
-                (emissions,) = self.session.run(None, self._inputs(batcher, batch))
+                (emissions,) = self.session.run(None, self.inputs(batcher, batch))
                 for i, scores in zip(rows, emissions, strict=True):
                     paths[i] = viterbi(scores, self.start, self.trans, self.end)
         return paths
 
-    def _inputs(self, batcher: Batcher, batch: list[Sequence[str]]) -> dict:
+    def inputs(self, batcher: Batcher, batch: Sequence[Sequence[str]]) -> dict:
+        """The graph's inputs for `batch` (token lists of one length)."""
         arrays = batcher.arrays(batch)
         return {name: arrays[name] for name in self.reads}
