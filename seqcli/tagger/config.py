@@ -46,11 +46,6 @@ class TaggerConfig:
         0.3, "Chance a training word seen once reads as unknown.", min=0, max=1
     )
     batch_size: int = setting(32, "Sentences per step.", min=1)
-    context_before: bool = setting(
-        False,
-        "With --lm: also each char-LM's state before the token (its context alone).",
-        absent=False,
-    )
 
 
 # patience 100: the cosine schedule runs to its end (early stopping cut it while the

@@ -27,32 +27,21 @@ from seqcli.tagger.data import CAPS, Batch, Batcher
 
 class ContextLM(nn.Module):
     """A char-LM's embedding and recurrent layers, fixed: its state after each token
-    of a sentence's text (seqcli.tagger.data.text_positions), and with `before` also
-    its state before the token, which has read only the token's context."""
+    of a sentence's text (seqcli.tagger.data.text_positions)."""
 
-    def __init__(self, cfg: CharLMConfig, backward: bool, before: bool):
+    def __init__(self, cfg: CharLMConfig):
         super().__init__()
         self.embed = nn.Embedding(cfg.vocab_size, cfg.embedding)
         self.rnn = cells.stack(cfg.cell, cfg.embedding, cfg.hidden, cfg.layers)
-        self.backward, self.before = backward, before
-        self.width = cfg.hidden * (2 if before else 1)
         self.requires_grad_(False)
 
     def forward(self, text: torch.Tensor, at: torch.Tensor) -> torch.Tensor:
-        """(batch, time, width) states at positions `at` (batch, time) of `text`
+        """(batch, time, hidden) states at positions `at` (batch, time) of `text`
         (batch, length); the padding after a text is read after its positions, so
         it changes nothing."""
         # shape: (batch, length, hidden)
         out, _ = self.rnn(self.embed(text))
-        if self.before:
-            # the state before a token is the one after the token read before it,
-            # or after the text's opening newline (position 0, also at's padding)
-            start = torch.zeros_like(at[:, :1])
-            shifted = [at[:, 1:], start] if self.backward else [start, at[:, :-1]]
-            at = torch.cat([at, torch.cat(shifted, dim=1)], dim=1)
-        # shape: (batch, time or 2 * time, hidden)
-        states = out.gather(1, at.unsqueeze(-1).expand(-1, -1, out.size(-1)))
-        return torch.cat(states.chunk(2, dim=1), dim=-1) if self.before else states
+        return out.gather(1, at.unsqueeze(-1).expand(-1, -1, out.size(-1)))
 
 
 class Tagger(nn.Module):
@@ -79,10 +68,7 @@ class Tagger(nn.Module):
         self.tags = list(tags)
         # ("forward" cannot name a module of a ModuleDict)
         self.lm_directions = list(context or {})
-        self.lms = nn.ModuleList(
-            ContextLM(c, d == "backward", cfg.context_before)
-            for d, c in (context or {}).items()
-        )
+        self.lms = nn.ModuleList(ContextLM(c) for c in (context or {}).values())
         self.words = nn.Embedding(cfg.word_vocab_size, cfg.embedding, padding_idx=0)
         bound = math.sqrt(3 / cfg.embedding)  # as Lample et al. and Ma and Hovy
         nn.init.uniform_(self.words.weight, -bound, bound)
@@ -91,7 +77,7 @@ class Tagger(nn.Module):
         if cfg.case == "lower":
             self.caps = nn.Embedding(len(CAPS), cfg.caps_embedding, padding_idx=0)
             width += cfg.caps_embedding
-        width += sum(lm.width for lm in self.lms)
+        width += sum(c.hidden for c in (context or {}).values())
         self.chars = nn.Embedding(
             cfg.char_vocab_size, cfg.char_embedding, padding_idx=0
         )

@@ -159,16 +159,7 @@ class NumpyTagger:
             h = w[f"lms.{k}.embed.weight"][inputs[f"{direction}_text"][0]]
             for layer in range(lm.layers):
                 h = _lstm(h, w, f"l{layer}", reverse=False, rnn=f"lms.{k}.rnn")
-            at = inputs[f"{direction}_at"][0]
-            parts.append(h[at])
-            if cfg.context_before:  # as seqcli.tagger.model.ContextLM
-                parts.append(
-                    h[
-                        np.r_[at[1:], 0]
-                        if direction == "backward"
-                        else np.r_[0, at[:-1]]
-                    ]
-                )
+            parts.append(h[inputs[f"{direction}_at"][0]])
         x = np.concatenate(parts, axis=1)
         for layer in range(cfg.layers):
             x = np.concatenate(

@@ -40,46 +40,6 @@ def test_each_token_reads_the_separator_after_it_in_its_direction():
     ]
 
 
-@pytest.mark.parametrize("backward", [False, True])
-def test_the_state_before_a_token_has_read_only_the_text_before_it(backward):
-    from seqcli.charlm.config import CharLMConfig
-    from seqcli.tagger.model import ContextLM
-
-    sentences = [["Anna", "met", "Bo"], ["Hi"]]
-    texts, at = text_positions(sentences, backward)
-    vocab = Vocab.build([list(t) for t in texts])
-    torch.manual_seed(0)
-    lm = ContextLM(
-        CharLMConfig(len(vocab), embedding=4, hidden=6, layers=1), backward, True
-    )
-    ids = torch.full((2, len(texts[0])), vocab.pad_index)
-    for row, text in zip(ids, texts):
-        row[: len(text)] = torch.tensor(vocab.encode(list(text)))
-    padded = torch.tensor([at[0], at[1] + [0, 0]])
-    states = lm(ids, padded)
-    assert states.shape == (2, 3, 12)
-
-    def state_after(text: str) -> torch.Tensor:
-        out, _ = lm.rnn(lm.embed(torch.tensor([vocab.encode(list(text))])))
-        return out[0, -1]
-
-    for row, tokens in enumerate(sentences):
-        n = len(tokens)
-        for i in range(n):
-            # what each state has read, in the text's own order
-            if backward:
-                through = " " + " ".join(tokens[i:]) + "\n" if i else texts[row][::-1]
-                before = (" " + " ".join(tokens[i + 1 :]) if i + 1 < n else "") + "\n"
-                through, before = through[::-1], before[::-1]
-            else:
-                through = (
-                    "\n" + " ".join(tokens[: i + 1]) + (" " if i + 1 < n else "\n")
-                )
-                before = "\n" + "".join(t + " " for t in tokens[:i])
-            torch.testing.assert_close(states[row, i, :6], state_after(through))
-            torch.testing.assert_close(states[row, i, 6:], state_after(before))
-
-
 @pytest.fixture(scope="module")
 def lms(tmp_path_factory, one_thread):
     """A store with a forward and a backward char-LM trained briefly on story.txt."""

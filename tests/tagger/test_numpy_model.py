@@ -98,7 +98,6 @@ VARIANTS = [
     {"scheme": "iob2"},
     {"lms": {}},
     {"lms": {"directions": ("backward",), "layers": 2}},
-    {"lms": {}, "context_before": True},
 ]
 
 
