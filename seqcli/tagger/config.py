@@ -36,12 +36,6 @@ class TaggerConfig:
     char_filters: int = setting(
         50, "Char-CNN filters of width 3 (spelling features).", min=1
     )
-    char_lstm: int = setting(
-        0,
-        "Units per direction of a character BiLSTM beside the char-CNN (0: none).",
-        min=0,
-        absent=0,
-    )
     cell: str = setting("lstm", CELL_HELP, choices=CELLS, absent="lstm")
     hidden: int = setting(128, "Recurrent units per direction.", min=1)
     layers: int = setting(1, "Stacked bidirectional layers.", min=1)

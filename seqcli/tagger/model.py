@@ -82,12 +82,6 @@ class Tagger(nn.Module):
             cfg.char_vocab_size, cfg.char_embedding, padding_idx=0
         )
         self.char_cnn = nn.Conv1d(cfg.char_embedding, cfg.char_filters, 3, padding=1)
-        self.char_rnn = None
-        if cfg.char_lstm:
-            self.char_rnn = cells.stack(
-                "lstm", cfg.char_embedding, cfg.char_lstm, bidirectional=True
-            )
-            width += 2 * cfg.char_lstm
         self.rnn = cells.stack(
             cfg.cell,
             width,
@@ -124,16 +118,7 @@ class Tagger(nn.Module):
         # shape: (types, char_filters, max_chars)
         h = self.char_cnn(x)
         h = h.masked_fill((chars == 0).unsqueeze(1), float("-inf"))
-        h = h.max(dim=2).values
-        if self.char_rnn is None:
-            return h
-        # the forward half's state after the last character, the backward half's
-        # after the first
-        lengths = (chars != 0).sum(1).clamp(min=1)
-        out, _ = self.char_rnn(x.transpose(1, 2), lengths=lengths)
-        n = self.cfg.char_lstm
-        last = out[torch.arange(len(out)), lengths - 1, :n]
-        return torch.cat([h, last, out[:, 0, n:]], dim=-1)
+        return h.max(dim=2).values
 
     @torch.no_grad()
     def context(self, texts: dict[str, torch.Tensor]) -> torch.Tensor | None:
