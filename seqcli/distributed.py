@@ -8,6 +8,7 @@ Without torchrun every function here is a cheap no-op for a single process.
 from __future__ import annotations
 
 import os
+import sys
 
 import torch
 import torch.distributed as dist
@@ -67,6 +68,21 @@ def finish() -> None:
         return
     dist.barrier()
     dist.destroy_process_group()
+
+
+def leave(code: int) -> None:
+    """Under torchrun, end this process at once with `code` after `finish`; without
+    torchrun, nothing.
+
+    Everything is saved by then, but the interpreter's own shutdown still tears down
+    gloo's C++ threads, and now and then that aborts a rank (SIGABRT), which makes
+    torchrun fail the whole run; os._exit skips that shutdown.
+    """
+    if not launched():
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def rank() -> int:

@@ -66,8 +66,14 @@ def train(tmp_path, home: str, *launcher, batch: int, extra: tuple = ()):
         *extra,  # the last value of a repeated option wins
     ]
     result = subprocess.run(command, env=env, capture_output=True, timeout=300)
-    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert result.returncode == 0, report(result)
     return tmp_path / home / "m"
+
+
+def report(result) -> str:
+    """The ranks' own lines come first on stderr, the launcher's summary last."""
+    err = result.stderr.decode()
+    return err if len(err) < 4000 else f"{err[:2500]}\n...\n{err[-1500:]}"
 
 
 def final_weights(folder: Path, part: str = "model.") -> dict:
@@ -120,7 +126,7 @@ def test_the_classifier_trains_under_torchrun(tmp_path):
     command += ["--name", "c", "--embedding", "16", "--hidden", "16", "--epochs", "6"]
     command += ["--lr", "0.01", "--warmup", "5"]
     result = subprocess.run(command, env=env, capture_output=True, timeout=300)
-    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert result.returncode == 0, report(result)
     # rank 0 reports for both
     lines = result.stderr.decode().splitlines()
     assert lines.count("device: cpu, 2 processes") == 1

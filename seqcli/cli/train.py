@@ -106,18 +106,21 @@ def run(kind: str, *, name: str, resume: bool, force: bool, **options):
                 **options,
             )
         except Interrupted:
-            distributed.finish()  # under torchrun every rank stopped at one step
-            click.echo(
-                f"interrupted: state saved; continue with --resume --name {name}",
-                err=True,
-            )
-            raise SystemExit(130) from None
-    distributed.finish()
+            pos = None
+    distributed.finish()  # under torchrun every rank stopped at the same step
+    if pos is None:
+        click.echo(
+            f"interrupted: state saved; continue with --resume --name {name}",
+            err=True,
+        )
+        distributed.leave(130)
+        raise SystemExit(130)
     best = f"; best dev {pos.best:.4g}" if pos.best is not None else ""
     console.info(
         f"{name}: stopped ({pos.stopped}) after {pos.global_step} steps, "
         f"{pos.elapsed:.0f}s{best}"
     )
+    distributed.leave(0)
 
 
 name_option = click.option(
