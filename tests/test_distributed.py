@@ -46,11 +46,14 @@ TORCHRUN = [
     "2",
 ]
 
+# a rank that crashes prints its Python stack (faulthandler)
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1"}
+
 
 def train(tmp_path, home: str, *launcher, batch: int, extra: tuple = ()):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(CORPUS)
-    env = {**os.environ, "SEQCLI_HOME": str(tmp_path / home), "PYTHONPATH": str(ROOT)}
+    env = {**ENV, "SEQCLI_HOME": str(tmp_path / home)}
     command = [
         *launcher,
         "-m",
@@ -117,11 +120,7 @@ def test_the_classifier_trains_under_torchrun(tmp_path):
     reviews = (ROOT / "corpora" / "reviews.tsv").read_text().splitlines()[:400]
     data = tmp_path / "reviews.tsv"
     data.write_text("\n".join(reviews) + "\n")
-    env = {
-        **os.environ,
-        "SEQCLI_HOME": str(tmp_path / "store"),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = {**ENV, "SEQCLI_HOME": str(tmp_path / "store")}
     command = [*TORCHRUN, "-m", "seqcli", "train", "classifier", str(data)]
     command += ["--name", "c", "--embedding", "16", "--hidden", "16", "--epochs", "6"]
     command += ["--lr", "0.01", "--warmup", "5"]
