@@ -56,30 +56,20 @@ def setup(requested: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def finish() -> None:
-    """Leave the process group once every rank is done; called after a run that
+def finish(code: int) -> None:
+    """Under torchrun, leave the process group once every rank is done, then end this
+    process at once with `code`; without torchrun, nothing. Called after a run that
     ended well on all ranks (after a failure, the barrier could wait forever).
 
-    Left to the interpreter's exit, the group's gloo worker threads can be torn down
-    still joinable, and that rank aborts ("terminate called without an active
-    exception") after its work is done.
+    Everything is saved by then. Left to the interpreter's own shutdown, gloo's C++
+    worker threads can be torn down still joinable, and that rank aborts (SIGABRT,
+    "terminate called without an active exception"), which fails the whole torchrun
+    job; leaving the group first and then os._exit skip that shutdown.
     """
     if not active():
         return
     dist.barrier()
     dist.destroy_process_group()
-
-
-def leave(code: int) -> None:
-    """Under torchrun, end this process at once with `code` after `finish`; without
-    torchrun, nothing.
-
-    Everything is saved by then, but the interpreter's own shutdown still tears down
-    gloo's C++ threads, and now and then that aborts a rank (SIGABRT), which makes
-    torchrun fail the whole run; os._exit skips that shutdown.
-    """
-    if not launched():
-        return
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -107,20 +107,20 @@ def run(kind: str, *, name: str, resume: bool, force: bool, **options):
             )
         except Interrupted:
             pos = None
-    distributed.finish()  # under torchrun every rank stopped at the same step
+    # under torchrun every rank stopped at the same step; rank 0 reports for all
     if pos is None:
         click.echo(
             f"interrupted: state saved; continue with --resume --name {name}",
             err=True,
         )
-        distributed.leave(130)
+        distributed.finish(130)
         raise SystemExit(130)
     best = f"; best dev {pos.best:.4g}" if pos.best is not None else ""
     console.info(
         f"{name}: stopped ({pos.stopped}) after {pos.global_step} steps, "
         f"{pos.elapsed:.0f}s{best}"
     )
-    distributed.leave(0)
+    distributed.finish(0)
 
 
 name_option = click.option(
