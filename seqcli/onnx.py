@@ -110,13 +110,20 @@ def export(
     return [*written, runtime]
 
 
-def quantize(path: Path) -> None:
+def quantize(
+    path: Path, *, reduce_range: bool = True, per_channel: bool = True
+) -> None:
     """Give the graph's LSTMs int8 weights, in place: onnxruntime's dynamic
-    quantization (one scale per weight matrix; the activations are quantized as they
-    come) turns each into its DynamicQuantizeLSTM, which only onnxruntime runs. On
-    this kind of CPU the built-in taggers run 1.2x (conll-en) and 1.3x (wnut17-en,
-    with char-LMs) faster, with the same dev F1; about one sentence in a hundred
-    gets other tags (bench/results/tagger-throughput*.json)."""
+    quantization (the activations are quantized as they come) turns each into its
+    DynamicQuantizeLSTM, which only onnxruntime runs.
+
+    reduce_range: 7-bit weights. On x86 CPUs without VNNI (AVX2, AVX-512 before
+    Cascade Lake) onnxruntime's u8s8 product adds pairs of 8-bit products into int16,
+    which saturates with full-range weights (255 * 127 * 2 > 32767); with 7-bit ones
+    it cannot (255 * 63 * 2 < 32767), so every CPU computes the same sums.
+    per_channel: one scale per gate row instead of per matrix, which wins back the
+    bit that reduce_range gives up. bench/int8.py measures each choice's dev F1 on
+    AVX-512 VNNI and (emulated) AVX2 CPUs."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -133,6 +140,8 @@ def quantize(path: Path) -> None:
             str(tmp),
             op_types_to_quantize=["LSTM"],
             weight_type=QuantType.QInt8,
+            reduce_range=reduce_range,
+            per_channel=per_channel,
         )
     finally:
         root.setLevel(level)

@@ -8,6 +8,8 @@ from torch import nn
 from seqcli import cells
 from seqcli.cells import CELLS, flip_within, scan, stack
 
+pytestmark = pytest.mark.numeric
+
 
 def test_scan_matches_a_loop_and_its_gradients_check():
     torch.manual_seed(0)

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from seqcli.crf import CRF
 from seqcli.schemes import transition_constraints
 
+pytestmark = pytest.mark.numeric
+
 torch.manual_seed(1234)
 
 BIOES_LABELS = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "E-LOC", "S-LOC"]
@@ -319,8 +321,12 @@ class TestAgainstPytorchCrf:
         g2 = torch.autograd.grad(
             expected.sum(), [emissions] + [getattr(theirs, n) for n in names]
         )
+        # the gradients are tag marginals, exp(alpha + beta - log Z) with log-sums of
+        # magnitude about 100 here (12 steps of scale-3 emissions): float32 rounds
+        # those to about 1e-5, and another summation order (another instruction
+        # set: AVX2 measured 1.2e-5) moves a marginal by as much
         for a, b in zip(g1, g2, strict=True):
-            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=5e-5)
 
     @pytest.mark.parametrize("num_tags", [3, 9, 17])
     def test_viterbi_paths(self, num_tags):

@@ -1,7 +1,9 @@
-"""The built-in models' outputs, held byte for byte to recorded ones.
+"""The built-in models' outputs, held to recorded ones.
 
 Each case runs one command on the project's own corpora; its stdout was recorded in
-tests/golden/ and must not change unless a change of behaviour is meant. To record
+tests/golden/ and must not change unless a change of behaviour is meant: texts, tags
+and counts exactly, scores and metrics within the tolerance of tests/close.py (they
+differ in the last bits from one instruction set to another). To record
 again (after such a change, saying why in the commit):
 
     SEQCLI_RECORD_GOLDEN=1 python -m pytest tests/test_golden.py
@@ -15,6 +17,10 @@ from pathlib import Path
 import pytest
 
 from seqcli.cli import cli
+
+from .close import same_output
+
+pytestmark = pytest.mark.numeric
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden"
@@ -131,4 +137,4 @@ def test_builtin_output_is_unchanged(case, runner, tmp_path, one_thread):
     if RECORD:
         GOLDEN.mkdir(exist_ok=True)
         expected.write_text(result.stdout)
-    assert result.stdout == expected.read_text()
+    same_output(result.stdout, expected.read_text())

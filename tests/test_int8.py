@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from seqcli import int8
 
 # tiny models run fastest on one thread without oneDNN (see test_search.py)
-pytestmark = pytest.mark.usefixtures("one_thread", "no_onednn")
+pytestmark = [pytest.mark.numeric, pytest.mark.usefixtures("one_thread", "no_onednn")]
 
 
 def test_int8_linear_is_close_to_float32():

@@ -21,10 +21,16 @@ from seqcli.translator.config import TranslatorConfig
 from seqcli.translator.model import DecoderState, Translator
 from seqcli.vocab import Vocab
 
+from .tagger.conftest import learnt, ner_doc
+
 ROOT = Path(__file__).resolve().parents[1]
 
 ort = pytest.importorskip("onnxruntime")
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.numeric,
+    pytest.mark.usefixtures("one_thread"),
+]
 
 
 def session(folder, graph):
@@ -90,9 +96,19 @@ def test_tagger_emissions_on_the_builtin_give_its_tags(tmp_path):
     )[0]
 
 
-def test_int8_lstms_keep_the_builtin_taggers_tags(tmp_path):
+def entity_f1(tagger, batcher, sentences) -> float:
+    """Entity F1 of a tagger's paths on corpora/ner.conll sentences (IOB2 labels)."""
+    from seqcli import entities
+    from seqcli.schemes import convert
+
+    paths = tagger.decode_tokens(batcher, [s.tokens for s in sentences])
+    scheme = tagger.cfg.scheme
+    pred = [convert([tagger.tags[i] for i in p], scheme, "iob2") for p in paths]
+    return entities.score([s.labels for s in sentences], pred)["f1"]
+
+
+def test_int8_lstms_keep_the_builtin_taggers_quality(tmp_path):
     from seqcli import kinds
-    from seqcli.conll import read_conll
     from seqcli.store import Store
 
     model, manifest = kinds.load(Store(), "conll-en", "tagger", torch.device("cpu"))
@@ -100,25 +116,61 @@ def test_int8_lstms_keep_the_builtin_taggers_tags(tmp_path):
     graphs = Graphs(tmp_path)
     tagger, meta = runtime.build(graphs), graphs.meta
     assert meta["int8"]
-    import onnx
-
-    graph = onnx.load(tmp_path / meta["graphs"]["emissions"]["file"]).graph
-    ops = [node.op_type for node in graph.node]
-    assert "LSTM" not in ops and "DynamicQuantizeLSTM" in ops
-    lines = (ROOT / "corpora" / "ner.conll").read_text(encoding="utf-8").splitlines()
-    sentences = [s.tokens for s in read_conll(lines, source="ner").sentences][:300]
+    sentences = ner_doc(300).sentences
     batcher = Batcher.from_manifest(manifest)
-    for tokens in sentences[:20]:
+    for sentence in sentences[:20]:
+        tokens = sentence.tokens
         batch = batcher.batch([tokens])
         found = tagger.session.run(None, tagger.inputs(batcher, [tokens]))[0]
         scores = model.emissions(batch)
         # int8 weights: scores near PyTorch's, not equal to float rounding
         close(found, scores, tol=0.3)
         assert np.abs(found - scores.detach().numpy()).max() > 1e-4
-    paths = tagger.decode_tokens(batcher, sentences)
-    expected = model.decode_tokens(batcher, sentences)
-    same = sum(a == b for a, b in zip(paths, expected, strict=True))
-    assert same >= 0.98 * len(sentences)
+    # what the user sees: entity F1 on 300 sentences (about 600 entities) it was not
+    # trained on. One point is three entities' worth; the built-ins lose at most 0.5
+    # on their dev sets (bench/results/int8.jsonl)
+    float_f1 = entity_f1(model, batcher, sentences)
+    assert float_f1 > 0.8  # a trained model, with margins
+    assert abs(entity_f1(tagger, batcher, sentences) - float_f1) <= 0.01
+
+
+def test_int8_lstms_keep_a_freshly_trained_taggers_quality(tmp_path):
+    """A tagger trained on 30 sentences, scored on 200 others, float32 and int8."""
+    model, manifest, _ = learnt("lstm")
+    sentences = ner_doc(230).sentences[30:]
+    export("t", model, manifest, tmp_path, int8=True)
+    tagger = runtime.build(Graphs(tmp_path))
+    batcher = Batcher.from_manifest(manifest)
+    float_f1 = entity_f1(model, batcher, sentences)
+    assert float_f1 > 0.5  # it has learnt the corpus's entities, with margins
+    # about 400 entities: two points are eight of them; measured here 0.3 points
+    assert abs(entity_f1(tagger, batcher, sentences) - float_f1) <= 0.02
+
+
+def test_int8_lstm_weights_cannot_saturate_without_vnni(tmp_path):
+    """The int8 weights use 7 bits (reduce_range), one scale per gate row: on AVX2
+    (u8s8 products added in pairs into int16) 255 * 63 * 2 stays below 32767."""
+    import onnx as onnx_
+    from onnx import numpy_helper
+
+    model, manifest, _ = learnt("lstm")
+    export("t", model, manifest, tmp_path, int8=True)
+    graph = onnx_.load(tmp_path / "emissions.onnx").graph
+    weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    lstms = [n for n in graph.node if n.op_type == "DynamicQuantizeLSTM"]
+    assert lstms
+    for node in lstms:
+        # inputs: X, W, R, B, sequence_lens, initial_h, initial_c, P, W_scale,
+        # W_zero_point, R_scale, R_zero_point
+        for w, scale in (
+            (node.input[1], node.input[8]),
+            (node.input[2], node.input[10]),
+        ):
+            q = weights[w]
+            assert q.dtype == np.int8 and np.abs(q.astype(int)).max() <= 64
+            assert np.abs(q.astype(int)).max() >= 60  # the 7 bits are used
+            rows = q.shape[0] * q.shape[-1]  # directions x 4 gates x hidden
+            assert weights[scale].size == rows
 
 
 @pytest.mark.parametrize(
