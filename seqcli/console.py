@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -9,6 +10,42 @@ from rich.console import Console
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 quiet = False  # set by the CLI's -q
+
+
+class GuardedStderr:
+    """sys.stderr for a command's run: once its reader goes away (`2>&1 | head`, a
+    closed terminal), messages and progress go nowhere and the run goes on as with
+    -q. Progress must never end a training before it saves."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError:  # EPIPE, EIO: nobody reads it
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError:
+            self._gone()
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+    def _gone(self) -> None:
+        global quiet
+        quiet = True
+        try:  # what is still buffered, and later writes below Python, go nowhere
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # no file descriptor (tests)
+            pass
+        self.stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def info(message: str) -> None:

@@ -16,6 +16,10 @@ class Group(click.Group):
     """Turns the errors a user can fix into one line and a meaningful exit code."""
 
     def invoke(self, ctx: click.Context):
+        from seqcli import console
+
+        stderr = sys.stderr
+        sys.stderr = console.GuardedStderr(stderr)
         try:
             return super().invoke(ctx)
         except SeqcliError as e:
@@ -28,6 +32,8 @@ class Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        finally:
+            sys.stderr = stderr
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

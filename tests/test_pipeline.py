@@ -1,0 +1,78 @@
+"""The pipeline contract with real processes: what happens when a reader goes away,
+when the output device is full, when the input is empty."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ROOT / "corpora"
+TINY = ["--time-budget", "4", "--seed", "1"]
+# each kind's smallest training on corpora/
+TRAININGS = {
+    "charlm": ["charlm", CORPORA / "story.txt", "--hidden", "32", "--batch-size", "8"],
+    "tagger": ["tagger", CORPORA / "ner.conll", "--embedding", "16", "--hidden", "16"],
+    "translator": [
+        "translator",
+        "--pairs",
+        CORPORA / "phrases.tsv",
+        "--embedding",
+        "16",
+        "--hidden",
+        "16",
+    ],
+    "classifier": [
+        "classifier",
+        CORPORA / "reviews.tsv",
+        "--embedding",
+        "16",
+        "--hidden",
+        "16",
+    ],
+}
+
+
+def env_for(home: Path) -> dict:
+    return {
+        **os.environ,
+        "SEQCLI_HOME": str(home),
+        "SEQCLI_DEVICE": "cpu",
+        "PYTHONPATH": str(ROOT),
+        "OMP_NUM_THREADS": "1",
+    }
+
+
+@pytest.mark.slow  # a real training per kind: seconds each
+@pytest.mark.parametrize("kind", sorted(TRAININGS))
+def test_a_training_whose_stderr_reader_goes_away_goes_on_and_saves(tmp_path, kind):
+    """`seqcli train ... 2>&1 | head -1`: the reader leaves after one line, and the
+    training still runs to its end and saves its model."""
+    args = [str(a) for a in ["train", *TRAININGS[kind], "--name", "m", *TINY]]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seqcli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env_for(tmp_path),
+        cwd=tmp_path,
+    )
+    first = process.stderr.readline()
+    assert first  # it had begun to report
+    process.stderr.close()  # the reader goes away
+    assert process.wait(timeout=120) == 0
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["kind"] == kind
+    assert list((tmp_path / "m").glob("model*.safetensors"))
+    listed = subprocess.run(
+        [sys.executable, "-m", "seqcli", "models", "list"],
+        capture_output=True,
+        text=True,
+        env=env_for(tmp_path),
+        timeout=60,
+    )
+    assert listed.returncode == 0 and "m" in listed.stdout.split()
