@@ -55,30 +55,22 @@ COMMANDS = {
         "What a wonderful, moving film.\n",
     ),
 }
-# the tagger's two ways without PyTorch, side by side on one line (seqcli tag takes
-# the numpy copy for a few lines of an LSTM tagger, the exported graph otherwise)
+# the tagger's way without PyTorch, in process, on one line: the graph `seqcli tag`
+# caches in the store
 TAG_ONE = (
     "import sys\n"
-    "from seqcli import kinds, onnx\n"
+    "from seqcli import inference\n"
     "from seqcli.store import Store\n"
     "from seqcli.tagger.decode import tag_texts\n"
     "from seqcli.vocab import WordTokenizer\n"
-    "store = Store(); manifest = store.manifest('conll-en')\n"
-    "{load}\n"
-    "print(tag_texts(model, manifest, [sys.stdin.read()], "
+    "model = inference.Model(Store(), 'conll-en', 'tagger', 'cpu')\n"
+    "print(tag_texts(model.network(1), model.manifest, [sys.stdin.read()], "
     "tokenizer=WordTokenizer('en')))\n"
 )
-LOADS = {
-    "tag one line: numpy copy": "model, _ = kinds.load_numpy(store, 'conll-en', "
-    "'tagger', manifest)",
-    "tag one line: exported graph": "from seqcli.tagger import runtime\n"
-    "model = runtime.build(onnx.cached(store, 'conll-en', manifest))",
-}
-for name, load in LOADS.items():
-    COMMANDS[name] = (
-        [sys.executable, "-c", TAG_ONE.format(load=load)],
-        "Angela Merkel met Emmanuel Macron in Paris on Tuesday.\n",
-    )
+COMMANDS["tag one line: exported graph"] = (
+    [sys.executable, "-c", TAG_ONE],
+    "Angela Merkel met Emmanuel Macron in Paris on Tuesday.\n",
+)
 TARGETS = {"seqcli tag": 1.0, "seqcli translate": 1.2, "seqcli generate -n 200": 1.0}
 
 

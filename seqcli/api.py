@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from seqcli import console
 from seqcli.errors import SeqcliError
 
 Texts = str | Sequence[str]
@@ -35,12 +36,18 @@ def _one_or_all(records: list[dict], one: bool) -> dict | list[dict]:
 
 
 class Model:
-    """A loaded model: its name, kind, manifest and network (in eval mode)."""
+    """A stored model: its name, kind and manifest; `network(rows)` runs it as the
+    command line would for an input of that many rows (seqcli.inference)."""
 
     kind = ""
 
-    def __init__(self, name: str, network: Any, manifest: dict):
-        self.name, self.network, self.manifest = name, network, manifest
+    def __init__(self, loaded: Any):
+        self.loaded = loaded  # a seqcli.inference.Model
+        self.name, self.manifest = loaded.name, loaded.manifest
+
+    def network(self, rows: int) -> Any:
+        with console.quieted():
+            return self.loaded.network(rows)
 
     def __repr__(self) -> str:
         return f"<seqcli {self.kind} {self.name!r}>"
@@ -69,7 +76,7 @@ class CharLM(Model):
                 "length >= 0, samples >= 1, temperature >= 0 and 0 < top_p <= 1"
             )
         found = sample_text(
-            self.network,
+            self.network(samples),
             self.manifest,
             prime,
             length=length,
@@ -96,7 +103,7 @@ class Tagger(Model):
 
         lines, one = _texts(texts)
         records = tag_texts(
-            self.network,
+            self.network(len(lines)),
             self.manifest,
             lines,
             tokenizer=WordTokenizer(lang or self.manifest["config"]["lang"]),
@@ -131,7 +138,7 @@ class Translator(Model):
         if not 1 <= n_best <= beam:
             raise SeqcliError(f"n_best must be between 1 and the beam ({beam})")
         found = translate_lines(
-            self.network,
+            self.network(len(lines)),
             Codec(self.manifest),
             lines,
             replace_unk=replace_unk,
@@ -160,7 +167,8 @@ class Classifier(Model):
         if top_k < 1:
             raise SeqcliError("top_k must be at least 1")
         codec = Codec.from_manifest(self.manifest)
-        return _one_or_all(classify_texts(self.network, codec, lines, top_k=top_k), one)
+        network = self.network(len(lines))
+        return _one_or_all(classify_texts(network, codec, lines, top_k=top_k), one)
 
 
 MODELS = {cls.kind: cls for cls in (CharLM, Tagger, Translator, Classifier)}
@@ -177,9 +185,8 @@ def load(name: str, *, device: str | None = None, store: Any = None) -> Model:
         store: a seqcli.store.Store (default: $SEQCLI_HOME, else the user data
             directory).
     """
-    from seqcli import kinds
-    from seqcli.device import pick_device
+    from seqcli import inference
     from seqcli.store import Store
 
-    network, manifest = kinds.load(store or Store(), name, None, pick_device(device))
-    return MODELS[manifest["kind"]](name, network, manifest)
+    loaded = inference.Model(store or Store(), name, None, device)
+    return MODELS[loaded.kind](loaded)

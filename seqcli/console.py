@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 
 from rich.console import Console
 
@@ -46,6 +48,17 @@ class GuardedStderr:
         except (OSError, ValueError, AttributeError):  # no file descriptor (tests)
             pass
         self.stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
+@contextlib.contextmanager
+def quieted() -> Iterator[None]:
+    """No info lines meanwhile (a library is quiet unless asked); warnings show."""
+    global quiet
+    before, quiet = quiet, True
+    try:
+        yield
+    finally:
+        quiet = before
 
 
 def info(message: str) -> None:

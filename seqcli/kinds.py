@@ -29,11 +29,6 @@ class Kind:
     config: str  # the settings dataclass in package.config
     model: str  # the nn.Module in package.model
     builtin: str  # the built-in model its command uses by default
-    # running on the CPU without PyTorch (seqcli.inference): a small input to an LSTM
-    # with the numpy copy (package.numpy_model), and the exported graphs
-    # (package.runtime) for "small" inputs or "all"; "" for none
-    numpy: bool
-    onnx: str
 
     def module(self, part: str) -> ModuleType:
         return importlib.import_module(f"{self.package}.{part}")
@@ -48,14 +43,12 @@ class Kind:
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("charlm", "seqcli.charlm", "CharLMConfig", "CharLM", "shakespeare",
-             numpy=True, onnx=""),
-        Kind("tagger", "seqcli.tagger", "TaggerConfig", "Tagger", "conll-en",
-             numpy=True, onnx="all"),
+        Kind("charlm", "seqcli.charlm", "CharLMConfig", "CharLM", "shakespeare"),
+        Kind("tagger", "seqcli.tagger", "TaggerConfig", "Tagger", "conll-en"),
         Kind("translator", "seqcli.translator", "TranslatorConfig", "Translator",
-             "multi30k-en-de", numpy=False, onnx="small"),
+             "multi30k-en-de"),
         Kind("classifier", "seqcli.classifier", "ClassifierConfig", "Classifier",
-             "sentiment-en", numpy=False, onnx="small"),
+             "sentiment-en"),
     )
 }  # fmt: skip
 
@@ -81,19 +74,10 @@ def load(
     """(model in eval mode on device, manifest) for a stored model, checked for kind
     (the manifest, if given, as read from the store already)."""
     manifest = manifest or store.manifest(name, kind)
-    tensors = store.tensors(name, manifest)
     if manifest.get("kind") not in KINDS:
         raise SeqcliError(f"model {name!r} has unknown kind {manifest.get('kind')!r}")
-    model = build(manifest)
-    # weights may be stored in half precision; compute in full precision
-    tensors = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
-    try:
-        model.load_state_dict(tensors)
-    except RuntimeError:
-        raise SeqcliError(
-            f"model {name!r} is damaged: its weights do not fit its configuration"
-        ) from None
-    return model.to(device).eval(), manifest
+    model = store.load_weights(build(manifest), name, manifest)
+    return model.to(device), manifest
 
 
 def load_numpy(store: Store, name: str, kind: str, manifest: dict | None = None):

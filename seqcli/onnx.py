@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,10 +47,7 @@ def export(
     files written. int8: the graphs' LSTMs with int8 weights (see `quantize`)."""
     import torch
 
-    from seqcli import kinds
-
-    kind = kinds.get(manifest["kind"])
-    module = kind.module("export")
+    module = export_module(model)
     folder.mkdir(parents=True, exist_ok=True)
     model = model.cpu().eval()
     written, described = [], {}
@@ -110,6 +108,14 @@ def export(
     return [*written, runtime]
 
 
+def export_module(model) -> Any:
+    """The `export` module of the kind whose network `model` is (its package's)."""
+    import importlib
+
+    package = type(model).__module__.rpartition(".")[0]
+    return importlib.import_module(f"{package}.export")
+
+
 def quantize(
     path: Path, *, reduce_range: bool = True, per_channel: bool = True
 ) -> None:
@@ -149,7 +155,6 @@ def quantize(
 
 
 # --- the exported graphs cached in the store, run by onnxruntime ---
-SOURCES = ("cells.py", "onnx.py", "{kind}/model.py", "{kind}/export.py")
 STAMP = "cache.json"  # beside the graphs: what they were made from, their sha256
 
 
@@ -171,18 +176,21 @@ class Graphs:
         )
 
 
-def cached(store, name: str, manifest: dict) -> Graphs | None:
+def cached(store, name: str, manifest: dict, network: Callable) -> Graphs | None:
     """The model's graphs, exported once into the store (Store.cache_dir) and
-    checked against their sha256 on every use: rebuilt when the model, seqcli's
-    network code or PyTorch changed, refused (and rebuilt) when altered. None where
-    they cannot be made: onnx or onnxruntime missing, or the store read-only."""
+    checked against their sha256 on every use: rebuilt when the model, seqcli or
+    PyTorch changed, refused (and rebuilt) when altered. The model's own weights are
+    checked first (a damaged model is refused on every path). `network()` gives the
+    PyTorch model to export. None where they cannot be made: onnx or onnxruntime
+    missing, or the store read-only."""
     from importlib.util import find_spec
 
     from seqcli import console
 
     if find_spec("onnxruntime") is None or find_spec("onnx") is None:
         return None
-    key = _cache_key(manifest)
+    store.verify(name, manifest)
+    key = cache_key(manifest)
     base = store.cache_dir(name)
     folder = base / f"onnx-{key[:16]}"
     try:
@@ -196,22 +204,27 @@ def cached(store, name: str, manifest: dict) -> Graphs | None:
         console.warn(f"the cached ONNX export of {name!r} was altered: exporting again")
     console.info(f"exporting {name!r} to ONNX for fast CPU inference (once)")
     try:
-        return Graphs(_build(store, name, manifest, base, folder, key))
+        return Graphs(_build(name, manifest, network(), base, folder, key))
     except OSError:
         return None
 
 
-def _cache_key(manifest: dict) -> str:
+def cache_key(manifest: dict, package: Path = Path(__file__).parent) -> str:
+    """What the cached graphs were made from: the model's weights, seqcli's source
+    (every module of the package: the graphs' inputs are defined in data modules as
+    well as in the networks) and the versions of PyTorch and onnxruntime."""
     from importlib import metadata
 
-    from seqcli import __version__
-
-    root = Path(__file__).parent
     digest = hashlib.sha256()
-    versions = [manifest["weights"]["sha256"], __version__, metadata.version("torch")]
+    versions = [
+        manifest["weights"]["sha256"],
+        metadata.version("torch"),
+        metadata.version("onnxruntime"),
+    ]
     digest.update(" ".join(versions).encode())
-    for source in SOURCES:
-        digest.update((root / source.format(kind=manifest["kind"])).read_bytes())
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
     return digest.hexdigest()
 
 
@@ -222,18 +235,13 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def _build(store, name: str, manifest: dict, base: Path, folder: Path, key: str):
+def _build(name: str, manifest: dict, model, base: Path, folder: Path, key: str):
     """Export into a fresh folder, then move it into place (readers never see
     half a cache); older exports of the model go."""
-    import torch
-
-    from seqcli import kinds
-
-    model, _ = kinds.load(store, name, None, torch.device("cpu"), manifest)
     tmp = base / f".onnx-{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    # where the kind measured no loss from it, int8 LSTMs (see `quantize`)
-    int8 = getattr(kinds.get(manifest["kind"]).module("export"), "INT8", False)
+    # where the kind chose them, int8 LSTMs (see `quantize`)
+    int8 = getattr(export_module(model), "INT8", False)
     written = export(name, model, manifest, tmp, int8=int8)
     stamp = {"key": key, "sha256": {p.name: _sha256(p) for p in written}}
     (tmp / STAMP).write_text(json.dumps(stamp, indent=1), encoding="utf-8")

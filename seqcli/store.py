@@ -152,9 +152,30 @@ class Store:
         manifest = self.manifest(name, kind)
         return manifest, self.tensors(name, manifest, numpy=numpy)
 
+    def verify(self, name: str, manifest: dict) -> None:
+        """Raise a SeqcliError unless the model's weights match their sha256 (what
+        running it from an export made earlier relies on)."""
+        _weights_blob(self.path(name), manifest, name)
+
     def tensors(self, name: str, manifest: dict, *, numpy: bool = False) -> dict:
         """The weights a manifest read from this store names, verified (sha256)."""
         return _read_tensors(self.path(name), manifest, name, numpy)
+
+    def load_weights(self, model, name: str, manifest: dict):
+        """`model` (a torch.nn.Module built from `manifest`) with the stored
+        weights, verified, in full precision, in eval mode."""
+        tensors = self.tensors(name, manifest)
+        # weights may be stored in half precision; compute in full precision
+        tensors = {
+            k: v.float() if v.is_floating_point() else v for k, v in tensors.items()
+        }
+        try:
+            model.load_state_dict(tensors)
+        except RuntimeError:
+            raise SeqcliError(
+                f"model {name!r} is damaged: its weights do not fit its configuration"
+            ) from None
+        return model.eval()
 
     def remove(self, name: str) -> None:
         """Delete a model of the user's; refused while a training holds it."""
@@ -304,14 +325,9 @@ def _read_json(path: Path, name: str) -> dict | None:
     return meta
 
 
-def _read_tensors(folder: Path, meta: dict, name: str, numpy: bool = False) -> dict:
-    from safetensors import SafetensorError
-
-    if numpy:
-        from safetensors.numpy import load
-    else:
-        from safetensors.torch import load
-
+def _weights_blob(folder: Path, meta: dict, name: str) -> bytes:
+    """The bytes of a model's weights file, checked against the manifest's sha256:
+    the one check of whether a model is sound, whichever way it is then run."""
     weights = meta.get("weights") or {}
     file = folder / str(weights.get("file", ""))
     if not weights.get("file") or not file.is_file():
@@ -322,6 +338,18 @@ def _read_tensors(folder: Path, meta: dict, name: str, numpy: bool = False) -> d
             f"model {name!r} is damaged: {file.name} does not match its sha256 "
             "(truncated or modified)"
         )
+    return blob
+
+
+def _read_tensors(folder: Path, meta: dict, name: str, numpy: bool = False) -> dict:
+    from safetensors import SafetensorError
+
+    if numpy:
+        from safetensors.numpy import load
+    else:
+        from safetensors.torch import load
+
+    blob = _weights_blob(folder, meta, name)
     try:
         return load(blob)
     except SafetensorError as e:

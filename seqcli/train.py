@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from seqcli import console, distributed, kinds
+from seqcli import console, distributed
 from seqcli.config import TrainConfig
 from seqcli.device import autocast, seed_everything
 from seqcli.errors import SeqcliError
@@ -95,10 +95,11 @@ def resumed_manifest(store: Store, name: str) -> dict:
     return store.state_meta(name)["manifest"]
 
 
-def initial_model(manifest: dict, seed: int) -> torch.nn.Module:
-    """The model a manifest describes, with initial weights drawn from `seed`."""
+def initial_model(network: type, manifest: dict, seed: int) -> torch.nn.Module:
+    """The `network` (a kind's nn.Module class) that a manifest describes, with
+    initial weights drawn from `seed`."""
     seed_everything(seed)
-    return kinds.build(manifest)
+    return network.from_manifest(manifest)
 
 
 def parameters(model: torch.nn.Module) -> int:

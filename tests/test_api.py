@@ -3,6 +3,7 @@ the command line writes (the golden outputs of the built-in models; scores withi
 the tolerance of tests/close.py)."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -95,3 +96,27 @@ def test_classify_gives_the_records_of_classify_jsonl(runner, invoke):
     same(classifier.classify(lines[0], top_k=2), written[0])
     with pytest.raises(seqcli.SeqcliError, match="top_k"):
         classifier.classify("fine", top_k=0)
+
+
+def test_the_library_runs_the_commands_backend_quietly(tmp_path):
+    """seqcli.load takes the command's way on the CPU: the tagger's cached graph,
+    without importing PyTorch once the graph exists, and says nothing on stderr."""
+    code = (
+        "import sys, seqcli\n"
+        "tagger = seqcli.load('conll-en', device='cpu')\n"
+        "record = tagger.tag('Angela Merkel met Emmanuel Macron in Paris.')\n"
+        "print([e['text'] for e in record['entities']], 'torch' in sys.modules)\n"
+    )
+    env = {**os.environ, "SEQCLI_HOME": str(tmp_path)}
+
+    def run():
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env
+        )
+
+    first = run()  # exports the graph into the store (PyTorch, once)
+    assert first.returncode == 0, first.stderr
+    second = run()
+    assert second.returncode == 0 and second.stderr == ""
+    assert second.stdout.strip().endswith("False")
+    assert "'Angela Merkel'" in second.stdout and "'Paris'" in second.stdout

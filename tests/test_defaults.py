@@ -59,14 +59,14 @@ WNUT_TYPES = {"person", "location", "group", "corporation", "product", "creative
 
 @pytest.mark.parametrize("small", [True, False])
 def test_the_social_media_tagger_finds_people_and_places(runner, invoke, small):
-    """Through its numpy copy (a few lines) and its exported graph (many)."""
+    """Through its exported graph, one line and many (the same tags for each)."""
     text = "@jenny_lee just watched Taylor Swift live in New York tonight !!\n"
     lines = 1 if small else 120
     result = invoke(
         runner, "tag", "-m", "wnut17-en", "--format", "jsonl", input=text * lines
     )
     assert result.exit_code == 0, result.output
-    assert ("numpy" if small else "onnxruntime") in result.stderr
+    assert "onnxruntime" in result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(records) == lines and all(r == records[0] for r in records)
     found = {(e["text"], e["label"]) for e in records[0]["entities"]}

@@ -172,7 +172,7 @@ def train(
             f"{len(unknown)} character(s) not in the vocabulary: {unknown[:10]}"
         )
 
-    model = initial_model(manifest, settings.seed)
+    model = initial_model(CharLM, manifest, settings.seed)
     task = CharLMTask(
         train_ids,
         dev_ids,

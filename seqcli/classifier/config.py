@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
 
 BATCH_SIZE = 64  # texts per forward pass when classifying
-# up to this many lines run on the exported graph on the CPU (no PyTorch import)
-QUICK_LINES = 20
 EVAL_BATCH_SIZE = 128  # and when scoring (eval, dev evaluation in training)
 
 

@@ -234,7 +234,7 @@ def train(
     ids = [ids[i] for i in kept]
     targets = [classes[data.labels[i]] for i in kept]
 
-    model = initial_model(manifest, settings.seed)
+    model = initial_model(Classifier, manifest, settings.seed)
     cfg = model.cfg
     if found is not None:
         filled = fill_embedding(model.words.weight, codec.words, found)

@@ -54,15 +54,13 @@ def classify(model, file, fmt, top_k, batch_size, encoding_errors, device):
     seqcli classify -m topics --format jsonl --top-k 2 < posts.txt
     """
     from seqcli import inference, output
-    from seqcli.classifier.config import QUICK_LINES
     from seqcli.classifier.decode import classify_lines
     from seqcli.data import iter_lines
     from seqcli.store import Store
 
     lines = iter_lines(file, encoding_errors)
-    head = list(itertools.islice(lines, QUICK_LINES + 1))
-    small = len(head) <= QUICK_LINES
-    net, manifest = inference.load(Store(), model, "classifier", device, small)
+    head = list(itertools.islice(lines, inference.peek("classifier")))
+    net, manifest = inference.load(Store(), model, "classifier", device, len(head))
     write = output.jsonl if fmt == "jsonl" else output.label
     found = classify_lines(
         net,

@@ -86,8 +86,7 @@ def generate(
     from seqcli.charlm.decode import sample_text
     from seqcli.store import Store
 
-    # one stream runs the numpy copy on the CPU
-    lm, manifest = inference.load(Store(), model, "charlm", device, samples == 1)
+    lm, manifest = inference.load(Store(), model, "charlm", device, rows=samples)
     found = sample_text(
         lm,
         manifest,

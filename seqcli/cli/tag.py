@@ -65,12 +65,13 @@ def tag(
     seqcli tag -m ner --format jsonl news.txt
     seqcli tag -m ner --input conll --format conll test.conll > predicted.conll
     """
+    from seqcli import inference
     from seqcli.output import TAG_FORMATS
     from seqcli.store import Store
     from seqcli.tagger import decode
 
-    store = Store()
-    store.manifest(model, "tagger")  # a wrong name fails before input is read
+    # a wrong name fails before input is read
+    tagger = inference.Model(Store(), model, "tagger", device)
     write = TAG_FORMATS[fmt]
     out = sys.stdout
     if input_format == "conll":
@@ -79,7 +80,11 @@ def tag(
 
         doc = read_conll(file, label_column=None, errors=encoding_errors)
         found = decode.tag_document(
-            store, model, doc, device=device, scheme=scheme, batch_size=batch_size
+            tagger.network(len(doc.sentences)),
+            tagger.manifest,
+            doc,
+            scheme=scheme,
+            batch_size=batch_size,
         )
         for part, tags in found:
             if fmt == "conll":  # every input line, with a prediction column
@@ -90,13 +95,16 @@ def tag(
                     out.write(write(record) + "\n")
             out.flush()
         return
+    import itertools
+
     from seqcli.data import iter_lines
 
+    lines = iter_lines(file, encoding_errors)
+    head = list(itertools.islice(lines, inference.peek("tagger")))
     groups = decode.tag_lines(
-        store,
-        model,
-        iter_lines(file, encoding_errors),
-        device=device,
+        tagger.network(len(head)),
+        tagger.manifest,
+        itertools.chain(head, lines),
         lang=lang,
         scheme=scheme,
         batch_size=batch_size,

@@ -103,14 +103,13 @@ def translate(
     from seqcli import inference, output
     from seqcli.data import read_lines
     from seqcli.store import Store
-    from seqcli.translator.config import QUICK_LINES
     from seqcli.translator.data import Codec
     from seqcli.translator.decode import records, translate_lines
 
     typed = file == "-" and sys.stdin.isatty()  # translate each line at once
     lines = [] if typed else read_lines(file, encoding_errors)
-    small = typed or len(lines) <= QUICK_LINES
-    net, manifest = inference.load(Store(), model, "translator", device, small)
+    rows = 1 if typed else len(lines)
+    net, manifest = inference.load(Store(), model, "translator", device, rows)
     codec = Codec(manifest)
 
     def emit(lines: list[str], first: int) -> None:

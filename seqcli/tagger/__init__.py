@@ -1,6 +1,6 @@
 """The BiLSTM-CRF named-entity tagger: `seqcli train tagger`, `seqcli tag`.
 
 config: its settings; model: the nn.Module; data: CoNLL files and token features
-into batches; recipe: training and scoring; decode: tagging tokens and text (with
-numpy_model, the same LSTM network in numpy for small inputs).
+into batches; recipe: training and scoring; decode: tagging tokens and text; export:
+the network as an ONNX graph; runtime: that graph under onnxruntime.
 """

@@ -1,27 +1,21 @@
-"""Tagging token lists, lines of text and CoNLL documents with a trained tagger,
-torch or numpy.
+"""Tagging token lists, lines of text and CoNLL documents with a trained tagger.
 
 The model only needs `tags`, `cfg.scheme` and `decode_tokens(batcher, sentences)`
 (best tag ids per sentence): seqcli.tagger.model.Tagger runs PyTorch, and
-seqcli.tagger.numpy_model.NumpyTagger runs numpy for small inputs on the CPU,
-which then start without importing PyTorch (`load` picks).
+seqcli.tagger.runtime.OnnxTagger its exported graph under onnxruntime
+(seqcli.inference picks).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 
-from seqcli import inference
 from seqcli.schemes import convert, to_spans
 from seqcli.tagger.config import BATCH_SIZE
 from seqcli.tagger.data import Batcher
 
 MAX_TOKENS = 200  # longer sentences and lines are tagged in pieces of at most this
 SENTENCE_ENDS = {".", "!", "?", ";"}  # preferred places to cut a long line
-# up to this many lines (or CoNLL sentences) on the CPU are tagged with numpy:
-# importing PyTorch takes longer than tagging them
-NUMPY_LINES = 100
 GROUP = 16  # batches of lines read, tagged and written at a time
 
 
@@ -171,17 +165,16 @@ def tag_texts(
 
 
 def tag_lines(
-    store,
-    name: str,
+    model,
+    manifest: dict,
     lines: Iterator[str],
     *,
-    device: str | None = None,
     lang: str | None = None,
     scheme: str | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[list[dict]]:
     """Records (see `records`) of lines of text as they are read, a group of
-    batches at a time; a few lines are tagged with numpy (see `load`).
+    batches at a time.
 
     lang: the spaCy tokenizer (default: the model's); scheme: of the tags
     (default: the model's training data's).
@@ -189,12 +182,9 @@ def tag_lines(
     from seqcli.data import groups
     from seqcli.vocab import WordTokenizer
 
-    head = list(itertools.islice(lines, NUMPY_LINES + 1))
-    small = len(head) <= NUMPY_LINES
-    model, manifest = inference.load(store, name, "tagger", device, small)
     batcher = Batcher.from_manifest(manifest)
     tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
-    for texts in groups(itertools.chain(head, lines), batch_size * GROUP):
+    for texts in groups(lines, batch_size * GROUP):
         yield tag_texts(
             model,
             manifest,
@@ -207,11 +197,10 @@ def tag_lines(
 
 
 def tag_document(
-    store,
-    name: str,
+    model,
+    manifest: dict,
     doc,
     *,
-    device: str | None = None,
     scheme: str | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[tuple]:
@@ -219,8 +208,6 @@ def tag_document(
     of batches at a time."""
     from seqcli.conll import Document
 
-    small = len(doc.sentences) <= NUMPY_LINES
-    model, manifest = inference.load(store, name, "tagger", device, small)
     batcher = Batcher.from_manifest(manifest)
     size = batch_size * GROUP
     for start in range(0, len(doc.items), size):

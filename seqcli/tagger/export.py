@@ -9,9 +9,10 @@ from seqcli.onnx import Graph
 from seqcli.tagger.data import CAPS, MAX_WORD_CHARS, Batcher
 from seqcli.tagger.model import Tagger
 
-# the graph cached for `seqcli tag` has int8 LSTMs: the same dev F1 on CoNLL-2003 and
-# WNUT-17 for the built-ins, 1.2-1.3x the speed (seqcli.onnx.quantize)
-INT8 = True
+# the graph cached for `seqcli tag` stays float32: int8 LSTMs quantize their inputs
+# with one range per call, so a line's tags would depend on the lines batched with
+# it; they were 1.2-1.4x faster (bench/results/int8.jsonl, `seqcli export --int8`)
+INT8 = False
 
 
 class Emissions(nn.Module):

@@ -142,11 +142,12 @@ def context_features(
 def context_lms(store: Store, names: tuple[str, ...]) -> dict[str, tuple]:
     """{direction: (char-LM, its manifest)} of the stored char-LMs `names`, at most
     one per direction."""
-    from seqcli import kinds
+    from seqcli.charlm.model import CharLM  # a char-LM is part of such a tagger
 
     found: dict[str, tuple] = {}
     for name in names:
-        lm, manifest = kinds.load(store, name, "charlm", torch.device("cpu"))
+        manifest = store.manifest(name, "charlm")
+        lm = store.load_weights(CharLM.from_manifest(manifest), name, manifest)
         direction = manifest["config"].get("direction", "forward")
         if direction in found:
             raise SeqcliError(
@@ -298,7 +299,7 @@ def train(
             "lms": list(lms),
         }
 
-    model = initial_model(manifest, settings.seed)
+    model = initial_model(Tagger, manifest, settings.seed)
     cfg = model.cfg
     batcher = Batcher.from_manifest(manifest)
     if found is not None:

@@ -1,5 +1,5 @@
-"""The tagger's exported emissions graph run by onnxruntime, with the Viterbi of
-numpy_model: tagging text on the CPU without importing PyTorch, for any cell."""
+"""The tagger's exported emissions graph run by onnxruntime, with the CRF's Viterbi
+in numpy: tagging text on the CPU without importing PyTorch, for any cell."""
 
 from __future__ import annotations
 
@@ -12,7 +12,41 @@ from seqcli.config import config_from
 from seqcli.onnx import Graphs
 from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.data import Batcher
-from seqcli.tagger.numpy_model import crf_scores, viterbi
+
+
+def viterbi(
+    emissions: np.ndarray, start: np.ndarray, trans: np.ndarray, end: np.ndarray
+) -> list[int]:
+    """The best tag ids of one sentence's emissions (time, tags) under a CRF whose
+    forbidden start, transition and end scores are -inf."""
+    score = start + emissions[0]
+    pointers = []
+    for t in range(1, len(emissions)):
+        # shape: (num_tags, num_tags): from tag i to tag j
+        candidates = score[:, None] + trans
+        pointers.append(candidates.argmax(axis=0))
+        score = candidates.max(axis=0) + emissions[t]
+    best = [int((score + end).argmax())]
+    for back in reversed(pointers):
+        best.append(int(back[best[-1]]))
+    return best[::-1]
+
+
+def crf_scores(crf: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, transitions, end) with what the CRF forbids at -inf (not a large
+    negative, so that no emission buys a forbidden step)."""
+    inf = np.float32(np.inf)
+
+    def allowed(name: str, scores: str) -> np.ndarray:
+        return np.where(
+            np.asarray(crf[name], bool), np.asarray(crf[scores], np.float32), -inf
+        )
+
+    return (
+        allowed("allowed_start", "start_transitions"),
+        allowed("allowed", "transitions"),
+        allowed("allowed_end", "end_transitions"),
+    )
 
 
 def build(graphs: Graphs) -> OnnxTagger:

@@ -15,9 +15,6 @@ BEAM = 5  # beam width
 LENGTH_PENALTY = 1.4
 MAX_LEN_RATIO = 1.5  # the longest translation: this × the source length + 5 tokens
 BATCH_SIZE = 128  # sentences decoded together
-# up to this many lines run on the exported graphs on the CPU (no PyTorch import);
-# beyond, batched PyTorch with an int8 output layer is faster
-QUICK_LINES = 20
 
 MAX_SOURCE_TOKENS = 200  # longer inputs are cut (with a warning) to bound memory
 MAX_TRAIN_TOKENS = 100  # longer training pairs are left out

@@ -243,7 +243,7 @@ def train(
     manifest["training"]["dev_beam"] = dev_beam
     dev_tokens, dev_ids = codec.sources(dev_sources)
 
-    model = initial_model(manifest, settings.seed)
+    model = initial_model(Translator, manifest, settings.seed)
     if src_vectors and not resume:
         found = load_source_vectors(model, codec.src_vocab, src_vectors)
         manifest["training"]["src_vectors"] = str(src_vectors)

@@ -116,7 +116,7 @@ def test_a_tagger_with_context_lms_keeps_their_weights(runner, invoke, home):
     assert manifest["metrics"]["f1"] > 0.5
     text = "Anna Berg flew from Oslo to Lima on Monday .\nHe met Ola in Bergen .\n"
     small = invoke(runner, "tag", "-m", "t", "--format", "jsonl", input=text)
-    assert "device: cpu (numpy)" in small.stderr
+    assert "device: cpu (onnxruntime)" in small.stderr
     model, manifest = kinds.load(store, "t", "tagger", torch.device("cpu"))
     tokens = [line.split() for line in text.splitlines()]
     expected = tagging.tag_tokens(model, manifest, tokens)

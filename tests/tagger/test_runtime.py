@@ -1,4 +1,5 @@
-"""The numpy tagger against the torch tagger it mirrors, and the CLI's choice of it."""
+"""The tagger's exported graph under onnxruntime against the PyTorch tagger, and the
+command's use of it on the CPU."""
 
 import io
 import json
@@ -8,11 +9,10 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from seqcli import device, kinds
+from seqcli import device, inference
 from seqcli.charlm.config import CharLMConfig
 from seqcli.cli import cli
 from seqcli.conll import read_conll
@@ -23,7 +23,7 @@ from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.data import Batcher
 from seqcli.tagger.model import Tagger
 from seqcli.tagger.recipe import build_manifest
-from seqcli.vocab import Vocab
+from seqcli.vocab import Vocab, WordTokenizer
 
 pytestmark = pytest.mark.numeric
 
@@ -64,9 +64,9 @@ def context_lms(doc, directions=("forward", "backward"), layers=1, cell="lstm"):
     }
 
 
-def torch_and_numpy(store: Store, name: str, *, lms=None, **settings):
-    """A randomly initialised tagger saved under `name`, loaded both ways (an
-    LSTM's; other cells have no numpy copy); `lms`: context_lms settings.
+def stored_tagger(store: Store, name: str, *, lms=None, **settings):
+    """A randomly initialised tagger saved under `name`: (model, manifest, doc);
+    `lms`: context_lms settings.
 
     Its weights are scaled up so that its tag scores and transitions vary widely:
     the Viterbi paths are then far from all-"O" and the constraints matter.
@@ -87,49 +87,18 @@ def torch_and_numpy(store: Store, name: str, *, lms=None, **settings):
             if not name_.startswith("crf.") or "transitions" in name_:
                 p.mul_(4.0)
     store.save(name, dict(model.state_dict()), manifest)
-    cells = {settings.get("cell", "lstm"), (lms or {}).get("cell", "lstm")}
-    if cells != {"lstm"}:  # no numpy copy
-        return model, None, manifest, doc
-    return model, kinds.load_numpy(store, name, "tagger")[0], manifest, doc
-
-
-VARIANTS = [
-    {},
-    {"layers": 2},
-    {"case": "cased"},
-    {"scheme": "iob2"},
-    {"lms": {}},
-    {"lms": {"directions": ("backward",), "layers": 2}},
-]
-
-
-@pytest.mark.parametrize("settings", VARIANTS)
-def test_numpy_gives_the_torch_tagger_scores_and_paths(tmp_path, settings):
-    store = Store(tmp_path, builtin=None)
-    model, lite, manifest, doc = torch_and_numpy(store, "t", **settings)
-    encoder = Batcher.from_manifest(manifest)
-    sentences = [s.tokens for s in doc.sentences]
-    with torch.no_grad():
-        scores = model.emissions(encoder.batch(sentences))
-    for i, tokens in enumerate(sentences):
-        expected = scores[i, : len(tokens)].numpy()
-        np.testing.assert_allclose(lite.emissions(encoder, tokens), expected, atol=1e-4)
-    torch_paths = model.decode_tokens(encoder, sentences)
-    assert lite.decode_tokens(encoder, sentences) == torch_paths
-    assert len({tuple(p) for p in torch_paths}) > 30  # varied paths, not all "O"
-    tags = tagging.tag_tokens(lite, manifest, sentences)
-    assert tags == tagging.tag_tokens(model, manifest, sentences)
+    return model, manifest, doc
 
 
 def test_a_manifest_that_does_not_fit_the_weights_is_refused(tmp_path):
     store = Store(tmp_path, builtin=None)
-    torch_and_numpy(store, "t")
+    stored_tagger(store, "t")
     path = store.path("t") / "manifest.json"
     manifest = json.loads(path.read_text())
     manifest["config"]["hidden"] += 1
     path.write_text(json.dumps(manifest))
     with pytest.raises(SeqcliError, match="damaged"):
-        kinds.load_numpy(store, "t", "tagger")
+        inference.Model(store, "t", "tagger", "cpu").network(1)
 
 
 def test_cpu_only_is_known_without_torch(monkeypatch):
@@ -155,27 +124,29 @@ def test_cpu_only_is_known_without_torch(monkeypatch):
 def stored(tmp_path, monkeypatch):
     """'t' in the user's store, and its torch model."""
     monkeypatch.setenv("SEQCLI_HOME", str(tmp_path))
-    model, _, manifest, doc = torch_and_numpy(Store(), "t")
-    return model, manifest, doc
+    return stored_tagger(Store(), "t")
 
 
-def test_tag_uses_numpy_for_small_inputs_and_torch_elsewhere(runner, stored):
-    from seqcli.tagger.decode import NUMPY_LINES
-
-    _, _, doc = stored
+def test_tag_runs_the_graph_for_every_input_size_with_pytorchs_tags(runner, stored):
+    model, manifest, doc = stored
     texts = [" ".join(s.tokens) for s in doc.sentences]
-    many = (texts * (NUMPY_LINES // len(texts) + 2))[: NUMPY_LINES + 1]
-    small = runner.invoke(cli, ["tag", "-m", "t"], input="\n".join(texts) + "\n")
-    # where onnxruntime is missing, PyTorch
-    with pytest.MonkeyPatch.context() as mp:
-        from seqcli import onnx
-
-        mp.setattr(onnx, "cached", lambda *args: None)
-        large = runner.invoke(cli, ["tag", "-m", "t"], input="\n".join(many) + "\n")
-    assert small.exit_code == 0 and large.exit_code == 0, small.output + large.output
-    assert "numpy" in small.stderr and "device: cpu\n" in large.stderr
-    assert large.stdout.splitlines()[: len(texts)] == small.stdout.splitlines()
-    assert "[" in small.stdout  # some entities found
+    many = texts * 4  # 160 lines: the graph batches sentences of one length
+    large = runner.invoke(
+        cli, ["tag", "-m", "t", "--format", "jsonl"], input="\n".join(many) + "\n"
+    )
+    assert large.exit_code == 0, large.output
+    assert "device: cpu (onnxruntime)" in large.stderr
+    tags = [json.loads(line)["tags"] for line in large.stdout.splitlines()]
+    expected = tagging.tag_texts(model, manifest, many, tokenizer=WordTokenizer("en"))
+    assert tags == [r["tags"] for r in expected]
+    # a line's tags do not depend on the lines tagged with it: each alone gives the
+    # same (float32 graphs; int8 ones would quantize each call's inputs together)
+    for text, found in zip(texts[:12], tags, strict=False):
+        one = runner.invoke(
+            cli, ["tag", "-m", "t", "--format", "jsonl"], input=text + "\n"
+        )
+        assert json.loads(one.stdout)["tags"] == found
+    assert len({tuple(t) for t in tags}) > 15  # varied, not all "O"
 
 
 def test_tagging_a_sentence_does_not_import_torch(stored):
@@ -184,18 +155,24 @@ def test_tagging_a_sentence_does_not_import_torch(stored):
         "'t', '-q']\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('torch' in sys.modules, file=sys.stderr)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        input="Anna Berg flew to Port Lorin.\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "SEQCLI_DEVICE": "cpu"},
-        timeout=60,
-    )
+
+    def tag_once():
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            input="Anna Berg flew to Port Lorin.\n",
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "SEQCLI_DEVICE": "cpu"},
+            timeout=60,
+        )
+
+    first = tag_once()  # exports the graph into the store: PyTorch, once
+    assert first.returncode == 0, first.stderr
+    done = tag_once()
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "False"
-    assert len(done.stdout.splitlines()) == 1
+    assert done.stdout == first.stdout and len(done.stdout.splitlines()) == 1
 
 
 class Unread(io.BytesIO):
@@ -236,13 +213,14 @@ def test_a_wrong_model_fails_before_the_input_is_read(runner, stored, name, mess
     ],
 )
 def test_onnxruntime_gives_the_torch_tagger_paths(tmp_path, settings):
-    """The exported graph gives PyTorch's paths; the one cached for `seqcli tag` has
-    int8 LSTMs (their quality: tests/test_onnx.py, on trained taggers)."""
+    """The exported graph gives PyTorch's paths, and so does the one cached for
+    `seqcli tag`; `--int8` graphs have int8 LSTMs (their quality: tests/test_onnx.py,
+    on trained taggers)."""
     from seqcli import onnx
     from seqcli.tagger import runtime
 
     store = Store(tmp_path, builtin=None)
-    model, _, manifest, doc = torch_and_numpy(store, "t", **settings)
+    model, manifest, doc = stored_tagger(store, "t", **settings)
     encoder = Batcher.from_manifest(manifest)
     sentences = [s.tokens for s in doc.sentences]
     assert len({len(s) for s in sentences}) < len(sentences)  # some of one length
@@ -252,35 +230,38 @@ def test_onnxruntime_gives_the_torch_tagger_paths(tmp_path, settings):
     exported = runtime.build(onnx.Graphs(tmp_path / "float"))
     assert exported.decode_tokens(encoder, sentences) == torch_paths
     assert exported.tags == model.tags
-    graphs = onnx.cached(store, "t", store.manifest("t"))
-    assert graphs.meta["int8"]
-    ops = {node.op_type for node in graph_nodes(graphs, "emissions")}
+    graphs = inference.cached_graphs(store, "t", store.manifest("t"))
+    assert not graphs.meta["int8"]
+    assert runtime.build(graphs).decode_tokens(encoder, sentences) == torch_paths
+    onnx.export("t", model, manifest, tmp_path / "int8", int8=True)
+    ops = {node.op_type for node in graph_nodes(onnx.Graphs(tmp_path / "int8"))}
     lstm = settings.get("cell", "lstm") == "lstm" or settings.get("lms") == {}
     assert ("DynamicQuantizeLSTM" in ops) == lstm and "LSTM" not in ops
-    # untrained weights give near-equal scores, so int8 flips some of their tags:
-    # only that the graph runs and gives a path of the right length is asserted here
-    found = runtime.build(graphs).decode_tokens(encoder, sentences)
-    assert [len(p) for p in found] == [len(p) for p in torch_paths]
 
 
-def graph_nodes(graphs, name: str):
+def graph_nodes(graphs, name: str = "emissions"):
     import onnx
 
     return onnx.load(graphs.folder / graphs.meta["graphs"][name]["file"]).graph.node
 
 
-def test_large_inputs_and_other_cells_run_on_the_exported_graph(runner, stored):
-    from seqcli.tagger.decode import NUMPY_LINES
-
+def test_other_cells_run_on_the_exported_graph(runner, stored):
     _, _, doc = stored
     texts = [" ".join(s.tokens) for s in doc.sentences]
-    many = (texts * (NUMPY_LINES // len(texts) + 2))[: NUMPY_LINES + 1]
-    large = runner.invoke(cli, ["tag", "-m", "t"], input="\n".join(many) + "\n")
-    assert large.exit_code == 0, large.output
-    assert "device: cpu (onnxruntime)" in large.stderr
-    # a GRU tagger has no numpy copy: even one line runs on its graph
-    model, manifest, _ = stored
-    gru, _, _, _ = torch_and_numpy(Store(), "g", cell="gru")
+    stored_tagger(Store(), "g", cell="gru")
     small = runner.invoke(cli, ["tag", "-m", "g"], input=texts[0] + "\n")
     assert small.exit_code == 0, small.output
     assert "device: cpu (onnxruntime)" in small.stderr
+
+
+def test_a_damaged_model_is_refused_on_the_cached_graphs_path_too(runner, stored):
+    """The graph cached from a sound model does not answer for a damaged one."""
+    first = runner.invoke(cli, ["tag", "-m", "t"], input="Anna Berg flew.\n")
+    assert first.exit_code == 0 and "onnxruntime" in first.stderr, first.output
+    (weights,) = Store().path("t").glob("model*.safetensors")
+    blob = bytearray(weights.read_bytes())
+    blob[-1] ^= 1
+    weights.write_bytes(bytes(blob))
+    again = runner.invoke(cli, ["tag", "-m", "t"], input="Anna Berg flew.\n")
+    assert again.exit_code == 1 and again.stdout == ""
+    assert "does not match its sha256" in again.stderr
