@@ -50,6 +50,8 @@ demo: install
 # and oneDNN held to AVX2: what a CPU without AVX-512 computes (onnxruntime and fbgemm
 # have no such switch; bench/int8.py runs onnxruntime on an emulated AVX2 CPU)
 test: install
+	$(BIN)/ruff check seqcli tests bench corpora scripts
+	$(BIN)/ruff format --check seqcli tests bench corpora scripts
 	$(BIN)/python -m pytest -q
 	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/python -m pytest -q -m numeric
 
@@ -75,10 +77,10 @@ models: install
 	$(BIN)/python scripts/build_defaults.py classifier
 
 lint: install
-	$(BIN)/ruff check seqcli tests bench corpora
+	$(BIN)/ruff check seqcli tests bench corpora scripts
 
 format: install
-	$(BIN)/ruff format seqcli tests bench corpora
+	$(BIN)/ruff format seqcli tests bench corpora scripts
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
