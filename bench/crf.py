@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from bench.common import best_time, write  # noqa: E402
-from seqcli.crf import CRF  # noqa: E402
+from seqcli.tagger.crf import CRF  # noqa: E402
 
 SHAPES = [
     ("conll-iob2", 32, 30, 9),

@@ -35,11 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from seqcli import entities, onnx  # noqa: E402
-from seqcli.schemes import convert  # noqa: E402
+from seqcli import onnx  # noqa: E402
 from seqcli.store import Store  # noqa: E402
-from seqcli.tagger import runtime  # noqa: E402
+from seqcli.tagger import entities, runtime  # noqa: E402
 from seqcli.tagger.data import Batcher, input_scheme, read_conll  # noqa: E402
+from seqcli.tagger.schemes import convert  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 RESULTS = ROOT / "bench" / "results" / "int8.jsonl"

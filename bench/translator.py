@@ -16,9 +16,9 @@
    beam 5, against translating one sentence at a time with the same code (the
    faster of oneDNN on and off, since oneDNN loses badly at batch 1).
 3. Training speed, side by side on the same real batches: target tokens/s of a
-   training step with seqcli's output layer + loss (seqcli.linear_loss: the default
-   sampled softmax, and over all words) and fused AdamW, against the library's
-   `F.cross_entropy(F.linear(...))` and default AdamW.
+   training step with seqcli's output layer + loss (seqcli.translator.linear_loss:
+   the default sampled softmax, and over all words) and fused AdamW, against the
+   library's `F.cross_entropy(F.linear(...))` and default AdamW.
 
 Results go to bench/results/translator.json. --keep NAME also saves the model in the
 user's store under NAME; --model NAME measures a stored model instead of training one
@@ -44,13 +44,13 @@ from bench.common import best_time, best_times, write  # noqa: E402
 from seqcli import cells  # noqa: E402
 from seqcli.config import config_from  # noqa: E402
 from seqcli.data import read_lines  # noqa: E402
-from seqcli.linear_loss import linear_cross_entropy  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 from seqcli.translator import model as translator_model  # noqa: E402
 from seqcli.translator import recipe  # noqa: E402
 from seqcli.translator.config import TRAINING, TranslatorConfig  # noqa: E402
 from seqcli.translator.data import Codec, tokenize  # noqa: E402
 from seqcli.translator.decode import translate_lines  # noqa: E402
+from seqcli.translator.linear_loss import linear_cross_entropy  # noqa: E402
 from seqcli.translator.model import Translator  # noqa: E402
 from seqcli.translator.recipe import TranslatorTask, score  # noqa: E402
 

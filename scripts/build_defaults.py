@@ -143,7 +143,7 @@ def context_text() -> str:
     CoNLL-2003 article, 20 WNUT-17 sentences, 50 Multi30k captions) in a seeded random
     order, so that every stream of the char-LM's batches sees every source; labelled
     corpora as their tokens joined by spaces, as the tagger reads them."""
-    from seqcli.conll import read_conll
+    from seqcli.tagger.conll import read_conll
 
     def sentences(path: str, every: int | None = None) -> list[str]:
         text = Path(path).read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
-"""Formatting results for stdout: records as text, CoNLL or JSON lines for programs
-and pipelines, rich tables for people."""
+"""Formatting results for stdout: records as text or JSON lines for programs and
+pipelines, rich tables for people (a tagger's formats: seqcli.tagger.formats)."""
 
 from __future__ import annotations
 
@@ -7,33 +7,9 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-# --- records of the tagger ---
-
-
-def inline(record: dict) -> str:
-    """Tokens joined by spaces, entities bracketed: `[PER John Smith] flew .`"""
-    from seqcli.schemes import to_spans
-
-    words = list(record["tokens"])
-    for start, end, label in to_spans(record["tags"]):
-        words[start] = f"[{label} {words[start]}"
-        words[end - 1] += "]"
-    return " ".join(words)
-
 
 def jsonl(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False)
-
-
-def conll(record: dict) -> str:
-    """token<TAB>tag lines, then a blank line (without the last newline)."""
-    lines = [
-        f"{t}\t{tag}" for t, tag in zip(record["tokens"], record["tags"], strict=True)
-    ]
-    return "\n".join([*lines, ""])
-
-
-TAG_FORMATS = {"inline": inline, "jsonl": jsonl, "conll": conll}
 
 
 def label(record: dict) -> str:

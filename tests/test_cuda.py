@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seqcli.cli import cli
-from seqcli.crf import CRF
+from seqcli.tagger.crf import CRF
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA GPU"

@@ -82,7 +82,7 @@ def test_tagger_emissions_on_the_builtin_give_its_tags(tmp_path):
     close(found, model.emissions(batch), tol=1e-4)
     # Viterbi over the exported scores with the JSON's transitions: the same tags
     crf = {k: torch.tensor(v) for k, v in meta["crf"].items()}
-    from seqcli.crf import CRF
+    from seqcli.tagger.crf import CRF
 
     outside = CRF(
         len(meta["tags"]), crf["allowed"], crf["allowed_start"], crf["allowed_end"]
@@ -98,8 +98,8 @@ def test_tagger_emissions_on_the_builtin_give_its_tags(tmp_path):
 
 def entity_f1(tagger, batcher, sentences) -> float:
     """Entity F1 of a tagger's paths on corpora/ner.conll sentences (IOB2 labels)."""
-    from seqcli import entities
-    from seqcli.schemes import convert
+    from seqcli.tagger import entities
+    from seqcli.tagger.schemes import convert
 
     paths = tagger.decode_tokens(batcher, [s.tokens for s in sentences])
     scheme = tagger.cfg.scheme

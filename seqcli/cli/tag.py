@@ -12,8 +12,8 @@ from seqcli.cli.options import (
     model_option,
     quiet_option,
 )
-from seqcli.schemes import SCHEMES
 from seqcli.tagger.config import BATCH_SIZE
+from seqcli.tagger.schemes import SCHEMES
 
 
 @click.command()
@@ -66,16 +66,16 @@ def tag(
     seqcli tag -m ner --input conll --format conll test.conll > predicted.conll
     """
     from seqcli import inference
-    from seqcli.output import TAG_FORMATS
     from seqcli.store import Store
     from seqcli.tagger import decode
+    from seqcli.tagger.formats import TAG_FORMATS
 
     # a wrong name fails before input is read
     tagger = inference.Model(Store(), model, "tagger", device)
     write = TAG_FORMATS[fmt]
     out = sys.stdout
     if input_format == "conll":
-        from seqcli.conll import format_conll
+        from seqcli.tagger.conll import format_conll
         from seqcli.tagger.data import read_conll
 
         doc = read_conll(file, label_column=None, errors=encoding_errors)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
-from seqcli.schemes import SCHEMES
+from seqcli.tagger.schemes import SCHEMES
 
 BATCH_SIZE = 64  # sentences per forward pass when tagging
 EVAL_BATCH_SIZE = 128  # and when scoring (eval, dev evaluation in training)

@@ -246,9 +246,9 @@ def text_ids(texts: Sequence[str], vocab: Vocab) -> np.ndarray:
 
 def read_conll(path: str, *, label_column: int | None = -1, errors: str = "strict"):
     """A CoNLL Document from a file (or stdin for "-"), with one-line user errors."""
-    from seqcli.conll import ConllError
-    from seqcli.conll import read_conll as parse
     from seqcli.data import read_text
+    from seqcli.tagger.conll import ConllError
+    from seqcli.tagger.conll import read_conll as parse
 
     source = "<stdin>" if path == "-" else str(path)
     text = read_text(path, errors)
@@ -263,7 +263,7 @@ def read_conll(path: str, *, label_column: int | None = -1, errors: str = "stric
 
 def input_scheme(doc) -> str:
     """The document's tag scheme; warns where labels are repaired as conlleval would."""
-    from seqcli.schemes import detect_scheme, validate
+    from seqcli.tagger.schemes import detect_scheme, validate
 
     scheme = detect_scheme(s.labels for s in doc.sentences)
     problems = [

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from seqcli.schemes import convert, to_spans
 from seqcli.tagger.config import BATCH_SIZE
 from seqcli.tagger.data import Batcher
+from seqcli.tagger.schemes import convert, to_spans
 
 MAX_TOKENS = 200  # longer sentences and lines are tagged in pieces of at most this
 SENTENCE_ENDS = {".", "!", "?", ";"}  # preferred places to cut a long line
@@ -206,7 +206,7 @@ def tag_document(
 ) -> Iterator[tuple]:
     """(part of the document, tags of its sentences) for a CoNLL Document, a group
     of batches at a time."""
-    from seqcli.conll import Document
+    from seqcli.tagger.conll import Document
 
     batcher = Batcher.from_manifest(manifest)
     size = batch_size * GROUP

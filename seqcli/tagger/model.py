@@ -2,10 +2,11 @@
 
 Each token is read as a word embedding, a capitalisation feature and a char-CNN
 summary of its spelling (Ma and Hovy, 2016); a BiLSTM (or another cell of
-seqcli.cells) over the sentence gives tag scores and a linear-chain CRF (seqcli.crf)
-picks the best tag sequence, with the transitions its training scheme forbids
-masked out. Context char-LMs, if given, add each token's state in fixed forward and
-backward character language models of the sentence's text (Akbik et al., 2018).
+seqcli.cells) over the sentence gives tag scores and a linear-chain CRF
+(seqcli.tagger.crf) picks the best tag sequence, with the transitions its training
+scheme forbids masked out. Context char-LMs, if given, add each token's state in fixed
+forward and backward character language models of the sentence's text (Akbik et al.,
+2018).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from torch import nn
 from seqcli import cells
 from seqcli.charlm.config import CharLMConfig
 from seqcli.config import config_from
-from seqcli.crf import CRF
-from seqcli.schemes import transition_constraints
 from seqcli.tagger.config import TaggerConfig
+from seqcli.tagger.crf import CRF
 from seqcli.tagger.data import CAPS, Batch, Batcher
+from seqcli.tagger.schemes import transition_constraints
 
 
 class ContextLM(nn.Module):

@@ -12,16 +12,17 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from seqcli import console, distributed, entities
+from seqcli import console, distributed
 from seqcli.config import TrainConfig
 from seqcli.data import RankBatches
 from seqcli.errors import SeqcliError
-from seqcli.schemes import convert, tag_set
 from seqcli.store import Store
+from seqcli.tagger import entities
 from seqcli.tagger.config import EVAL_BATCH_SIZE, TaggerConfig
 from seqcli.tagger.data import Batch, Batcher, digest, input_scheme, read_conll
 from seqcli.tagger.decode import predict, tag_tokens
 from seqcli.tagger.model import Tagger
+from seqcli.tagger.schemes import convert, tag_set
 from seqcli.train import (
     Position,
     Task,
@@ -162,8 +163,8 @@ def context_lms(store: Store, names: tuple[str, ...]) -> dict[str, tuple]:
 def split_dev(doc, fraction: float, seed: int) -> tuple:
     """(train, dev) Documents: a seeded random `fraction` of the sentences held back
     for dev."""
-    from seqcli.conll import Document
     from seqcli.data import held_out
+    from seqcli.tagger.conll import Document
 
     sentences = doc.sentences
     train, dev = held_out(len(sentences), fraction, seed)

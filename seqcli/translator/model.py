@@ -22,8 +22,8 @@ from torch import nn
 from seqcli import cells, int8
 from seqcli.cells import State
 from seqcli.config import config_from
-from seqcli.linear_loss import linear_cross_entropy
 from seqcli.translator.config import TranslatorConfig
+from seqcli.translator.linear_loss import linear_cross_entropy
 from seqcli.vocab import Vocab
 
 

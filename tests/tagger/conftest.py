@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from seqcli.conll import read_conll
 from seqcli.tagger.config import TaggerConfig
+from seqcli.tagger.conll import read_conll
 from seqcli.tagger.data import Batcher
 from seqcli.tagger.model import Tagger
 from seqcli.tagger.recipe import build_manifest
@@ -47,7 +47,7 @@ def learnt(cell: str):
         model = Tagger.from_manifest(manifest)
         encoder = Batcher.from_manifest(manifest)
         index = {t: i for i, t in enumerate(model.tags)}
-        from seqcli.schemes import convert
+        from seqcli.tagger.schemes import convert
 
         sentences = [s.tokens for s in doc.sentences]
         tags = [

@@ -3,8 +3,8 @@ long inputs cut into pieces, and records with entity offsets into the text."""
 
 import pytest
 
-from seqcli import entities
 from seqcli.tagger import decode as tagging
+from seqcli.tagger import entities
 from seqcli.tagger.data import Batcher
 from seqcli.vocab import WordTokenizer
 
@@ -52,7 +52,7 @@ def test_entity_offsets_point_into_the_original_line():
 
 
 def test_output_is_written_in_any_scheme(overfit):
-    from seqcli.schemes import to_spans, validate
+    from seqcli.tagger.schemes import to_spans, validate
 
     model, manifest, doc = overfit
     tokens = [s.tokens for s in doc.sentences]

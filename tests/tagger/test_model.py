@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from seqcli import entities
 from seqcli.config import CELLS
 from seqcli.tagger import decode as tagging
+from seqcli.tagger import entities
 from seqcli.tagger.data import Batcher
 
 from .conftest import learnt
@@ -33,7 +33,7 @@ def test_crf_never_writes_a_forbidden_sequence(overfit):
     rng = random.Random(0)
     words = encoder.words.itos[4:] + ["Zzyzx", "!", "unseen"]
     token_lists = [rng.choices(words, k=rng.randint(1, 12)) for _ in range(40)]
-    from seqcli.schemes import validate
+    from seqcli.tagger.schemes import validate
 
     for tags in tagging.predict(model, encoder, token_lists):
         assert validate(tags, "bioes") == []

@@ -15,11 +15,11 @@ import torch
 from seqcli import device, inference
 from seqcli.charlm.config import CharLMConfig
 from seqcli.cli import cli
-from seqcli.conll import read_conll
 from seqcli.errors import SeqcliError
 from seqcli.store import Store
 from seqcli.tagger import decode as tagging
 from seqcli.tagger.config import TaggerConfig
+from seqcli.tagger.conll import read_conll
 from seqcli.tagger.data import Batcher
 from seqcli.tagger.model import Tagger
 from seqcli.tagger.recipe import build_manifest

@@ -18,7 +18,7 @@ always writes the canonical form, so ``convert`` A → B → A is the identity f
 any sequence that ``validate`` accepts for A.
 
 ``transition_constraints`` gives the transitions a scheme permits between a model's
-tags, as masks for seqcli.crf.CRF.
+tags, as masks for seqcli.tagger.crf.CRF.
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ def transition_constraints(
 
     Returns:
         allowed (n, n), allowed_start (n,), allowed_end (n,) bool masks, to pass
-        to seqcli.crf.CRF.
+        to seqcli.tagger.crf.CRF.
     """
     import torch
 

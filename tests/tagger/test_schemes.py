@@ -1,11 +1,11 @@
-"""Tests for seqcli.schemes: IOB1/IOB2/BIOES tags, spans, conversion, checks and the
-CRF's transition constraints."""
+"""Tests for seqcli.tagger.schemes: IOB1/IOB2/BIOES tags, spans, conversion, checks and
+the CRF's transition constraints."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqcli.schemes import (
+from seqcli.tagger.schemes import (
     SCHEMES,
     convert,
     detect_scheme,

@@ -1,4 +1,4 @@
-"""Tests for seqcli.crf: brute-force oracle, pytorch-crf agreement, constrained
+"""Tests for seqcli.tagger.crf: brute-force oracle, pytorch-crf agreement, constrained
 decoding (the constraints themselves: test_schemes.py)."""
 
 import itertools
@@ -9,8 +9,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqcli.crf import CRF
-from seqcli.schemes import transition_constraints
+from seqcli.tagger.crf import CRF
+from seqcli.tagger.schemes import transition_constraints
 
 pytestmark = pytest.mark.numeric
 

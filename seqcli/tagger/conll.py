@@ -24,7 +24,7 @@ B, I, E, S; the BILOU letters L and U are read as E and S (labels are stored
 normalised, the raw lines are not touched). Errors raise :class:`ConllError`
 with a ``file:line: message`` text.
 
-Tags, spans and schemes are seqcli.schemes'.
+Tags, spans and schemes are seqcli.tagger.schemes'.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from seqcli.schemes import is_tag, normalize_tag
+from seqcli.tagger.schemes import is_tag, normalize_tag
 
 DOCSTART = "-DOCSTART-"
 

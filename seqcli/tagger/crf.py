@@ -5,7 +5,7 @@ are (batch, seq_len). The mask is a bool tensor, left-aligned (each row is some
 ones then zeros), with the first column all on.
 
 Transitions can be constrained with bool masks (see
-seqcli.schemes.transition_constraints): forbidden transitions get no probability
+seqcli.tagger.schemes.transition_constraints): forbidden transitions get no probability
 mass, in training and in decoding.
 """
 

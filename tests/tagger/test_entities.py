@@ -1,4 +1,4 @@
-"""Tests for seqcli.entities: conlleval-exact entity scores."""
+"""Tests for seqcli.tagger.entities: conlleval-exact entity scores."""
 
 import random
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqcli.entities import chunks, format_report, score
-from seqcli.schemes import to_spans
+from seqcli.tagger.entities import chunks, format_report, score
+from seqcli.tagger.schemes import to_spans
 
 # Example A (IOB2): a match, a type mismatch and a boundary mismatch.
 #   gold:  B-PER I-PER O B-LOC O B-ORG I-ORG

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqcli import linear_loss
-from seqcli.linear_loss import linear_cross_entropy
+from seqcli.translator import linear_loss
+from seqcli.translator.linear_loss import linear_cross_entropy
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -87,7 +87,7 @@ def test_float32_at_a_translators_shape_matches_within_rounding():
 
 
 def test_sample_words_keeps_the_targets_and_draws_distinct_others():
-    from seqcli.linear_loss import sample_words
+    from seqcli.translator.linear_loss import sample_words
 
     g = torch.Generator().manual_seed(0)
     words, log_count = sample_words(torch.tensor([5, 2, 5]), 10, 3, g)
@@ -105,7 +105,7 @@ def test_sample_words_keeps_the_targets_and_draws_distinct_others():
 def test_sampled_loss_and_gradients_follow_the_hand_written_formula(smoothing):
     """Per row: -(1 - ε) z_gold - ε mean(z over all words) + log Σ count e^z over
     the sampled words, and autograd of that formula gives the gradients."""
-    from seqcli.linear_loss import sample_words
+    from seqcli.translator.linear_loss import sample_words
 
     g = torch.Generator().manual_seed(3)
     x = torch.randn(11, 5, generator=g, dtype=torch.float64).requires_grad_()

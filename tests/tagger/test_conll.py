@@ -1,12 +1,12 @@
-"""Tests for seqcli.conll: reading (and its errors) and writing CoNLL files, and the
-real corpora where they are present."""
+"""Tests for seqcli.tagger.conll: reading (and its errors) and writing CoNLL files, and
+the real corpora where they are present."""
 
 import io
 from pathlib import Path
 
 import pytest
 
-from seqcli.conll import (
+from seqcli.tagger.conll import (
     ConllError,
     Passthrough,
     Sentence,
@@ -15,9 +15,9 @@ from seqcli.conll import (
     read_conll_file,
     write_conll,
 )
-from seqcli.schemes import detect_scheme, to_spans, validate
+from seqcli.tagger.schemes import detect_scheme, to_spans, validate
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 
 # CoNLL-2003 layout: token POS chunk NER, IOB1, a document start, blank lines.
 CONLL03 = """\
