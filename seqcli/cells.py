@@ -7,7 +7,8 @@ Given `lengths`, the padded positions after each sequence's end are ignored, the
 backward direction starts at each sequence's own end, and the final state is taken
 there.
 
-- `lstm`, `gru`: PyTorch's, with its fused kernels (oneDNN on the CPU, cuDNN).
+- `lstm`, `gru`, `rnn` (Elman's, tanh): PyTorch's, with its fused kernels (oneDNN on
+  the CPU, cuDNN).
 - `mingru` (Feng et al. 2024, "Were RNNs All We Needed?"): the gate and the candidate
   read only the layer's input, so one matrix product covers the whole window and
   only an elementwise recurrence runs through time:
@@ -42,7 +43,7 @@ def stack(
     """A stack of `layers` recurrent layers, with dropout between them."""
     if cell not in CELLS:
         raise ValueError(f"unknown cell {cell!r} (cells: {', '.join(CELLS)})")
-    kind = {"lstm": LSTM, "gru": GRU, "mingru": MinGRU}[cell]
+    kind = {"lstm": LSTM, "gru": GRU, "mingru": MinGRU, "rnn": RNN}[cell]
     return kind(
         input_size,
         hidden,
@@ -105,6 +106,13 @@ class LSTM(_Fused, nn.LSTM):
 
 class GRU(_Fused, nn.GRU):
     cell = "gru"
+    state_names = ("h",)
+
+
+class RNN(_Fused, nn.RNN):
+    """Elman's recurrent layer: h_t = tanh(W x_t + U h_{t-1} + b), no gates."""
+
+    cell = "rnn"
     state_names = ("h",)
 
 

@@ -17,10 +17,11 @@ from typing import Any
 _UNSET = object()
 
 # the recurrent cells every kind offers (seqcli.cells builds them)
-CELLS = ("lstm", "gru", "mingru")
+CELLS = ("lstm", "gru", "mingru", "rnn")
 CELL_HELP = (
-    "Recurrent cell: lstm, gru, or mingru (gates read only the input: one matrix "
-    "product per window and an elementwise recurrence)."
+    "Recurrent cell: lstm, gru, mingru (gates read only the input: one matrix "
+    "product per window and an elementwise recurrence), or rnn (Elman's: "
+    "h = tanh(W x + U h + b), no gates)."
 )
 
 

@@ -380,7 +380,7 @@ def test_ctrl_c_saves_a_resumable_state_and_exits_130(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
 
 
-@pytest.mark.parametrize("cell", ["gru", "mingru"])
+@pytest.mark.parametrize("cell", ["gru", "mingru", "rnn"])
 def test_a_model_of_another_cell_trains_generates_and_scores(
     runner, tmp_path, invoke, monkeypatch, cell
 ):

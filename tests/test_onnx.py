@@ -181,6 +181,7 @@ def test_int8_lstm_weights_cannot_saturate_without_vnni(tmp_path):
         (True, "gru"),
         (False, "mingru"),
         (True, "mingru"),
+        (True, "rnn"),
     ],
 )
 def test_translator_encoder_and_decoder_step(tmp_path, feeding, cell):
@@ -259,7 +260,7 @@ def test_export_command_writes_the_graphs_and_the_runtime(runner, invoke, tmp_pa
     assert missing.exit_code == 1 and "no model named 'nope'" in missing.stderr
 
 
-@pytest.mark.parametrize("cell", ["gru", "mingru"])
+@pytest.mark.parametrize("cell", ["gru", "mingru", "rnn"])
 def test_tagger_emissions_of_every_cell(tmp_path, cell):
     from seqcli.tagger.config import TaggerConfig
     from seqcli.tagger.model import Tagger

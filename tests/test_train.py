@@ -72,7 +72,8 @@ def run(tmp_path, cfg, *, interrupt_at=None, resume=False, name="m", cell="lstm"
 
 
 @pytest.mark.parametrize(
-    "ema, cell", [(0.0, "lstm"), (0.9, "lstm"), (0.0, "gru"), (0.0, "mingru")]
+    "ema, cell",
+    [(0.0, "lstm"), (0.9, "lstm"), (0.0, "gru"), (0.0, "mingru"), (0.0, "rnn")],
 )
 def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path, ema, cell):
     cfg = TrainConfig(epochs=3, lr=1e-2, warmup=3, eval_every=0, ema=ema)

@@ -204,7 +204,7 @@ def train_charlm(paths, **options):
 @training_options(TaggerConfig, TAGGER_TRAINING)
 def train_tagger(**options):
     """Train a BiLSTM-CRF named-entity tagger on CoNLL data (IOB1, IOB2 or BIOES);
-    --cell gru or mingru replaces the LSTM.
+    --cell gru, mingru or rnn replaces the LSTM.
 
     The best checkpoint by dev entity F1 (conlleval) is kept.
 

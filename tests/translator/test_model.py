@@ -136,7 +136,8 @@ def test_learns_to_reverse_sequences_exactly(reverser):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cell", ["mingru"])  # gru: PyTorch's, as the LSTM
+# gru: PyTorch's, as the LSTM
+@pytest.mark.parametrize("cell", ["mingru", "rnn"])
 def test_every_cell_learns_to_reverse_sequences(cell):
     model = learn_reversal(cell)
     src_seqs, expected = reversal_data(200, seed=10_000)
