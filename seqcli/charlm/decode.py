@@ -111,6 +111,123 @@ def generate(
         logits, state = stepper.step(nxt, state)
 
 
+def reorder(state: Any, rows: np.ndarray) -> Any:
+    """The state of the streams `rows` (ids into the batch), from any stepper: per
+    layer (h, c) pairs of (batch, hidden) rows, or PyTorch's (layers, batch, hidden)
+    tensors."""
+    if isinstance(state, list):  # the packed LSTM's, numpy or torch
+        return [tuple(x[_index(x, rows)] for x in layer) for layer in state]
+    return tuple(x[:, _index(x, rows)] for x in state)
+
+
+def _index(x: Any, rows: np.ndarray) -> Any:
+    if isinstance(x, np.ndarray):
+        return rows
+    import torch
+
+    return torch.as_tensor(rows, device=x.device)
+
+
+def repeated(history: np.ndarray, n: int) -> list[set[int]]:
+    """For each row of ids (beams, time), the ids that would complete an n-gram the
+    row already holds (the guard against repetition: --no-repeat-ngram)."""
+    found: list[set[int]] = []
+    for row in history.tolist():
+        if n <= 0 or len(row) < n:
+            found.append(set())
+            continue
+        tail = tuple(row[len(row) - n + 1 :]) if n > 1 else ()
+        found.append(
+            {
+                row[i + n - 1]
+                for i in range(len(row) - n + 1)
+                if tuple(row[i : i + n - 1]) == tail
+            }
+        )
+    return found
+
+
+def beam_search(
+    model: Any,
+    prime_ids: list[int],
+    *,
+    length: int,
+    beam: int,
+    no_repeat: int = 0,
+    temperature: float = 1.0,
+    sample: bool = False,
+    seed: int | None = None,
+    banned: list[int] = (),
+    stop: list[int] | None = None,
+) -> tuple[list[int], float]:
+    """The likeliest continuation of `length` ids that a beam finds: (ids, mean
+    log-probability per id under the model).
+
+    The `beam` streams are stepped as one batch, their states carried. Each step
+    every beam's candidates are scored by their summed log-probability; the best
+    `beam` go on, or, with `sample`, `beam` drawn without replacement from the
+    tempered scores (Gumbel top-k, seeded: stochastic beam search, Kool et al. 2019).
+    no_repeat: no n-gram of this many ids twice in a continuation (0: allowed).
+    stop: a continuation that ends with these ids is finished there. Finished ones
+    are compared with the rest by their mean log-probability per id, so that a
+    short one does not win by having fewer terms.
+    """
+    rng = np.random.default_rng(seed)
+    stepper = stepper_of(model)
+    never = np.zeros(model.cfg.vocab_size)
+    never[list(banned)] = -np.inf
+    logits, state = stepper.prime(np.array([prime_ids] * beam, dtype=np.int64))
+    # at first every beam holds the same prime: only the first one expands
+    scores = np.full(beam, -np.inf)
+    scores[0] = 0.0
+    history = np.zeros((beam, 0), dtype=np.int64)
+    prime = np.array([prime_ids] * beam, dtype=np.int64)
+    best: tuple[float, list[int]] = (-np.inf, [])
+    for t in range(length):
+        logp = _log_softmax(logits.astype(np.float64)) + never
+        if no_repeat:
+            context = np.concatenate([prime, history], 1)
+            for row, ids in enumerate(repeated(context, no_repeat)):
+                logp[row, list(ids)] = -np.inf
+        total = (scores[:, None] + logp).ravel()
+        keys = total
+        if sample:
+            noise = -np.log(np.maximum(rng.standard_exponential(total.shape), 1e-300))
+            keys = total / max(temperature, 1e-6) + noise
+        keys = np.where(np.isfinite(total), keys, -np.inf)
+        chosen = np.argsort(-keys, kind="stable")[:beam]
+        rows, ids = np.divmod(chosen, logp.shape[1])
+        scores = total[chosen]
+        history = np.concatenate([history[rows], ids[:, None]], 1)
+        prime = prime[rows]
+        if stop:
+            done = [
+                k
+                for k in range(beam)
+                if np.isfinite(scores[k])
+                and history.shape[1] >= len(stop)
+                and history[k, -len(stop) :].tolist() == stop
+            ]
+            for k in done:
+                mean = scores[k] / (t + 1)
+                if mean > best[0]:
+                    best = (mean, history[k].tolist())
+                scores[k] = -np.inf  # finished: it expands no more
+            if not np.isfinite(scores).any():
+                return best[1], best[0]
+        state = reorder(state, rows)
+        logits, state = stepper.step(ids, state)
+    k = int(np.argmax(scores))
+    if length and np.isfinite(scores[k]) and scores[k] / length > best[0]:
+        best = (scores[k] / length, history[k].tolist())
+    return best[1], (best[0] if best[1] else 0.0)
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
 @dataclass
 class Sample:
     """What `sample_text` gives: the priming text as the model reads it (without

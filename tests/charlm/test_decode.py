@@ -1,11 +1,15 @@
 """seqcli.charlm.decode: filtering and sampling the next character (top-k, top-p,
 temperature), generation from a trained model; the steppers (torch and numpy)."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
 
-from seqcli.charlm.decode import filter_logits, generate, pick
+from seqcli.charlm.config import CharLMConfig
+from seqcli.charlm.decode import beam_search, filter_logits, generate, pick
+from seqcli.charlm.model import CharLM
 from seqcli.charlm.numpy_model import NumpyLM
 from seqcli.charlm.stepper import Stepper
 from seqcli.config import CELLS
@@ -162,3 +166,85 @@ def test_every_cell_learns_the_phrase_and_generates_it_greedily(cell):
     steps = generate(learnt(cell), encode("to be").tolist(), length=60, temperature=0)
     text = "to be" + "".join(VOCAB[i] for (i,) in steps)
     assert text == (PHRASE * 3)[: len(text)]
+
+
+# --- beam search ---
+
+
+def sequence_logprob(model, prime: list[int], ids: list[int]) -> float:
+    """log P(ids | prime) under the model, the whole window at once (an oracle
+    independent of the stepper)."""
+    x = torch.tensor([prime + ids])
+    with torch.no_grad():
+        logp = torch.log_softmax(model(x)[0][0].double(), -1)
+    return sum(float(logp[len(prime) - 1 + t, i]) for t, i in enumerate(ids))
+
+
+def test_beam_1_is_greedy(trained):
+    prime = encode("that").tolist()
+    greedy = [i for (i,) in generate(trained, prime, length=50, temperature=0)]
+    ids, _ = beam_search(trained, prime, length=50, beam=1)
+    assert ids == greedy
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_wide_beam_finds_the_likeliest_continuation_by_brute_force(seed):
+    """Vocabulary 4, length 3: a beam of 16 keeps every prefix of length 2, so it
+    must find the best of all 64 continuations; a beam of 2 finds one no worse than
+    greedy's."""
+    torch.manual_seed(seed)
+    model = CharLM(CharLMConfig(vocab_size=4, embedding=4, hidden=8, layers=1)).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(3.0)  # sharp, varied distributions
+    prime = [1, 2]
+    scored = {
+        seq: sequence_logprob(model, prime, list(seq))
+        for seq in itertools.product(range(4), repeat=3)
+    }
+    best = max(scored, key=scored.get)
+    ids, mean = beam_search(model, prime, length=3, beam=16)
+    assert tuple(ids) == best
+    # the stepper's float32 scores against the oracle's float64 ones
+    assert mean == pytest.approx(scored[best] / 3, abs=1e-4)
+    greedy = tuple(i for (i,) in generate(model, prime, length=3, temperature=0))
+    narrow, _ = beam_search(model, prime, length=3, beam=2)
+    assert scored[tuple(narrow)] >= scored[greedy] - 1e-9
+
+
+def test_the_guard_stops_repeated_ngrams(trained):
+    prime = encode("to be").tolist()
+    plain, _ = beam_search(trained, prime, length=120, beam=4)
+    guarded, _ = beam_search(trained, prime, length=120, beam=4, no_repeat=6)
+
+    def grams(ids, n=6):
+        return [tuple(ids[i : i + n]) for i in range(len(ids) - n + 1)]
+
+    assert len(set(grams(plain))) < len(grams(plain))  # the phrase, again and again
+    context = prime + guarded
+    assert len(set(grams(context))) == len(grams(context))
+
+
+def test_a_stop_sequence_ends_the_beam(trained):
+    prime = encode("to be or").tolist()
+    stop = encode("be").tolist()
+    ids, _ = beam_search(trained, prime, length=80, beam=3, stop=stop)
+    text = "".join(VOCAB[i] for i in ids)
+    assert text.endswith("be") and text.count("be") == 1 and len(text) < 80
+
+
+def test_the_sampled_beam_is_seeded_and_runs_on_every_stepper(trained):
+    prime = encode("t").tolist()
+    runs = [
+        beam_search(
+            trained, prime, length=60, beam=4, sample=True, temperature=3.0, seed=s
+        )
+        for s in (5, 5, 6)
+    ]
+    assert runs[0] == runs[1] and runs[0][0] != runs[2][0]
+    weights = {k: v.numpy() for k, v in trained.state_dict().items()}
+    lite = NumpyLM(trained.cfg, weights)
+    assert (
+        beam_search(lite, prime, length=60, beam=4)[0]
+        == beam_search(trained, prime, length=60, beam=4)[0]
+    )
