@@ -85,13 +85,17 @@ def generate(
     seed: int | None = None,
     banned: list[int] = (),
     quantize: bool = True,
-) -> Iterator[list[int]]:
-    """Yield `length` steps of next-character ids, each a list of one id per sample.
+    stop: list[int] | None = None,
+) -> Iterator[list[int | None]]:
+    """Yield up to `length` steps of next-character ids, each a list of one id per
+    sample (None for a sample that has ended).
 
     Args:
         model: a CharLM, or a NumpyLM.
         prime_ids: the priming text's ids (at least one).
         banned: ids never to sample (the specials).
+        stop: a sample that produces these ids ends after them; the steps end
+            when every sample has.
     """
     rng = np.random.default_rng(seed)
     stepper = stepper_of(model, quantize)
@@ -99,6 +103,8 @@ def generate(
     never = np.zeros(model.cfg.vocab_size, dtype=np.float32)
     never[list(banned)] = -np.inf
     logits, state = stepper.prime(np.array([prime_ids] * samples, dtype=np.int64))
+    made: list[list[int]] = [[] for _ in range(samples)]
+    ended = [False] * samples
     for _ in range(length):
         nxt = pick(
             logits + never,
@@ -107,7 +113,13 @@ def generate(
             top_p=top_p,
             rng=rng,
         )
-        yield nxt.tolist()
+        yield [None if done else i for done, i in zip(ended, nxt.tolist(), strict=True)]
+        if stop:
+            for k, i in enumerate(nxt.tolist()):
+                made[k] = (made[k] + [i])[-len(stop) :]  # the last few ids suffice
+                ended[k] = ended[k] or made[k] == stop
+            if all(ended):
+                return
         logits, state = stepper.step(nxt, state)
 
 

@@ -248,3 +248,20 @@ def test_the_sampled_beam_is_seeded_and_runs_on_every_stepper(trained):
         beam_search(lite, prime, length=60, beam=4)[0]
         == beam_search(trained, prime, length=60, beam=4)[0]
     )
+
+
+def test_a_stop_sequence_ends_each_sample_after_it(trained):
+    prime = encode("t").tolist()
+    stop = encode(", ").tolist()
+    steps = list(
+        generate(
+            trained, prime, length=300, temperature=1.0, samples=3, seed=2, stop=stop
+        )
+    )
+    assert len(steps) < 300  # every sample ended
+    for k in range(3):
+        ids = [step[k] for step in steps]
+        made = [i for i in ids if i is not None]
+        assert made[-2:] == stop and ids[len(made) :] == [None] * (len(ids) - len(made))
+        text = "".join(VOCAB[i] for i in made)
+        assert text.count(", ") == 1
