@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/report.py
 
 models: install
 	$(BIN)/python scripts/build_defaults.py charlm

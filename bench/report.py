@@ -1,0 +1,1404 @@
+"""Write bench/README.md from the records in bench/results/.
+
+    python bench/report.py            # rewrite bench/README.md
+    python bench/report.py --check    # exit 1 if bench/README.md differs from that
+
+Every figure in bench/README.md is a field of a record in bench/results/ (a `*.json`
+file holds a list of records, a `*.jsonl` file one record per line), or a mean of such
+fields. The hand-written text (what each benchmark measures, how to run it, how to
+read it, and the targets written beside the measured columns) lives in this script,
+in the section functions below; there is no template file. The hand-written text
+holds no measured figures. The `make bench` lines shown at the top are read from the
+Makefile.
+
+Records that no section shows are listed under "Other results", one table per
+`bench` field (or file), with their plain fields as columns: a new benchmark's
+results appear before its section is written, and nothing in bench/results/ is left
+out silently.
+
+`make bench` runs this script after the benchmarks; tests/test_bench_report.py holds
+bench/README.md equal to `render()`, so that figures and results cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+README = BENCH / "README.md"
+MAKEFILE = BENCH.parent / "Makefile"
+
+# fields that describe where a record was measured: stated once, above its table
+ENVIRONMENT = ("machine", "cpu", "device", "torch", "python", "threads")
+
+
+# --- formatting ---
+
+
+def dec(digits: int) -> Callable[[Any], str]:
+    return lambda x: f"{x:.{digits}f}"
+
+
+def pct(digits: int = 2) -> Callable[[Any], str]:
+    """A fraction as a percentage (0.9428 → 94.28)."""
+    return lambda x: f"{100 * x:.{digits}f}"
+
+
+def count(x: Any) -> str:
+    return f"{x:,.0f}"
+
+
+def millions(digits: int = 2) -> Callable[[Any], str]:
+    return lambda x: f"{x / 1e6:.{digits}f} M"
+
+
+def ratio(digits: int = 2) -> Callable[[Any], str]:
+    return lambda x: f"{x:.{digits}f}×"
+
+
+def plain(x: Any) -> str:
+    """A value of a record as it reads best: integers with thousands separators,
+    other numbers to four significant digits."""
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return f"{x:,}"
+    if isinstance(x, float):
+        return f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:.4g}"
+    if isinstance(x, (dict, list)):
+        return json.dumps(x, ensure_ascii=False)
+    return str(x)
+
+
+def code(x: Any) -> str:
+    return f"`{x}`"
+
+
+# free text in the records that speaks of the defaults at the time it was written,
+# said of today's defaults (which those runs are) or left out
+WORDING = (
+    (r"\(then the default; ", "("),
+    (r"\(now the defaults?", "(the default"),
+    (r"\bnow the default\b", "the default"),
+    (r" ?\(the old default\)", ""),
+    (r"\(new default\)", "(the default)"),
+    (r"^new policy ", "the default, "),
+    (r"^previous built-in (\S+) \(no deep output\)", r"a \1 model without deep output"),
+)
+
+
+def tidy(x: Any) -> str:
+    text = str(x)
+    for pattern, replacement in WORDING:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def get(record: dict, key: str | Callable[[dict], Any]) -> Any:
+    """record[key], a dotted path into nested records ("dev_metrics.f1"), or what
+    a function makes of the record."""
+    if callable(key):
+        return key(record)
+    if key in record:
+        return record[key]
+    value: Any = record
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def cell(text: str) -> str:
+    """A table cell: pipes escaped, and angle brackets outside code spans, which
+    markdown would read as HTML (`<unk>`)."""
+    parts = text.replace("|", "\\|").replace("\n", " ").split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)
+
+
+def ended(record: dict) -> dict:
+    """The reason, steps and seconds of a training's last line, as recorded in
+    `ended` ("NAME: stopped (REASON) after N steps, Ts; best dev X")."""
+    found = re.search(
+        r"stopped \((?P<reason>[^)]*)\) after (?P<steps>\d+) steps, (?P<s>\d+)s",
+        record.get("ended", ""),
+    )
+    if not found:
+        return {}
+    return {
+        "reason": found["reason"],
+        "steps": int(found["steps"]),
+        "seconds": int(found["s"]),
+    }
+
+
+# a column: (header, key or function of the record, formatter of a value not None)
+Column = tuple[str, Any, Callable[[Any], str]]
+
+
+def col(header: str, key: Any, fmt: Callable[[Any], str] = plain) -> Column:
+    return (header, key, fmt)
+
+
+def target(targets: dict, key: Any) -> Column:
+    """A column of hand-written targets, looked up by `key` of each record."""
+    return ("target", lambda r: targets.get(get(r, key)), str)
+
+
+# --- loading ---
+
+
+def load(folder: Path) -> dict[str, list[dict]]:
+    """The records of each results file, by file name, in name order."""
+    files = {}
+    for path in sorted(folder.iterdir()):
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if path.suffix == ".json":
+            data = json.loads(text)
+            records = data if isinstance(data, list) else [data]
+        elif path.suffix == ".jsonl":
+            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+        else:
+            continue
+        files[path.name] = [r for r in records if isinstance(r, dict)]
+    return files
+
+
+def makefile_bench(makefile: Path) -> list[str]:
+    """The commands of the Makefile's `bench` target, without `$(BIN)/`."""
+    try:
+        lines = makefile.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    commands, inside = [], False
+    for line in lines:
+        if line.startswith("bench:"):
+            inside = True
+        elif inside and line.startswith("\t"):
+            commands.append(line.strip().replace("$(BIN)/", "").replace("$$", "$"))
+        elif inside:
+            break
+    return commands
+
+
+class Report:
+    """The results and which of their records a table has shown."""
+
+    def __init__(self, files: dict[str, list[dict]]):
+        self.files = files
+        self.used: set[int] = set()
+
+    def records(self, name: str, **match: Any) -> list[dict]:
+        """The records of file `name` whose fields equal `match`."""
+        return [
+            r
+            for r in self.files.get(name, [])
+            if all(r.get(k) == v for k, v in match.items())
+        ]
+
+    def has(self, *names: str) -> bool:
+        return any(self.files.get(n) for n in names)
+
+    def table(
+        self,
+        records: list[dict],
+        columns: list[Column],
+        *,
+        env: str | None = None,
+        counted: Iterable[dict] = (),
+    ) -> str:
+        """A markdown table of `records`, one row each, under a line naming their
+        environment (the fields of ENVIRONMENT that no column shows, and the dates).
+        `counted`: further records whose figures the rows hold (means, merged
+        rows), marked as shown."""
+        if not records:
+            return ""
+        counted = [*records, *counted]
+        self.used.update(map(id, counted))
+        # a column no record has a value for is left out
+        columns = [c for c in columns if any(get(r, c[1]) is not None for r in records)]
+        shown = {key for _, key, _ in columns if isinstance(key, str)}
+        lines = []
+        line = environment(counted, shown) if env is None else env
+        if line:
+            lines += [line, ""]
+        lines.append("| " + " | ".join(h for h, _, _ in columns) + " |")
+        lines.append("|" + "---|" * len(columns))
+        for r in records:
+            values = [get(r, key) for _, key, _ in columns]
+            texts = [
+                "" if v is None else cell(fmt(v))
+                for v, (_, _, fmt) in zip(values, columns, strict=True)
+            ]
+            lines.append("| " + " | ".join(texts) + " |")
+        return "\n".join(lines)
+
+
+def environment(records: list[dict], shown: set[str] = frozenset()) -> str:
+    """The line above a table: the records' environment fields and dates."""
+    parts = []
+    for key in ENVIRONMENT:
+        if key in shown:
+            continue
+        values = list(
+            dict.fromkeys(str(r[key]) for r in records if r.get(key) is not None)
+        )
+        if not values:
+            continue
+        joined = " / ".join(values)
+        parts.append(
+            {
+                "torch": f"torch {joined}",
+                "python": f"Python {joined}",
+                "threads": f"torch threads: {joined}",
+            }.get(key, joined)
+        )
+    days = sorted({str(r["date"])[:10] for r in records if r.get("date")})
+    if days:
+        parts.append(days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}")
+    return f"Measured on: {', '.join(parts)}." if parts else ""
+
+
+def section(title: str, *parts: str) -> str:
+    return "\n\n".join([f"## {title}", *(p.strip() for p in parts if p)])
+
+
+def sub(title: str, *parts: str) -> str:
+    return "\n\n".join([f"### {title}", *(p.strip() for p in parts if p)])
+
+
+def run(*commands: str) -> str:
+    return "```sh\n" + "\n".join(commands) + "\n```"
+
+
+# --- the sections ---
+
+
+def intro(makefile: Path) -> str:
+    commands = makefile_bench(makefile)
+    text = """
+# Benchmarks
+
+This file is written by `bench/report.py` from the records in `bench/results/`: every
+figure below is a field of one of those records (or a mean of several). Do not edit it
+by hand; once a benchmark has written its records, run
+
+```sh
+python bench/report.py            # rewrite bench/README.md
+python bench/report.py --check    # exit 1 if bench/README.md is out of date
+```
+"""
+    if commands:
+        text += (
+            "\n`make bench` installs the benchmarks' extra packages, runs every "
+            "benchmark and then this script:\n\n" + run(*commands) + "\n"
+        )
+    text += """
+Each benchmark measures seqcli beside its peers in one run, on the same inputs, and
+times them in turns, so that a slow spell of a shared machine hits every contender
+alike: compare the rows of one table (the ratios) rather than absolute times, which
+move from one day or machine to another. The line above each table says what its
+records name of the machine: the architecture, the torch build, the thread count and
+the dates. Run the benchmarks on an otherwise idle machine: with other processes busy,
+torch's intra-op threads wait on each other and small steps become many times slower.
+A "target" column holds the goal set for a figure, written by hand beside it.
+"""
+    return text.strip()
+
+
+def charlm(rep: Report) -> str:
+    if not rep.has("charlm.json", "charlm-tuning.jsonl"):
+        return ""
+    f = "charlm.json"
+    model = col("model", "model")
+    quality_cols = [
+        model,
+        col("parameters", "parameters", millions()),
+        col("characters trained", "chars_trained", millions(1)),
+        col("held-out loss (nats/char)", "held_out_loss", dec(3)),
+        col("below the GPT", "below_gpt", dec(3)),
+    ]
+    quality = rep.table(
+        rep.records(f, bench="charlm quality"),
+        [*quality_cols, target({"seqcli lstm": "≥ 0.05 (the default cell)"}, "model")],
+    )
+    speed = rep.table(
+        rep.records(f, bench="charlm training speed"),
+        [col("cell", "cell", code), col("characters/s", "chars_per_s", count)],
+    )
+    generation = rep.table(
+        rep.records(f, bench="charlm generation"),
+        [
+            col("streams", "streams"),
+            col("method", "method"),
+            col("characters/s", "chars_per_s", count),
+            col("seqcli ÷ this", "seqcli_ratio", ratio()),
+            col("weights read (GB/s)", "weight_gb_per_s", dec(1)),
+            target(
+                {"1 plain loop": "≥ 2×", "1 rerun 40-char window": "≥ 20×"},
+                lambda r: f"{r.get('streams')} {r.get('method')}",
+            ),
+        ],
+    )
+    step = rep.table(
+        rep.records(f, bench="charlm one-stream step"),
+        [
+            col("one stream stepped by", "method"),
+            col("characters/s", "chars_per_s", count),
+            col("µs per step", "microseconds_per_step", dec(1)),
+        ],
+    )
+    int8 = rep.table(
+        rep.records(f, bench="charlm int8 stepping quality"),
+        [
+            col("dev characters", "chars", count),
+            col("loss, float32 stepping", "loss_float32", dec(5)),
+            col("loss, int8 stepping", "loss_int8", dec(5)),
+            ("target", lambda r: "equal", str),
+        ],
+    )
+    cold = [r for r in rep.files.get(f, []) if "seconds" in r and "model" not in r]
+    startup = rep.table(
+        cold,
+        [
+            col("measurement", "bench"),
+            col("seconds", "seconds", dec(2)),
+            target(
+                {
+                    "seqcli --help": "< 0.3 s",
+                    "tag one sentence cold (built-in conll-en)": "≤ 1.5 s",
+                },
+                "bench",
+            ),
+        ],
+    )
+    tuning = rep.table(
+        rep.files.get("charlm-tuning.jsonl", []),
+        [col("settings (`spec`)", "spec", code), *quality_cols],
+    )
+    return section(
+        "Char-LM (`bench/charlm.py`, Tiny Shakespeare)",
+        """
+What it measures: the default char-LM's quality after a fixed training time against a
+small GPT (`bench/gpt.py`, shaped after nanoGPT's CPU recipe for Tiny Shakespeare),
+with each recurrent cell; how fast text is generated, for one stream and for many,
+against a plain `nn.LSTM` step loop and against re-running the model over a window of
+recent characters for every new one; what int8 stepping costs in loss; training speed
+per cell; and two start-up times.
+""",
+        run(
+            "python bench/charlm.py                 # all of it",
+            "python bench/charlm.py --skip-quality  # speeds, on the built-in model",
+        ),
+        sub(
+            "Quality at equal time",
+            """
+Every contender trains for the same wall time (`--quality-seconds`) on Tiny
+Shakespeare's train part less its end, which is held out and scored. seqcli reads the
+held-out text as one stream with its state carried, as it generates; the GPT predicts
+each position from the block of characters before it. Lower loss is better; "below the
+GPT" is the GPT's loss minus the row's, so a positive figure means the row predicts
+unseen text better after the same time. Parameters and characters trained show where
+the time went: a cell that is cheaper per character sees more text.
+""",
+            quality,
+            "Further runs of the same comparison with other settings (`spec`: the cell "
+            "and what differs from the defaults):",
+            tuning,
+        ),
+        sub(
+            "Training speed",
+            "Characters per second of a training step (forward, backward, AdamW) at "
+            "the default sizes, each cell side by side:",
+            speed,
+        ),
+        sub(
+            "Generation speed",
+            """
+Characters per second of each way to step the model, one stream and many, side by
+side. "seqcli ÷ this" is seqcli's speed over the row's (the targets are set on it);
+"seqcli without int8" is seqcli's stepper with float32 matrices. "Weights read" is the
+recurrent and output weights a step reads, times steps per second: one stream is bound
+by reading its weights, not by arithmetic (see `docs/charlm.md`).
+""",
+            generation,
+            "One stream, the step alone: numpy's (what `seqcli generate` runs) and the "
+            "exported step graph under onnxruntime:",
+            step,
+            "The loss of stepping with int8 matrices and with float32 ones over the "
+            "same dev text, several streams:",
+            int8,
+        ),
+        sub(
+            "Start-up",
+            "`seqcli --help`, and tagging one sentence in a new process with the "
+            "built-in tagger (`bench/startup.py`, below, times every command):",
+            startup,
+        ),
+    )
+
+
+def crf(rep: Report) -> str:
+    f = "crf.json"
+    if not rep.has(f):
+        return ""
+    agreement = rep.table(
+        rep.records(f, check="agreement"),
+        [
+            col("shape", "shape"),
+            col("sentences", "sentences"),
+            col(
+                "max \\|Δ log-likelihood\\|, pytorch-crf",
+                "max_abs_ll_diff_vs_pytorch_crf",
+                lambda x: f"{x:.1e}",
+            ),
+            col(
+                "same Viterbi paths, pytorch-crf",
+                "identical_paths_vs_pytorch_crf",
+                lambda x: f"{100 * x:.0f}%",
+            ),
+            col(
+                "max \\|Δ log-likelihood\\|, tutorial",
+                "max_abs_ll_diff_vs_tutorial",
+                lambda x: f"{x:.1e}",
+            ),
+            col(
+                "same Viterbi paths, tutorial",
+                "identical_paths_vs_tutorial",
+                lambda x: f"{100 * x:.0f}%",
+            ),
+        ],
+    )
+    ops = {"nll_fwd_bwd": "NLL forward + backward", "decode": "Viterbi decoding"}
+    speed = rep.table(
+        [r for r in rep.files[f] if "op" in r],
+        [
+            col(
+                "batch × length × tags",
+                lambda r: f"{r['batch']} × {r['seq_len']} × {r['num_tags']}",
+            ),
+            col("shape", "shape"),
+            col("operation", "op", lambda x: ops.get(x, x)),
+            col("seqcli sentences/s", "seqcli_sent_per_s", count),
+            col("pytorch-crf", "pytorch_crf_sent_per_s", count),
+            col("tutorial", "tutorial_sent_per_s", count),
+            col("seqcli ÷ pytorch-crf", "seqcli_over_pytorch_crf", ratio()),
+            col("seqcli ÷ tutorial", "seqcli_over_tutorial", ratio(0)),
+        ],
+    )
+    return section(
+        "CRF kernel (`bench/crf.py`)",
+        """
+What it measures: seqcli's linear-chain CRF (`seqcli/tagger/crf.py`) against
+pytorch-crf and a re-implementation of the PyTorch BiLSTM-CRF tutorial's CRF, on
+identical inputs and parameters: first that the three agree (log-likelihoods and
+Viterbi paths), then sentences per second of the negative log-likelihood's forward and
+backward pass and of Viterbi decoding, for a CoNLL-sized batch in IOB2 and in BIOES and
+for a single sentence.
+""",
+        run("python bench/crf.py"),
+        agreement,
+        speed,
+        "The ratios are what to read: above 1, seqcli is faster.",
+    )
+
+
+TAGGER_TARGETS = {
+    None: "≥ 93 is very ambitious",
+    "glove.6B.50d.txt.gz": "(Lample et al. 2016: ~91 test F1)",
+}
+# what a record's `model` names, where it is not a built-in model
+MODELS = {"glove": "The tagger of the quality run with GloVe"}
+THROUGHPUT_TARGETS = {
+    ("conll-en", "seqcli tag_texts (in process, onnxruntime, float32)"): "≥ 25,000",
+    ("wnut17-en", "seqcli tag_texts (in process, onnxruntime, float32)"): "≥ 25,000",
+    ("conll-en", "seqcli tag --format jsonl (process, start-up included)"): (
+        "≥ 3× spaCy"
+    ),
+}
+
+
+def tagger(rep: Report) -> str:
+    files = (
+        "tagger.json",
+        "tagger-throughput.json",
+        "tagger-throughput-wnut17-en.json",
+    )
+    if not rep.has(*files, "tagger-cells.json"):
+        return ""
+    f1 = [
+        col("dev entity F1", "dev_metrics.f1", pct()),
+        col("precision", "dev_metrics.precision", pct()),
+        col("recall", "dev_metrics.recall", pct()),
+    ]
+    quality = rep.table(
+        rep.records("tagger.json", bench="tagger quality"),
+        [
+            col("word vectors", lambda r: r.get("vectors") or "none"),
+            *f1,
+            col("budget (min)", "time_budget", lambda x: f"{x / 60:.0f}"),
+            col("trained (min)", "seconds", lambda x: f"{x / 60:.1f}"),
+            col("epochs", "epochs", dec(0)),
+            col("stopped", "stopped"),
+            target(TAGGER_TARGETS, "vectors"),
+        ],
+    )
+    throughput = []
+    for name in files:
+        records = rep.records(name, bench="tagger throughput")
+        if not records:
+            continue
+        first = records[0]
+        model = MODELS.get(first.get("model"), f"`{first.get('model')}`")
+        throughput.append(
+            f"{model} (`{name}`), {plain(first.get('lines'))} lines, "
+            f"{plain(first.get('tokens'))} tokens:"
+        )
+        throughput.append(
+            rep.table(
+                records,
+                [
+                    col("system", "system"),
+                    col("tokens/s", "tokens_per_s", count),
+                    col("× spaCy", "vs_spacy", ratio()),
+                    col("seconds", "seconds", dec(2)),
+                    (
+                        "target",
+                        lambda r: THROUGHPUT_TARGETS.get(
+                            (r.get("model"), r.get("system"))
+                        ),
+                        str,
+                    ),
+                ],
+            )
+        )
+    networks = rep.table(
+        [r for name in files for r in rep.records(name, bench="tagger network dev F1")],
+        [
+            col("dev set", "dev"),
+            col("network", "system"),
+            col("entity F1", "f1", dec(2)),
+            col("precision", "precision", dec(2)),
+            col("recall", "recall", dec(2)),
+        ],
+    )
+    lstm = [
+        r
+        for r in rep.records("tagger.json", bench="tagger quality")
+        if r.get("vectors") == "glove.6B.50d.txt.gz"
+    ]
+    cells = rep.table(
+        lstm + rep.records("tagger-cells.json"),
+        [
+            col(
+                "cell", lambda r: r.get("cell") or r["config"].get("cell", "lstm"), code
+            ),
+            *f1,
+            col("stopped", lambda r: r.get("stopped")),
+            col("torch threads", "threads"),
+            col(
+                "file",
+                lambda r: "tagger-cells.json" if "cell" in r else "tagger.json",
+                code,
+            ),
+        ],
+    )
+    return section(
+        "Tagger (`bench/tagger.py`, CoNLL-2003)",
+        """
+What it measures: the default tagger's dev entity F1 (conlleval, on CoNLL-2003's dev
+part) after training on the train part for a time budget, without and with GloVe 6B
+50d vectors; how fast a tagger tags plain text (CoNLL-2003 dev, one sentence a line)
+on each of its networks, as `seqcli tag` as a process, and, side by side, spaCy's
+`en_core_web_sm` NER; each network's dev F1; and the default recipe with other
+recurrent cells.
+""",
+        run(
+            "python bench/tagger.py                                  # quality, then "
+            "throughput",
+            "python bench/tagger.py --skip-quality --builtin          # throughput of "
+            "conll-en",
+            "python bench/tagger.py --skip-quality --builtin wnut17-en",
+        ),
+        sub(
+            "Quality",
+            "Dev picks the checkpoint and stops early, as in `seqcli train tagger`.",
+            quality,
+        ),
+        sub(
+            "Throughput",
+            """
+Tokens per second over the whole text, counted as each tool tokenises. The in-process
+rows call the tagging function `seqcli tag` calls (tokenizer, batching, network, CRF,
+JSON lines) with each network: PyTorch, the float32 graph that `seqcli tag` caches and
+runs on the CPU, the graph with int8 LSTMs that `seqcli export --int8` writes (both
+under onnxruntime), and a numpy copy of the network where a record has one. The process
+row is `seqcli tag --format jsonl`, start-up included. "× spaCy" is the row's speed
+over spaCy's in the same run.
+""",
+            *throughput,
+        ),
+        sub(
+            "Each network's dev F1",
+            "The built-in taggers on their own dev sets: the networks should agree.",
+            networks,
+        ),
+        sub(
+            "Other cells",
+            "The default recipe with GloVe and each `--cell`, dev picking the "
+            "checkpoint; the LSTM row is the quality run above.",
+            cells,
+        ),
+    )
+
+
+def lm_pair(record: dict) -> str:
+    lms = record.get("lms") or {}
+    if not lms:
+        return "none"
+    forward, backward = lms.get("forward", {}), lms.get("backward", {})
+    text = (
+        f"`{forward.get('model')}` + `{backward.get('model')}`: "
+        f"{forward.get('layers')}×{forward.get('hidden')}, "
+        f"dropout {forward.get('dropout')}"
+    )
+    note = LM_NOTES.get((forward.get("model"), str(record.get("date", ""))[:10]))
+    return f"{text} ({note})" if note else text
+
+
+# what the records do not say about a char-LM pair, by its forward model and day
+LM_NOTES = {
+    ("lm128-forward", "2026-12-03"): "as shipped in `wnut17-en`: float16",
+}
+RECIPE_TARGETS = {"conll2003": "95", "wnut17": "50, recall ≥ 40"}
+
+
+def settings_changed(record: dict) -> str:
+    changed = {
+        k: v for k, v in (record.get("changed") or {}).items() if k != "patience"
+    }
+    if record.get("vector_words") not in (None, 50000):
+        changed["vector_words"] = record["vector_words"]
+    return " ".join(f"`{k}={plain(v)}`" for k, v in changed.items()) or "none"
+
+
+def recipe_groups(records: list[dict]) -> list[list[dict]]:
+    """Runs of one recipe: the same corpus, budget, char-LMs, settings and day; a
+    seed run again counts once (its latest run)."""
+    groups: dict[tuple, dict[Any, dict]] = {}
+    for r in records:
+        settings = r.get("settings") or {}
+        key = (
+            r.get("corpus"),
+            r.get("time_budget"),
+            lm_pair(r),
+            settings_changed(r),
+            settings.get("patience"),
+            str(r.get("date", ""))[:10],
+        )
+        groups.setdefault(key, {})[settings.get("seed")] = r
+    order = {"conll2003": 0}
+    return sorted(
+        (list(g.values()) for g in groups.values()),
+        key=lambda g: (order.get(g[0].get("corpus"), 1), g[0].get("date", "")),
+    )
+
+
+def mean(records: list[dict], key: str) -> float | None:
+    values = [get(r, key) for r in records]
+    values = [v for v in values if v is not None]
+    return statistics.fmean(values) if values else None
+
+
+def recipes(rep: Report) -> str:
+    if not rep.has("tagger-wnut17.json", "tagger-recipes.jsonl"):
+        return ""
+    wnut = rep.records("tagger-wnut17.json")
+    types = list(dict.fromkeys(t for r in wnut for t in r.get("dev_per_type", {})))
+    first = rep.table(
+        wnut,
+        [
+            col("settings changed", "changed"),
+            col("dev F1", "dev_metrics.f1", pct()),
+            col("precision", "dev_metrics.precision", pct()),
+            col("recall", "dev_metrics.recall", pct()),
+            *[col(t, f"dev_per_type.{t}.f1", pct(1)) for t in types],
+            col("stopped", lambda r: ended(r).get("reason")),
+            col(
+                "trained (min)",
+                lambda r: ended(r).get("seconds"),
+                lambda x: f"{x / 60:.1f}",
+            ),
+        ],
+    )
+    rows, members = [], []
+    for group in recipe_groups(rep.files.get("tagger-recipes.jsonl", [])):
+        g = sorted(group, key=lambda r: (r.get("settings") or {}).get("seed", 0))
+        members += g
+        rows.append(
+            {
+                "corpus": g[0].get("corpus"),
+                "budget": g[0].get("time_budget"),
+                "lms": lm_pair(g[0]),
+                "changed": settings_changed(g[0]),
+                "patience": (g[0].get("settings") or {}).get("patience"),
+                "seeds": ", ".join(
+                    str((r.get("settings") or {}).get("seed")) for r in g
+                ),
+                "dev": mean(g, "dev_f1"),
+                "recall": mean(g, "dev_metrics.recall"),
+                "check": mean(g, "check_metrics.f1"),
+                "per_seed": ", ".join(
+                    f"{100 * r['dev_f1']:.2f} / {100 * get(r, 'check_metrics.f1'):.2f}"
+                    for r in g
+                    if r.get("dev_f1") is not None
+                    and get(r, "check_metrics.f1") is not None
+                ),
+                "stopped": ", ".join(dict.fromkeys(str(r.get("stopped")) for r in g)),
+                "day": str(g[0].get("date", ""))[:10],
+            }
+        )
+    summary = rep.table(
+        rows,
+        [
+            col("corpus", "corpus"),
+            col("budget (min)", "budget", lambda x: f"{x / 60:.0f}"),
+            col("context char-LMs (`--lm`)", "lms"),
+            col("settings changed", "changed"),
+            col("patience", "patience"),
+            col("seeds", "seeds"),
+            col("dev F1", "dev", pct()),
+            col("dev recall", "recall", pct()),
+            col("check F1", "check", pct()),
+            col("per seed: dev F1 / check F1", "per_seed"),
+            col("stopped", "stopped"),
+            col("run on", "day"),
+            ("target (dev F1)", lambda r: RECIPE_TARGETS.get(r.get("corpus")), str),
+        ],
+        env=environment(members),
+        # every run: a seed run again is in its group's table as its latest run
+        counted=rep.files.get("tagger-recipes.jsonl", []),
+    )
+    return section(
+        "Tagger recipes (`bench/tagger.py --recipe`, CoNLL-2003 and WNUT-17)",
+        """
+What it measures: dev entity F1 of tagger recipes (settings changed from the defaults,
+context char-LMs) on CoNLL-2003 and on WNUT-17 (English tweets, Reddit, YouTube and
+Stack Overflow comments; six entity types, most of them new by design), with GloVe 6B
+50d. The first table is `seqcli train tagger` runs on WNUT-17 with dev picking the
+checkpoint; the second is `bench/tagger.py --recipe`, which also holds a seeded slice
+of the training sentences out as a check set, a second opinion beside dev on whether a
+choice made on dev over-fits it.
+""",
+        run(
+            "python bench/tagger.py --recipe --corpus wnut17 --time-budget 900 "
+            "--set KEY=VALUE --seed N",
+            "python bench/tagger.py --recipe --corpus conll2003 --time-budget 1800 "
+            "--lm FORWARD --lm BACKWARD   # char-LMs of your store",
+        ),
+        sub("WNUT-17, `seqcli train tagger`", first),
+        sub(
+            "Recipes, with a check slice",
+            """
+One row per recipe: the runs of one corpus, budget, pair of context char-LMs,
+settings and day, one per seed (a seed run again counts once, its latest run). The
+F1 columns are means over the seeds; the per-seed column gives each run's dev F1 and
+check-slice F1. Settings are `--set KEY=VALUE` pairs of `bench/tagger.py` (and
+`vector_words`, its `--vector-words`); `patience` has a column of its own, since the
+records do not all share one default for it. Some settings name variants measured
+for comparison that seqcli does not include (`char_lstm`, `context_before`,
+`lower_copies`).
+
+How to read it: the spread between the seeds of one recipe is the noise; a change is
+worth adopting when it gains on dev and on the check slice, on every seed. The check
+slice is small, so its F1 moves by points between seeds; on
+WNUT-17 its sentences come from the training sources, while dev comes from other ones.
+""",
+            summary,
+        ),
+    )
+
+
+INT8_GRAPHS = {
+    "float32": "float32",
+    "int8, per matrix": "8-bit weights, one scale per matrix",
+    "int8 reduced, per matrix": "7-bit weights, one scale per matrix",
+    "int8 reduced, per row": "7-bit weights, one scale per gate row "
+    "(`seqcli export --int8`)",
+}
+
+
+def int8(rep: Report) -> str:
+    f = "int8.jsonl"
+    if not rep.has(f):
+        return ""
+    records = sorted(
+        rep.files[f],
+        key=lambda r: (
+            r.get("model", ""),
+            list(INT8_GRAPHS).index(r["graph"]) if r.get("graph") in INT8_GRAPHS else 9,
+            r.get("cpu", ""),
+        ),
+    )
+    table = rep.table(
+        records,
+        [
+            col("model", "model", code),
+            col("graph", "graph", lambda x: INT8_GRAPHS.get(x, x)),
+            col("CPU", "cpu"),
+            col("dev F1", "f1", dec(2)),
+            col("sentences tagged unlike float32", "sentences differing from float32"),
+            col("of", "sentences"),
+            col(
+                "unlike the same graph on the other CPU",
+                lambda r: (
+                    ", ".join(
+                        f"{v} (vs {k})"
+                        for k, v in (
+                            r.get("sentences differing from the same graph on") or {}
+                        ).items()
+                    )
+                    or None
+                ),
+            ),
+            col("network tokens/s", "network tokens/s (one pass, 2 threads)", count),
+        ],
+    )
+    return section(
+        "int8 tagger graphs (`bench/int8.py`)",
+        """
+What it measures: what int8 LSTM weights cost the built-in taggers' exported emission
+graphs, as dev entity F1 and as the number of dev sentences tagged differently from
+the float32 graph, on a CPU with AVX-512 VNNI and on one with AVX2 only. onnxruntime's
+int8 product differs by instruction set: without VNNI it adds pairs of 8-bit products
+into 16 bits, which can overflow with full-range weights; 7-bit weights cannot (see
+`docs/onnx.md`). onnxruntime cannot be held to AVX2, so the AVX2 CPU is emulated by
+qemu (its tokens/s say nothing about a real CPU). `conll-en x4` is `conll-en` with its
+weights multiplied by four, to provoke overflow.
+""",
+        run(
+            "python bench/int8.py export build/int8",
+            "python bench/int8.py score build/int8 --label NAME",
+            "qemu-x86_64 -cpu EPYC-Rome .venv/bin/python bench/int8.py score "
+            'build/int8 --label "AVX2 (EPYC-Rome, emulated by qemu)"',
+        ),
+        table,
+        """
+How to read it: a graph is safe on every CPU when the "other CPU" column is zero;
+differences of a few sentences from float32 move F1 by about as much as another
+training seed does.
+""",
+    )
+
+
+TRANSLATOR_FILES = {
+    "translator.json": "the default recipe (the built-in `multi30k-en-de`)",
+    "translator-hidden384.json": "`--hidden 384`",
+    "translator-subwords8000.json": "`--subwords 8000`",
+}
+TRANSLATOR_TARGETS = {
+    ("translator.json", "beam 5", "int8", "unknown source word or left out"): "≥ 38",
+    (
+        "translator.json",
+        "greedy",
+        "float32",
+        "unknown source word or left out",
+    ): "equal to int8",
+}
+
+
+def translator(rep: Report) -> str:
+    if not rep.has(*TRANSLATOR_FILES, "translator-cells.json"):
+        return ""
+    quality, speed, training = [], [], []
+    for name in TRANSLATOR_FILES:
+        for r in rep.records(name):
+            row = {**r, "run": TRANSLATOR_FILES[name], "file": name}
+            rep.used.add(id(r))
+            {
+                "translator val quality": quality,
+                "translator speed": speed,
+                "translator training": training,
+            }.get(r.get("bench"), []).append(row)
+    run_col = col("model", "run")
+    trained = rep.table(
+        training,
+        [
+            run_col,
+            col("budget (min)", "time_budget", lambda x: f"{x / 60:.0f}"),
+            col("steps", "steps", count),
+            col("epochs", "epochs", dec(1)),
+            col("hidden", "config.hidden"),
+            col("batch", "config.batch_size"),
+            col("dropout", "config.dropout"),
+            col("sampled softmax", "config.sampled_softmax"),
+        ],
+    )
+    scores = rep.table(
+        quality,
+        [
+            run_col,
+            col("search", "search"),
+            col("output layer", "output_layer"),
+            col("unknown output words", "unknown_words"),
+            col("val BLEU", "bleu", dec(2)),
+            col("chrF", "chrf", dec(2)),
+            col("sentences/s", "sentences_per_s", dec(0)),
+            (
+                "target",
+                lambda r: TRANSLATOR_TARGETS.get(
+                    (
+                        r["file"],
+                        r.get("search"),
+                        r.get("output_layer"),
+                        r.get("unknown_words"),
+                    )
+                ),
+                str,
+            ),
+        ],
+    )
+    decoding = rep.table(
+        speed,
+        [
+            run_col,
+            col("search", "search"),
+            col("sentences", "sentences", count),
+            col("batched, sentences/s", "batched_sentences_per_s", dec(1)),
+            col("one at a time", "one_at_a_time_sentences_per_s", dec(1)),
+            col("speed-up", "speedup", ratio(1)),
+            col("same output", "same_output"),
+            (
+                "target",
+                lambda r: (
+                    "≥ 10×"
+                    if (r["file"], r.get("search")) == ("translator.json", "greedy")
+                    else None
+                ),
+                str,
+            ),
+        ],
+    )
+    step_rows, step_records = (
+        [],
+        rep.records("translator.json", bench="translator training speed"),
+    )
+    for r in step_records:
+        over = r.get("speedup_vs_library_loss_default_adamw", {})
+        for variant, tokens in r.get("tokens_per_s", {}).items():
+            step_rows.append(
+                {
+                    "variant": variant,
+                    "tokens": tokens,
+                    "over": over.get(variant),
+                    **{k: r[k] for k in ENVIRONMENT + ("date",) if k in r},
+                }
+            )
+    step = rep.table(
+        step_rows,
+        [
+            col("output layer + loss, optimizer", "variant"),
+            col("target tokens/s", "tokens", count),
+            col("÷ library loss, default AdamW", "over", ratio()),
+        ],
+        counted=step_records,
+    )
+    cells = rep.table(
+        rep.records("translator-cells.json"),
+        [
+            col("cell", "cell", code),
+            col("val BLEU, beam 5", "val_beam5.bleu", dec(2)),
+            col("chrF", "val_beam5.chrf", dec(1)),
+            col("steps in the budget", lambda r: ended(r).get("steps"), count),
+            col("budget (min)", "time_budget", lambda x: f"{x / 60:.0f}"),
+            col("torch threads", "threads"),
+        ],
+    )
+    return section(
+        "Translator (`bench/translator.py`, Multi30k English → German)",
+        """
+What it measures: val sacreBLEU and chrF (detokenised output, sacreBLEU's default
+settings) of the default translator trained on Multi30k's train part for a time
+budget, val picking the checkpoint by beam-5 BLEU, decoded as `seqcli translate` does
+(int8 output layer on the CPU, unknown output words written as their source word or
+left out) and with the variants beside it: greedy, a float32 output layer, `<unk>`
+kept; how much faster batched decoding is than translating one sentence at a time
+with the same code (the faster of oneDNN on and off, one or two threads, for the
+latter); and the training step's speed with seqcli's output layer and loss against
+PyTorch's `F.cross_entropy(F.linear(…))`, on the same batches. The same bench has
+also measured two other recipes, and the recurrent cells.
+""",
+        run(
+            "python bench/translator.py                         # train, then measure",
+            "python bench/translator.py --model multi30k-en-de  # a stored model",
+        ),
+        sub("Training", trained),
+        sub(
+            "Quality",
+            "Val BLEU and chrF on all of Multi30k's val part; higher is better.",
+            scores,
+        ),
+        sub(
+            "Decoding speed",
+            "Batched decoding against one sentence at a time, the same model and "
+            'code; "same output" counts the sentences translated alike both ways.',
+            decoding,
+        ),
+        sub(
+            "Training step",
+            "Target tokens per second of a training step on the same batches, in "
+            "turns; the last column is the row's speed over PyTorch's own loss with "
+            "the default AdamW.",
+            step,
+        ),
+        sub(
+            "Other cells",
+            "The default recipe with GloVe source vectors and each `--cell`, the "
+            "same budget, each run pinned to a core of its own:",
+            cells,
+        ),
+        tuning(rep),
+    )
+
+
+def tuning(rep: Report) -> str:
+    records = rep.files.get("translator-tuning.jsonl", [])
+    if not records:
+        return ""
+    notes = [r for r in records if "sweep" not in r]
+    rep.used.update(map(id, notes))
+    sweeps = [r for r in records if isinstance(r.get("sweep"), int)]
+    cpu = [r for r in records if r.get("sweep") == "cpu"]
+    sweep = rep.table(
+        sweeps,
+        [
+            col("sweep", "sweep"),
+            col("flags", "flags", lambda x: f"`{x}`" if x else "none"),
+            col("epochs", "epochs"),
+            col("val BLEU, beam 5", "val_bleu_beam5", dec(2)),
+            col("best greedy dev BLEU", "best_dev_bleu_greedy", dec(2)),
+            col("at epoch", "at_epoch", dec(0)),
+            col("finished", "finished"),
+        ],
+        env=environment(notes),
+    )
+
+    def beam5(r: dict) -> Any:
+        return (
+            r.get("val_bleu_beam5")
+            or r.get("val_bleu_beam5_lp1.4")
+            or (r.get("val_bleu") or {}).get("beam5 lp1.4")
+        )
+
+    def greedy(r: dict) -> Any:
+        return (r.get("val_bleu") or {}).get("beam1") or r.get("best_dev_bleu_greedy")
+
+    runs = rep.table(
+        cpu,
+        [
+            col("run", "name", code),
+            col("flags", "flags", tidy),
+            col("epochs", "epochs", dec(1)),
+            col("val BLEU, beam 5", beam5, dec(2)),
+            col("chrF", "val_chrf_beam5", dec(1)),
+            col("greedy BLEU", greedy, dec(2)),
+            col(
+                "target tokens/s",
+                lambda r: r.get("target_tokens_per_s_at_end") or r.get("tokens_per_s"),
+                count,
+            ),
+        ],
+    )
+    decoding = decoding_tables(rep, records)
+    return sub(
+        "Tuning runs (`translator-tuning.jsonl`)",
+        """
+Settings of the recipe, each trained for the number of epochs the default's CPU speed
+fits in the budget, single seeds. The numbered sweeps ran on a GPU (so that many
+fitted), several at once; runs the sweep cut off have no beam-5 score, and give their
+best greedy dev BLEU with the epoch it was reached. The CPU runs trained for the
+budget on the CPU. How to read them: two seeds of one setting differ by about as much
+as most settings do, so only differences well beyond the seed-to-seed spread count.
+""",
+        sweep,
+        "CPU runs, the whole budget:",
+        runs,
+        *decoding,
+    )
+
+
+BEAM = re.compile(r"beam(\d+)(?: lp([\d.]+))?")
+
+
+def decoding_tables(rep: Report, records: list[dict]) -> list[str]:
+    """Val BLEU of trained models under decoding settings: one row per model and a
+    column per beam width and length penalty; other settings (ways to write unknown
+    words, a coverage penalty) in tables of their own."""
+    rows, others, coverage, decoded = [], [], [], []
+    for r in records:
+        if r.get("sweep") not in ("cpu", "decoding"):
+            continue
+        decoded.append(r)
+        bleu = r.get("val_bleu") or r.get("val_bleu_by_decoding") or {}
+        row = {"run": r.get("name"), "model": r.get("model")}
+        for setting, value in bleu.items():
+            if BEAM.fullmatch(setting):
+                row[setting] = value
+            else:
+                others.append({**row, "setting": setting, "bleu": value})
+        if len(row) > 2:
+            rows.append(row)
+        chrf = r.get("val_chrf_beam5_by_beta") or {}
+        for beta, value in (r.get("val_bleu_beam5_by_beta") or {}).items():
+            coverage.append(
+                {**row, "beta": beta, "bleu": value, "chrf": chrf.get(beta)}
+            )
+    rep.used.update(map(id, decoded))
+
+    def order(setting: str) -> tuple[int, float]:
+        found = BEAM.fullmatch(setting)
+        return int(found[1]), float(found[2] or 0)
+
+    def header(setting: str) -> str:
+        beam, lp = order(setting)
+        return "greedy" if beam == 1 else f"beam {beam}, lp {lp:g}"
+
+    settings = sorted({k for r in rows for k in r if BEAM.fullmatch(k)}, key=order)
+    name = [col("run", "run", code), col("model", "model")]
+    parts = []
+    if rows:
+        parts += [
+            "Decoding settings on trained models: val BLEU with each beam width "
+            "and length penalty (`lp`):",
+            rep.table(
+                rows,
+                [*name, *(col(header(s), s, dec(2)) for s in settings)],
+                env="",
+            ),
+        ]
+    for run_name in dict.fromkeys(r["run"] for r in others):
+        group = [r for r in others if r["run"] == run_name]
+        parts += [
+            f"`{run_name}`: ways to write unknown output words, and other "
+            f"settings, on {tidy(group[0].get('model') or 'one model')}:",
+            rep.table(
+                group,
+                [col("setting", "setting", tidy), col("val BLEU", "bleu", dec(2))],
+                env="",
+            ),
+        ]
+    if coverage:
+        parts += [
+            "A coverage penalty (GNMT's, β × the sum of log min(attention received, "
+            "1), added to finished hypotheses):",
+            rep.table(
+                coverage,
+                [
+                    *name,
+                    col("β", "beta"),
+                    col("val BLEU", "bleu", dec(2)),
+                    col("chrF", "chrf", dec(2)),
+                ],
+                env="",
+            ),
+        ]
+    return parts
+
+
+def classifier(rep: Report) -> str:
+    f = "classifier.json"
+    if not rep.has(f):
+        return ""
+
+    def chosen(r: dict) -> str | None:
+        s = r.get("settings") or {}
+        if "epoch" in s:
+            return f"epoch {s['epoch']}, lr {s['lr']}"
+        if "C" in s:
+            return f"C {s['C']}"
+        return r.get("model")
+
+    table = rep.table(
+        sorted(rep.files[f], key=lambda r: r.get("corpus", "") != "sst2"),
+        [
+            col("dev", "corpus", lambda x: {"sst2": "SST-2", "imdb": "IMDB"}.get(x, x)),
+            col("dev texts", "dev_texts", count),
+            col("tool", "tool"),
+            col("setting (chosen on dev)", chosen),
+            col("accuracy", "accuracy", pct()),
+            col("macro-F1", "macro_f1", pct()),
+            col("training s", "train_seconds", dec(1)),
+            col("classifying, words/s", "predict_words_per_s", count),
+        ],
+    )
+    return section(
+        "Classifier (`bench/classifier.py`, SST-2 and IMDB)",
+        """
+What it measures: dev accuracy, macro-F1, training time and classifying speed of
+seqcli's classifier against fastText (word bigrams, its best epoch and learning rate
+on dev) and TF-IDF with logistic regression (scikit-learn, word unigrams and bigrams,
+its best C on dev), all in one run on the same texts. seqcli uses its default recipe
+(GloVe 6B 50d, attention pooling): on SST-2 trained in the run, on IMDB the built-in
+`sentiment-en`. Speeds are raw text in, labels out, over the same whitespace word
+count for every tool.
+""",
+        run("python bench/classifier.py"),
+        table,
+        """
+How to read it: on short sentences the recurrent model leads; on long reviews a bag
+of word pairs stays level with it while training in seconds and classifying many
+times faster. The dev sets are small: a difference under the standard error of an
+accuracy on that many texts is a tie.
+""",
+    )
+
+
+def startup(rep: Report) -> str:
+    f = "startup.json"
+    if not rep.has(f):
+        return ""
+    table = rep.table(
+        rep.files[f],
+        [
+            col("command", "command", code),
+            col("median s", "median_s", dec(2)),
+            col("best s", "best_s", dec(2)),
+            col("÷ import torch", "x_import_torch", dec(2)),
+            col("target s", "target_s", lambda x: f"≤ {x:.1f}"),
+            col("first use s", "first_use_s", dec(2)),
+        ],
+    )
+    return section(
+        "Start-up (`bench/startup.py`)",
+        """
+What it measures: each command as a new process on its built-in model and one line of
+input, beside the imports that set the floor (PyTorch; spaCy, which imports PyTorch
+through thinc; onnxruntime). Every round runs each command once, in turns, after one
+warming call each; the table gives the median and the best. "First use" is the same
+command with an empty store, where seqcli caches spaCy's tokenizer rules and the
+model's exported graphs once; every later call finds them there. The last rows, where
+present, time the tagger's ways to run without PyTorch in a process of their own.
+""",
+        run("python bench/startup.py"),
+        table,
+    )
+
+
+def distributed(rep: Report) -> str:
+    f = "distributed.json"
+    if not rep.has(f):
+        return ""
+    runs = rep.table(
+        rep.records(f, bench="data-parallel training"),
+        [
+            col("processes", "processes"),
+            col("global batch (streams)", "global_batch"),
+            col("seconds", "seconds", dec(1)),
+            col("steps", "steps", count),
+            col("tokens/s, all processes", "tokens_per_s", count),
+        ],
+    )
+    ratios = rep.table(
+        rep.records(f, bench="data-parallel speed-up"),
+        [col("tokens/s, two processes ÷ one", "ratio_2_over_1", ratio())],
+        env="",
+    )
+    return section(
+        "Data-parallel training (`bench/distributed.py`)",
+        """
+What it measures: char-LM training throughput of one process against two under
+`torchrun` (gloo), with the same global batch and time budget. On a machine with few
+cores the point is that it works and trains the same, not speed.
+""",
+        run("python bench/distributed.py"),
+        runs,
+        ratios,
+    )
+
+
+def others(rep: Report) -> str:
+    """Every record no section showed, one table per `bench` field (or file)."""
+    parts = []
+    for name, records in rep.files.items():
+        left = [r for r in records if id(r) not in rep.used]
+        groups: dict[str, list[dict]] = {}
+        for r in left:
+            groups.setdefault(str(r.get("bench") or name), []).append(r)
+        for title, group in groups.items():
+            keys = list(
+                dict.fromkeys(
+                    k
+                    for r in group
+                    for k, v in r.items()
+                    if k not in ENVIRONMENT + ("date", "bench")
+                    and not isinstance(v, (dict, list))
+                )
+            )
+            parts.append(f"`{name}`: {title}")
+            parts.append(rep.table(group, [col(k, k) for k in keys]))
+    if not parts:
+        return ""
+    return section(
+        "Other results",
+        "Records that no section above shows yet, with their plain fields:",
+        *parts,
+    )
+
+
+SECTIONS = (
+    charlm,
+    crf,
+    tagger,
+    recipes,
+    int8,
+    translator,
+    classifier,
+    startup,
+    distributed,
+)
+
+
+def render(results: Path = RESULTS, makefile: Path = MAKEFILE) -> str:
+    """bench/README.md as it follows from the records in `results`."""
+    rep = Report(load(results))
+    parts = [intro(makefile)]
+    parts += [s(rep) for s in SECTIONS]
+    parts.append(others(rep))
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if bench/README.md differs from what would be written",
+    )
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = README.read_text(encoding="utf-8") if README.exists() else ""
+        if current != text:
+            print(
+                "bench/README.md is out of date: run python bench/report.py",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    README.write_text(text, encoding="utf-8")
+    print(f"wrote {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
