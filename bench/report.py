@@ -448,6 +448,50 @@ by reading its weights, not by arithmetic (see `docs/charlm.md`).
     )
 
 
+def generation(rep: Report) -> str:
+    f = "generate.json"
+    if not rep.has(f):
+        return ""
+    records = rep.records(f, bench="generate: sampling and beam search")
+    first = records[0] if records else {}
+    table = rep.table(
+        records,
+        [
+            col("way of choosing characters", "way"),
+            col("model loss (nats/char)", "model loss (nats/char)", dec(3)),
+            col("distinct 8-grams, mean", "distinct 8-grams", dec(3)),
+            col("lowest", "lowest distinct 8-grams", dec(3)),
+        ],
+    )
+    caption = (
+        f"{plain(first.get('primes'))} primes, {plain(first.get('length'))} "
+        "characters each:"
+        if first
+        else ""
+    )
+    return section(
+        "Char-LM generation: sampling and beam search (`bench/generate.py`)",
+        """
+What it measures: how the built-in `shakespeare` model's continuations differ by the
+way characters are chosen: sampling at a few temperatures, beam search of a few widths
+without and with a guard against repeating an n-gram (`no-repeat N`), and a sampled
+beam. The same primes (starts of lines of Tiny Shakespeare's train part that follow a
+speaker's name) are continued by each way, and each continuation is scored twice: by
+the model's own loss of it (how likely the model finds what it wrote: low is
+conservative, high is wild) and by the share of its 8-grams that are distinct (one
+never repeats itself; low values are the loops a wide beam falls into).
+""",
+        run("python bench/generate.py"),
+        caption,
+        table,
+        """
+How to read it: a good way keeps the share of distinct 8-grams near one while its loss
+stays below that of sampling; the "lowest" column is the worst continuation of the
+primes.
+""",
+    )
+
+
 def crf(rep: Report) -> str:
     f = "crf.json"
     if not rep.has(f):
@@ -1357,6 +1401,7 @@ def others(rep: Report) -> str:
 
 SECTIONS = (
     charlm,
+    generation,
     crf,
     tagger,
     recipes,
