@@ -3,7 +3,7 @@
 Each kind's `export.py` says which graphs make its network (`graphs`) and what else a
 runtime needs to use them (`runtime`: vocabularies, tokenizer settings, tag scheme
 and transitions, special ids). The search around the network (sampling, Viterbi, beam
-search) is not exported: seqcli runs it, and README's "Exporting" section describes
+search) is not exported: seqcli runs it, and docs/onnx.md describes
 each graph's inputs and outputs so that others can.
 """
 
