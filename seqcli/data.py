@@ -51,19 +51,17 @@ def read_text(path: str, errors: str = "strict") -> str:
 
 def iter_lines(path: str, errors: str = "strict") -> Iterator[str]:
     """Lines of a UTF-8 file or stdin ("-") as they arrive, without line endings
-    (for streaming: memory stays bounded by the longest line)."""
+    (for streaming: memory stays bounded by the longest line). No lines is no error:
+    a filter given nothing writes nothing."""
     stream = _open(path)
-    offset, empty = 0, True
+    offset = 0
     try:
         for raw in stream:
-            empty = False
             yield decode(raw, path, errors, offset).rstrip("\n").removesuffix("\r")
             offset += len(raw)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
-    if empty:
-        raise SeqcliError(f"{'<stdin>' if path == '-' else path}: the input is empty")
 
 
 def read_lines(path: str, errors: str = "strict") -> list[str]:

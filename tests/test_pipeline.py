@@ -76,3 +76,41 @@ def test_a_training_whose_stderr_reader_goes_away_goes_on_and_saves(tmp_path, ki
         timeout=60,
     )
     assert listed.returncode == 0 and "m" in listed.stdout.split()
+
+
+def seqcli(*args, home: Path, input: bytes = b"", timeout: float = 120):
+    """`seqcli ARGS` as a real process on `input`."""
+    return subprocess.run(
+        [sys.executable, "-m", "seqcli", *map(str, args)],
+        input=input,
+        capture_output=True,
+        env=env_for(home),
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tag"],
+        ["tag", "--input", "conll", "--format", "conll"],
+        ["classify"],
+        ["translate"],
+    ],
+)
+def test_a_filter_given_no_lines_writes_none_and_exits_0(tmp_path, args):
+    done = seqcli(*args, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b""
+    assert b"Error" not in done.stderr
+
+
+def test_training_on_an_empty_corpus_stays_an_error(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    done = seqcli(
+        "train", "charlm", tmp_path / "empty.txt", "--name", "m", home=tmp_path
+    )
+    assert done.returncode == 1
+    assert (
+        done.stderr.decode().splitlines()[-1].startswith("Error: the corpus is empty")
+    )

@@ -77,7 +77,7 @@ def tag(
         from seqcli.conll import format_conll
         from seqcli.tagger.data import read_conll
 
-        doc = read_conll(file, label_column=None, errors=encoding_errors)
+        doc = read_conll(file, label_column=None, errors=encoding_errors, empty_ok=True)
         found = decode.tag_document(
             store, model, doc, device=device, scheme=scheme, batch_size=batch_size
         )

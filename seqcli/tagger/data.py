@@ -244,8 +244,15 @@ def text_ids(texts: Sequence[str], vocab: Vocab) -> np.ndarray:
     return out
 
 
-def read_conll(path: str, *, label_column: int | None = -1, errors: str = "strict"):
-    """A CoNLL Document from a file (or stdin for "-"), with one-line user errors."""
+def read_conll(
+    path: str,
+    *,
+    label_column: int | None = -1,
+    errors: str = "strict",
+    empty_ok: bool = False,
+):
+    """A CoNLL Document from a file (or stdin for "-"), with one-line user errors;
+    no sentences is one unless `empty_ok` (a filter given nothing)."""
     from seqcli.conll import ConllError
     from seqcli.conll import read_conll as parse
     from seqcli.data import read_text
@@ -256,7 +263,7 @@ def read_conll(path: str, *, label_column: int | None = -1, errors: str = "stric
         doc = parse(text.splitlines(), source=source, label_column=label_column)
     except ConllError as e:
         raise SeqcliError(str(e)) from None
-    if not doc.sentences:
+    if not doc.sentences and not empty_ok:
         raise SeqcliError(f"{source}: no sentences in the input (it is empty)")
     return doc
 

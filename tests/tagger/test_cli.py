@@ -188,7 +188,6 @@ def test_malformed_training_data_is_one_line_error(
 @pytest.mark.slow
 def test_bad_input_to_tag_and_eval(runner, home, tmp_path, invoke, train_conll):
     cases = [
-        (["tag", "-m", "ner"], b"", "<stdin>: the input is empty"),
         (["tag", "-m", "ner"], b"ok\n\xff\n", "not valid UTF-8 at byte 3"),
         (["tag", "-m", "ner", str(tmp_path / "none.txt")], None, "no such file"),
         (["tag", "-m", "nope"], b"x\n", "no model named 'nope'"),
