@@ -49,10 +49,21 @@ def read_text(path: str, errors: str = "strict") -> str:
     return decode(read_bytes(path), path, errors)
 
 
+def split_lines(text: str) -> list[str]:
+    r"""Lines split at "\n" only, a trailing "\r" dropped: str.splitlines would also
+    split at characters inside a line (\u2028, \x0c, \x85...), and the output of
+    a command would no longer line up with its input."""
+    if not text:
+        return []
+    lines = text.removesuffix("\n").split("\n")
+    return [line.removesuffix("\r") for line in lines]
+
+
 def iter_lines(path: str, errors: str = "strict") -> Iterator[str]:
-    """Lines of a UTF-8 file or stdin ("-") as they arrive, without line endings
-    (for streaming: memory stays bounded by the longest line). No lines is no error:
-    a filter given nothing writes nothing."""
+    r"""Lines of a UTF-8 file or stdin ("-") as they arrive, without line endings
+    (for streaming: memory stays bounded by the longest line). Lines end at "\n"
+    only, as in `split_lines`. No lines is no error: a filter given nothing writes
+    nothing."""
     stream = _open(path)
     offset = 0
     try:
@@ -65,8 +76,9 @@ def iter_lines(path: str, errors: str = "strict") -> Iterator[str]:
 
 
 def read_lines(path: str, errors: str = "strict") -> list[str]:
-    """The lines of a UTF-8 file (or stdin for '-'), without line endings."""
-    return read_text(path, errors).splitlines()
+    """The lines of a UTF-8 file (or stdin for '-'), without line endings (see
+    `split_lines`)."""
+    return split_lines(read_text(path, errors))
 
 
 def groups(items: Iterable, size: int) -> Iterator[list]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import click
@@ -101,15 +102,16 @@ def translate(
             f"must be at most --beam ({beam})", param_hint="--n-best"
         )
     from seqcli import inference, output
-    from seqcli.data import read_lines
+    from seqcli.data import groups, iter_lines
     from seqcli.store import Store
     from seqcli.translator.config import QUICK_LINES
     from seqcli.translator.data import Codec
     from seqcli.translator.decode import records, translate_lines
 
+    lines = iter_lines(file, encoding_errors)
     typed = file == "-" and sys.stdin.isatty()  # translate each line at once
-    lines = [] if typed else read_lines(file, encoding_errors)
-    small = typed or len(lines) <= QUICK_LINES
+    head = [] if typed else list(itertools.islice(lines, QUICK_LINES + 1))
+    small = typed or len(head) <= QUICK_LINES
     net, manifest = inference.load(Store(), model, "translator", device, small)
     codec = Codec(manifest)
 
@@ -133,11 +135,10 @@ def translate(
         sys.stdout.write("".join(f"{x}\n" for x in written))
         sys.stdout.flush()
 
-    if typed:
-        for n, line in enumerate(sys.stdin, 1):
-            emit([line.rstrip("\n")], n)
-        return
-    # sorted by length within chunks of several batches, flushed chunk by chunk
-    chunk = batch_size * CHUNK
-    for first in range(0, len(lines), chunk):
-        emit(lines[first : first + chunk], first + 1)
+    # sorted by length within chunks of several batches, written chunk by chunk
+    first = 1
+    for chunk in groups(
+        itertools.chain(head, lines), 1 if typed else batch_size * CHUNK
+    ):
+        emit(chunk, first)
+        first += len(chunk)

@@ -255,12 +255,12 @@ def read_conll(
     no sentences is one unless `empty_ok` (a filter given nothing)."""
     from seqcli.conll import ConllError
     from seqcli.conll import read_conll as parse
-    from seqcli.data import read_text
+    from seqcli.data import read_text, split_lines
 
     source = "<stdin>" if path == "-" else str(path)
     text = read_text(path, errors)
     try:
-        doc = parse(text.splitlines(), source=source, label_column=label_column)
+        doc = parse(split_lines(text), source=source, label_column=label_column)
     except ConllError as e:
         raise SeqcliError(str(e)) from None
     if not doc.sentences and not empty_ok:
