@@ -151,7 +151,9 @@ def test_unknown_prime_characters_are_skipped_with_a_warning(home, runner, invok
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-n", "-1"], "-n/--length"),
+        (["-n", "-1"], "--length"),
+        (["-t", "nan"], "temperature"),
+        (["-t", "inf"], "temperature"),
         (["-t", "-0.5"], "temperature"),
         (["--top-p", "0"], "top-p"),
         (["--top-p", "1.5"], "top-p"),

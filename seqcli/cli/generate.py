@@ -7,7 +7,13 @@ import time
 
 import click
 
-from seqcli.cli.options import device_option, model_option, quiet_option
+from seqcli.cli.options import (
+    SEED_RANGE,
+    FloatRange,
+    device_option,
+    model_option,
+    quiet_option,
+)
 
 
 @click.command()
@@ -18,7 +24,7 @@ from seqcli.cli.options import device_option, model_option, quiet_option
 @click.option(
     "-n",
     "--length",
-    type=int,
+    type=click.IntRange(min=0),
     default=500,
     show_default=True,
     help="Characters to generate per sample.",
@@ -26,7 +32,7 @@ from seqcli.cli.options import device_option, model_option, quiet_option
 @click.option(
     "-t",
     "--temperature",
-    type=float,
+    type=FloatRange(min=0),
     default=0.8,
     show_default=True,
     help="Below 1 is safer, above 1 wilder; 0 always takes the likeliest.",
@@ -40,7 +46,7 @@ from seqcli.cli.options import device_option, model_option, quiet_option
 )
 @click.option(
     "--top-p",
-    type=float,
+    type=FloatRange(0, 1, min_open=True),
     default=1.0,
     show_default=True,
     help="Sample only from the likeliest characters holding this much mass.",
@@ -52,7 +58,9 @@ from seqcli.cli.options import device_option, model_option, quiet_option
     show_default=True,
     help="Independent samples, generated as one batch.",
 )
-@click.option("--seed", type=int, help="Make the output repeatable.")
+@click.option(
+    "--seed", type=click.IntRange(**SEED_RANGE), help="Make the output repeatable."
+)
 @click.option(
     "--json",
     "as_json",
@@ -73,12 +81,6 @@ def generate(
     seqcli generate -m poems --prime "ROMEO:" -n 500 -t 0.7 --top-p 0.95
     echo "Once upon a time" | seqcli generate -n 200
     """
-    if length < 0:
-        raise click.BadParameter("must be 0 or more", param_hint="-n/--length")
-    if temperature < 0:
-        raise click.BadParameter("must be 0 or more", param_hint="-t/--temperature")
-    if not 0 < top_p <= 1:
-        raise click.BadParameter("must be in (0, 1]", param_hint="--top-p")
     if prime is None and not sys.stdin.isatty():
         prime = sys.stdin.read().rstrip("\n")
 

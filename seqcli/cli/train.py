@@ -14,6 +14,7 @@ from seqcli.charlm.config import CharLMConfig
 from seqcli.classifier.config import TRAINING as CLASSIFIER_TRAINING
 from seqcli.classifier.config import ClassifierConfig
 from seqcli.cli.options import (
+    FloatRange,
     config_options,
     device_option,
     encoding_option,
@@ -151,7 +152,7 @@ def vectors_options(vector_words: int):
 def dev_fraction_option(default: float):
     return click.option(
         "--dev-fraction",
-        type=click.FloatRange(0, 0.5, min_open=True),
+        type=FloatRange(0, 0.5, min_open=True),
         default=default,
         show_default=True,
         help="Part of the training data held back for dev when no dev data is given.",

@@ -8,6 +8,7 @@ import sys
 import click
 
 from seqcli.cli.options import (
+    FloatRange,
     device_option,
     encoding_option,
     model_option,
@@ -50,14 +51,14 @@ CHUNK = 8  # batches translated and written at a time
 )
 @click.option(
     "--max-len-ratio",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FloatRange(min=0, min_open=True),
     default=MAX_LEN_RATIO,
     show_default=True,
     help="Longest translation, in tokens: this × the source length + 5.",
 )
 @click.option(
     "--length-penalty",
-    type=click.FloatRange(min=0),
+    type=FloatRange(min=0),
     default=LENGTH_PENALTY,
     show_default=True,
     help="Beam scores are log-probability / length ** this (0: no normalisation).",
