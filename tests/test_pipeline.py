@@ -114,3 +114,33 @@ def test_training_on_an_empty_corpus_stays_an_error(tmp_path):
     assert (
         done.stderr.decode().splitlines()[-1].startswith("Error: the corpus is empty")
     )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize(
+    ("args", "input"),
+    [
+        (["generate", "-n", "100", "--seed", "1"], b""),
+        (["generate", "-n", "5", "--seed", "1", "--json"], b""),
+        (["tag"], b"Anna flew to Oslo.\n"),
+        (["classify"], b"A fine film.\n"),
+        (["models", "list"], b""),
+    ],
+)
+def test_a_full_output_device_is_one_error_line(tmp_path, args, input):
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "seqcli", *args],
+            input=input,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env_for(tmp_path),
+            timeout=120,
+        )
+    stderr = done.stderr.decode()
+    assert done.returncode == 1, stderr
+    assert (
+        stderr.splitlines()[-1]
+        == "Error: cannot write the output: No space left on device"
+    )
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
