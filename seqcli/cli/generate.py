@@ -11,6 +11,7 @@ from seqcli.cli.options import (
     SEED_RANGE,
     FloatRange,
     device_option,
+    encoding_option,
     model_option,
     quiet_option,
 )
@@ -67,10 +68,21 @@ from seqcli.cli.options import (
     is_flag=True,
     help='One JSON object per sample: {"sample", "prime", "text"}.',
 )
+@encoding_option
 @device_option
 @quiet_option
 def generate(
-    model, prime, length, temperature, top_k, top_p, samples, seed, as_json, device
+    model,
+    prime,
+    length,
+    temperature,
+    top_k,
+    top_p,
+    samples,
+    seed,
+    as_json,
+    encoding_errors,
+    device,
 ):
     """Generate text with a character-level language model, streaming it to stdout.
 
@@ -82,7 +94,7 @@ def generate(
     echo "Once upon a time" | seqcli generate -n 200
     """
     if prime is None and not sys.stdin.isatty():
-        prime = sys.stdin.read().rstrip("\n")
+        prime = stdin_prime(encoding_errors)
 
     from seqcli import inference, output
     from seqcli.charlm.decode import sample_text
@@ -103,7 +115,7 @@ def generate(
     )
     out = sys.stdout
     if samples == 1 and not as_json:
-        out.write(found.prime)
+        out.write(found.prime)  # as given, characters the model never saw too
         out.flush()
         flushed = time.monotonic()
         for (char,) in found.steps:
@@ -120,3 +132,12 @@ def generate(
         else:
             out.write(("\n" if k else "") + found.prime + record["text"] + "\n")
         out.flush()
+
+
+def stdin_prime(errors: str) -> str:
+    """The prime piped on stdin, read as the other commands read their input (UTF-8,
+    a byte-order mark and the \\r of CRLF line ends dropped), without its last line
+    end."""
+    from seqcli.data import read_text, split_lines
+
+    return "\n".join(split_lines(read_text("-", errors)))
