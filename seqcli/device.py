@@ -61,11 +61,14 @@ def pick_device(requested: str | None = None) -> torch.device:
         try:
             device = torch.device(name)
         except RuntimeError:
+            source = "" if requested else " (from SEQCLI_DEVICE)"
             raise SeqcliError(
-                f"unknown device {name!r} (use auto, cpu, cuda, cuda:N or mps)"
+                f"unknown device {name!r}{source} (use auto, cpu, cuda, cuda:N or mps)"
             ) from None
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise SeqcliError("device cuda was asked for, but no CUDA GPU is available")
+            raise SeqcliError(
+                f"device {name} was asked for, but no CUDA GPU is available"
+            )
         if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
             raise SeqcliError(
                 f"device {name} was asked for, but only "

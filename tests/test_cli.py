@@ -236,7 +236,7 @@ def test_eval_refuses_options_of_other_kinds(home, runner, invoke, tmp_path, opt
     held_out = tmp_path / "held.txt"
     held_out.write_text("the lazy dog jumps over the quick brown fox.\n" * 3)
     result = invoke(runner, "eval", "-m", "tiny", held_out, *option)
-    assert result.exit_code == 1 and one_error_line(result)
+    assert result.exit_code == 2 and one_error_line(result)
     assert f"{option[0]} does not apply to a charlm model" in result.stderr
     assert result.stdout == ""
 

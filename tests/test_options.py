@@ -78,3 +78,69 @@ def test_train_help_shows_no_empty_range(runner, invoke, kind):
     assert result.exit_code == 0
     assert "None" not in result.stdout
     assert "0<=x<=4294967295" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["generate", "--device", "bogus"],
+        ["tag", "--device", "gpu"],
+        ["train", "charlm", "x.txt", "--name", "m", "--device", "cuda:x"],
+        ["train", "charlm", "x.txt", "--name", "bad name!"],
+        ["train", "tagger", "x.conll", "--name", "-starts-with-a-dash"],
+    ],
+)
+def test_a_bad_device_or_name_is_a_usage_error(runner, invoke, args):
+    result = invoke(runner, *args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_device_from_the_environment_names_the_variable(
+    runner, invoke, monkeypatch
+):
+    monkeypatch.setenv("SEQCLI_DEVICE", "bogus")
+    result = invoke(runner, "generate", "-n", 1)
+    assert result.exit_code == 2, result.output
+    assert "SEQCLI_DEVICE='bogus' is no device" in result.stderr
+
+
+def test_the_api_names_the_device_variable(monkeypatch):
+    import seqcli
+
+    monkeypatch.setenv("SEQCLI_DEVICE", "bogus")
+    with pytest.raises(seqcli.SeqcliError, match="'bogus' .from SEQCLI_DEVICE."):
+        seqcli.load("sentiment-en")
+
+
+def test_a_missing_gpu_names_the_device_asked_for(monkeypatch):
+    import torch
+
+    from seqcli.device import pick_device
+    from seqcli.errors import SeqcliError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SeqcliError, match="device cuda:1 was asked for, but no CUDA"):
+        pick_device("cuda:1")
+
+
+def test_eval_help_describes_every_kind(runner, invoke):
+    text = " ".join(invoke(runner, "eval", "--help").stdout.split())
+    for kind in ("charlm:", "tagger:", "translator:", "classifier:"):
+        assert kind in text
+    assert "macro-F1" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["a.tsv", "b.tsv"], "2 files given: a translator is scored on one FILE"),
+        (["--src", "a.txt", "--tgt", "b.txt", "--pairs", "c.tsv"], "one way"),
+        (["a.tsv", "--pairs", "c.tsv"], "one way"),
+        ([], "give the test data: one FILE of source<TAB>target pairs"),
+    ],
+)
+def test_eval_of_a_translator_says_how_to_give_the_data(runner, invoke, args, message):
+    result = invoke(runner, "eval", "-m", "multi30k-en-de", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr

@@ -17,7 +17,7 @@ from seqcli.classifier.decode import probabilities
 from seqcli.classifier.model import Classifier
 from seqcli.config import TrainConfig
 from seqcli.data import RankBatches
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 from seqcli.store import Store
 from seqcli.train import (
     Position,
@@ -318,7 +318,7 @@ def evaluate(
     """`seqcli eval` for a classifier on labelled files: accuracy, macro-F1,
     per-class precision, recall, F1 and support, and the confusion matrix."""
     if not files:
-        raise SeqcliError("give the labelled file(s) to score")
+        raise OptionError("give the labelled file(s) to score")
     codec = Codec.from_manifest(manifest)
     gold, texts = [], []
     for path in files:

@@ -9,7 +9,7 @@ import sys
 import click
 
 from seqcli import __version__
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 
 
 class Group(click.Group):
@@ -25,6 +25,8 @@ class Group(click.Group):
             result = super().invoke(ctx)
             sys.stdout.flush()  # a full device shows now, not in the flush at exit
             return result
+        except OptionError as e:
+            raise click.UsageError(str(e)) from None
         except SeqcliError as e:
             raise click.ClickException(str(e)) from None
         except BrokenPipeError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 from typing import Any
 
 import click
@@ -48,9 +49,26 @@ def _set_quiet(ctx, param, value):
     return value
 
 
+DEVICES = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def _check_device(ctx, param, value):
+    """A device name, refused as a usage error when it is none (naming
+    SEQCLI_DEVICE when it came from there); whether the device is there is known
+    only when it is picked."""
+    if value is None or DEVICES.fullmatch(value.strip().lower()):
+        return value
+    hint = "use auto, cpu, cuda, cuda:N or mps"
+    source = ctx.get_parameter_source(param.name)
+    if source is click.core.ParameterSource.ENVIRONMENT:
+        raise click.BadParameter(f"SEQCLI_DEVICE={value!r} is no device ({hint})")
+    raise click.BadParameter(f"{value!r} is no device ({hint})")
+
+
 device_option = click.option(
     "--device",
     envvar="SEQCLI_DEVICE",
+    callback=_check_device,
     default="auto",
     show_default=True,
     help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:N or mps. "

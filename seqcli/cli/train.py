@@ -124,8 +124,20 @@ def run(kind: str, *, name: str, resume: bool, force: bool, **options):
     distributed.finish(0)
 
 
+def _check_name(ctx, param, value):
+    from seqcli.store import check_name
+
+    try:
+        return check_name(value)
+    except SeqcliError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 name_option = click.option(
-    "--name", required=True, help="Name of the model in the store."
+    "--name",
+    required=True,
+    callback=_check_name,
+    help="Name of the model in the store.",
 )
 
 

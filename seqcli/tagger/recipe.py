@@ -15,7 +15,7 @@ import torch
 from seqcli import console, distributed, entities
 from seqcli.config import TrainConfig
 from seqcli.data import RankBatches
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 from seqcli.schemes import convert, tag_set
 from seqcli.store import Store
 from seqcli.tagger.config import EVAL_BATCH_SIZE, TaggerConfig
@@ -375,7 +375,7 @@ def evaluate(
         tokens, sentences, per_type: {TYPE: {precision, recall, f1, ...}}}.
     """
     if not files:
-        raise SeqcliError("give the CoNLL file(s) to score")
+        raise OptionError("give the CoNLL file(s) to score")
     batcher = Batcher.from_manifest(manifest)
     gold: list[list[str]] = []
     pred: list[list[str]] = []

@@ -196,7 +196,6 @@ def test_bad_input_to_tag_and_eval(runner, home, tmp_path, invoke, train_conll):
             None,
             "label column 5 out of range for 2 columns",
         ),
-        (["eval", "-m", "ner"], None, "give the CoNLL file(s) to score"),
     ]
     for args, stdin, message in cases:
         result = invoke(runner, *args, input=stdin)
@@ -205,6 +204,10 @@ def test_bad_input_to_tag_and_eval(runner, home, tmp_path, invoke, train_conll):
         assert len(result.stderr.strip().splitlines()) <= 2  # device line + error
     bad_size = invoke(runner, "tag", "-m", "ner", "--batch-size", "0", input="x\n")
     assert bad_size.exit_code == 2
+    no_file = invoke(runner, "eval", "-m", "ner")
+    assert no_file.exit_code == 2 and "give the CoNLL file(s) to score" in (
+        no_file.stderr
+    )
 
 
 def test_unknown_label_column_in_training(runner, tmp_path, invoke):
