@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,62 @@ def test_a_full_output_device_is_one_error_line(tmp_path, args, input):
         == "Error: cannot write the output: No space left on device"
     )
     assert "Traceback" not in stderr and "Exception ignored" not in stderr
+
+
+def read_line_within(stream, seconds: float) -> bytes | None:
+    """The next line of a process's stdout, or None when none came in time."""
+    import select
+
+    line = b""
+    deadline = time.monotonic() + seconds
+    while not line.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([stream], [], [], left)[0]:
+            return None
+        byte = os.read(stream.fileno(), 1)
+        if not byte:
+            return line or None
+        line += byte
+    return line
+
+
+@pytest.mark.skipif(os.name == "nt", reason="select() on pipes")
+@pytest.mark.parametrize("command", ["tag", "classify", "translate"])
+def test_each_line_is_answered_when_the_input_pauses(tmp_path, command):
+    """A writer sends a line and waits: its answer comes before the next line is
+    written (and before the input ends)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seqcli", command],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env_for(tmp_path),
+    )
+    try:
+        answers = []
+        for line in [b"Anna flew to Oslo.\n", b"A fine film.\n"]:
+            process.stdin.write(line)
+            process.stdin.flush()
+            # the model loads before the first answer: a generous wait
+            answers.append(read_line_within(process.stdout, 60))
+            assert answers[-1] is not None, f"no answer to {line!r} while waiting"
+        process.stdin.close()
+        assert process.stdout.read() == b""
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_fast_stream_is_still_read_in_full_groups(monkeypatch):
+    from seqcli import data
+
+    sizes = []
+    items = ["a"] * 10 + [None] + ["b"] * 3 + [None, None] + ["c"]
+    for group in data.groups(iter(items), 4):
+        sizes.append(len(group))
+    assert sizes == [4, 4, 2, 3, 1]
+    assert data.first_lines(iter([None, "a", "b", None, "c"]), 5) == [
+        None, "a", "b", None
+    ]  # fmt: skip
+    assert data.count_lines([None, "a", None]) == 1

@@ -56,12 +56,12 @@ def classify(model, file, fmt, top_k, batch_size, encoding_errors, device):
     from seqcli import inference, output
     from seqcli.classifier.config import QUICK_LINES
     from seqcli.classifier.decode import classify_lines
-    from seqcli.data import iter_lines
+    from seqcli.data import count_lines, first_lines, iter_lines
     from seqcli.store import Store
 
-    lines = iter_lines(file, encoding_errors)
-    head = list(itertools.islice(lines, QUICK_LINES + 1))
-    small = len(head) <= QUICK_LINES
+    lines = iter_lines(file, encoding_errors, pauses=True)
+    head = first_lines(lines, QUICK_LINES + 1)
+    small = count_lines(head) <= QUICK_LINES
     net, manifest = inference.load(Store(), model, "classifier", device, small)
     write = output.jsonl if fmt == "jsonl" else output.label
     found = classify_lines(

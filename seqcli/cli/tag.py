@@ -95,7 +95,7 @@ def tag(
     groups = decode.tag_lines(
         store,
         model,
-        iter_lines(file, encoding_errors),
+        iter_lines(file, encoding_errors, pauses=True),
         device=device,
         lang=lang,
         scheme=scheme,

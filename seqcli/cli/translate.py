@@ -103,16 +103,17 @@ def translate(
             f"must be at most --beam ({beam})", param_hint="--n-best"
         )
     from seqcli import inference, output
-    from seqcli.data import groups, iter_lines
+    from seqcli.data import count_lines, first_lines, groups, iter_lines
     from seqcli.store import Store
     from seqcli.translator.config import QUICK_LINES
     from seqcli.translator.data import Codec
     from seqcli.translator.decode import records, translate_lines
 
-    lines = iter_lines(file, encoding_errors)
-    typed = file == "-" and sys.stdin.isatty()  # translate each line at once
-    head = [] if typed else list(itertools.islice(lines, QUICK_LINES + 1))
-    small = typed or len(head) <= QUICK_LINES
+    # lines as they come; a pause in the input (a line typed on a terminal, a slow
+    # writer) has what was read translated at once
+    lines = iter_lines(file, encoding_errors, pauses=True)
+    head = first_lines(lines, QUICK_LINES + 1)
+    small = count_lines(head) <= QUICK_LINES
     net, manifest = inference.load(Store(), model, "translator", device, small)
     codec = Codec(manifest)
 
@@ -138,8 +139,6 @@ def translate(
 
     # sorted by length within chunks of several batches, written chunk by chunk
     first = 1
-    for chunk in groups(
-        itertools.chain(head, lines), 1 if typed else batch_size * CHUNK
-    ):
+    for chunk in groups(itertools.chain(head, lines), batch_size * CHUNK):
         emit(chunk, first)
         first += len(chunk)

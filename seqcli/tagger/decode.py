@@ -173,7 +173,7 @@ def tag_texts(
 def tag_lines(
     store,
     name: str,
-    lines: Iterator[str],
+    lines: Iterator[str | None],
     *,
     device: str | None = None,
     lang: str | None = None,
@@ -181,16 +181,18 @@ def tag_lines(
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[list[dict]]:
     """Records (see `records`) of lines of text as they are read, a group of
-    batches at a time; a few lines are tagged with numpy (see `load`).
+    batches at a time, or what was read when the input pauses (a None among the
+    lines: see seqcli.data.iter_lines); a few lines are tagged with numpy (see
+    `load`).
 
     lang: the spaCy tokenizer (default: the model's); scheme: of the tags
     (default: the model's training data's).
     """
-    from seqcli.data import groups
+    from seqcli.data import count_lines, first_lines, groups
     from seqcli.vocab import WordTokenizer
 
-    head = list(itertools.islice(lines, NUMPY_LINES + 1))
-    small = len(head) <= NUMPY_LINES
+    head = first_lines(lines, NUMPY_LINES + 1)
+    small = count_lines(head) <= NUMPY_LINES
     model, manifest = inference.load(store, name, "tagger", device, small)
     batcher = Batcher.from_manifest(manifest)
     tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
