@@ -144,3 +144,32 @@ def test_eval_of_a_translator_says_how_to_give_the_data(runner, invoke, args, me
     result = invoke(runner, "eval", "-m", "multi30k-en-de", *args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["train", "charlm", "x.txt", "--name", "m", "--force", "--resume"],
+            "--resume continues the model's run, --force replaces it",
+        ),
+        (["classify", "--top-k", "2"], "--top-k gives scores: it needs --format jsonl"),
+        (["eval", "-m", "multi30k-en-de", "--src", "a", "--tgt", "b", "--pairs", "c"],
+         "one way"),
+    ],
+)  # fmt: skip
+def test_options_that_do_not_go_together_are_refused(runner, invoke, args, message):
+    result = invoke(runner, *args, input="A line.\n")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+
+
+def test_a_prime_over_piped_text_says_which_wins(runner, invoke):
+    result = invoke(
+        runner, "generate", "-n", 3, "--seed", 1, "--prime", "ROMEO:", input="JULIET:"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ROMEO:")
+    assert "--prime is used; the text piped on stdin is not read" in result.stderr
+    quiet = invoke(runner, "generate", "-n", 3, "--seed", 1, "--prime", "ROMEO:")
+    assert "--prime is used" not in quiet.stderr

@@ -204,3 +204,12 @@ def test_a_fast_stream_is_still_read_in_full_groups(monkeypatch):
         None, "a", "b", None
     ]  # fmt: skip
     assert data.count_lines([None, "a", None]) == 1
+
+
+def test_a_prime_over_text_piped_by_a_process_says_which_wins(tmp_path):
+    args = ["generate", "-n", 3, "--seed", 1, "--prime", "ROMEO:"]
+    piped = seqcli(*args, home=tmp_path, input=b"JULIET:\n")
+    assert piped.returncode == 0 and piped.stdout.startswith(b"ROMEO:")
+    assert b"--prime is used" in piped.stderr
+    alone = seqcli(*args, home=tmp_path, input=b"")
+    assert alone.returncode == 0 and b"--prime is used" not in alone.stderr

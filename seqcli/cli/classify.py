@@ -53,6 +53,8 @@ def classify(model, file, fmt, top_k, batch_size, encoding_errors, device):
     echo "What a wonderful, moving film." | seqcli classify
     seqcli classify -m topics --format jsonl --top-k 2 < posts.txt
     """
+    if top_k != 1 and fmt != "jsonl":
+        raise click.UsageError("--top-k gives scores: it needs --format jsonl")
     from seqcli import inference, output
     from seqcli.classifier.config import QUICK_LINES
     from seqcli.classifier.decode import classify_lines

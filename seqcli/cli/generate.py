@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import select
 import sys
 import time
 
@@ -95,6 +98,10 @@ def generate(
     """
     if prime is None and not sys.stdin.isatty():
         prime = stdin_prime(encoding_errors)
+    elif prime is not None and piped_text_waiting():
+        from seqcli import console
+
+        console.warn("--prime is used; the text piped on stdin is not read")
 
     from seqcli import inference, output
     from seqcli.charlm.decode import sample_text
@@ -141,3 +148,18 @@ def stdin_prime(errors: str) -> str:
     from seqcli.data import read_text, split_lines
 
     return "\n".join(split_lines(read_text("-", errors)))
+
+
+def piped_text_waiting() -> bool:
+    """Whether stdin, not a terminal, holds text right now (nothing is waited for:
+    a writer that has not written yet goes unnoticed)."""
+    if sys.stdin.isatty():
+        return False
+    stream = sys.stdin.buffer
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return bool(stream.read(1))  # an in-memory stream (tests)
+    if os.name == "nt" or not select.select([fd], [], [], 0)[0]:
+        return False
+    return bool(os.read(fd, 1))

@@ -22,7 +22,7 @@ from seqcli.cli.options import (
     quiet_option,
 )
 from seqcli.config import TrainConfig
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 from seqcli.tagger.config import TRAINING as TAGGER_TRAINING
 from seqcli.tagger.config import TaggerConfig
 from seqcli.translator.config import BEAM, TranslatorConfig
@@ -76,6 +76,10 @@ def run(kind: str, *, name: str, resume: bool, force: bool, **options):
     from seqcli.store import Store, check_name
     from seqcli.train import Interrupted
 
+    if resume and force:
+        raise OptionError(
+            "--resume continues the model's run, --force replaces it: give one"
+        )
     store = Store()
     check_name(name)
     if store.is_builtin(name):
