@@ -13,22 +13,47 @@ functions. Problems a caller can fix raise seqcli.SeqcliError.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable
 from typing import Any
 
 from seqcli import console
 from seqcli.errors import SeqcliError
 
-Texts = str | Sequence[str]
+Texts = str | Iterable[str]
 
 
 def _texts(texts: Texts) -> tuple[list[str], bool]:
-    """The texts as a list, and whether one string was given."""
+    """The texts as a list, and whether one string was given (any iterable of
+    strings counts as a list: a generator too)."""
     if isinstance(texts, str):
         return [texts], True
+    if isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
+        raise SeqcliError(
+            f"give a string or a list of strings, not {type(texts).__name__}"
+        )
+    texts = list(texts)
     if not all(isinstance(t, str) for t in texts):
         raise SeqcliError("give a string or a list of strings")
-    return list(texts), False
+    return texts, False
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise SeqcliError(message)
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    """A finite int or float (NaN and infinity pass every range check)."""
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
 
 
 def _one_or_all(records: list[dict], one: bool) -> dict | list[dict]:
@@ -68,25 +93,38 @@ class CharLM(Model):
         seed: int | None = None,
     ) -> list[dict]:
         """`samples` continuations of `prime`: {"sample", "prime", "text"} each, as
-        `seqcli generate --json` writes them."""
+        `seqcli generate --json` writes them. A list of primes gives the records of
+        each prime in turn (one per prime with samples=1)."""
         from seqcli.charlm.decode import sample_text
 
-        if length < 0 or samples < 1 or temperature < 0 or not 0 < top_p <= 1:
-            raise SeqcliError(
-                "length >= 0, samples >= 1, temperature >= 0 and 0 < top_p <= 1"
-            )
-        found = sample_text(
-            self.network(samples),
-            self.manifest,
-            prime,
-            length=length,
-            samples=samples,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            seed=seed,
+        primes, _ = _texts(prime)
+        _check(_integer(length) and length >= 0, "length must be an integer >= 0")
+        _check(_integer(samples) and samples >= 1, "samples must be an integer >= 1")
+        _check(
+            _number(temperature) and temperature >= 0,
+            "temperature must be a finite number >= 0",
         )
-        return found.records()
+        _check(_integer(top_k) and top_k >= 0, "top_k must be an integer >= 0")
+        _check(_number(top_p) and 0 < top_p <= 1, "top_p must be a number in (0, 1]")
+        _check(
+            seed is None or (_integer(seed) and 0 <= seed < 2**32),
+            "seed must be None or an integer from 0 to 2**32 - 1",
+        )
+        records = []
+        for text in primes:
+            found = sample_text(
+                self.network(samples),
+                self.manifest,
+                text,
+                length=length,
+                samples=samples,
+                temperature=temperature,
+                top_k=top_k,
+                top_p=top_p,
+                seed=seed,
+            )
+            records += found.records()
+        return records
 
 
 class Tagger(Model):
@@ -99,9 +137,15 @@ class Tagger(Model):
         `seqcli tag --format jsonl` writes them."""
         from seqcli.tagger.data import Batcher
         from seqcli.tagger.decode import tag_texts
+        from seqcli.tagger.schemes import SCHEMES
         from seqcli.vocab import WordTokenizer
 
         lines, one = _texts(texts)
+        _check(
+            scheme is None or scheme in SCHEMES,
+            f"unknown scheme {scheme!r} (use one of {', '.join(SCHEMES)})",
+        )
+        _check(lang is None or isinstance(lang, str), "lang must be a language code")
         records = tag_texts(
             self.network(len(lines)),
             self.manifest,
@@ -135,8 +179,19 @@ class Translator(Model):
 
         lines, one = _texts(texts)
         beam = config.BEAM if beam is None else beam
-        if not 1 <= n_best <= beam:
-            raise SeqcliError(f"n_best must be between 1 and the beam ({beam})")
+        _check(_integer(beam) and beam >= 1, "beam must be an integer >= 1")
+        _check(
+            _integer(n_best) and 1 <= n_best <= beam,
+            f"n_best must be between 1 and the beam ({beam})",
+        )
+        _check(
+            length_penalty is None or (_number(length_penalty) and length_penalty >= 0),
+            "length_penalty must be a finite number >= 0",
+        )
+        _check(
+            max_len_ratio is None or (_number(max_len_ratio) and max_len_ratio > 0),
+            "max_len_ratio must be a finite number > 0",
+        )
         found = translate_lines(
             self.network(len(lines)),
             Codec(self.manifest),
@@ -164,8 +219,7 @@ class Classifier(Model):
         from seqcli.classifier.decode import classify_texts
 
         lines, one = _texts(texts)
-        if top_k < 1:
-            raise SeqcliError("top_k must be at least 1")
+        _check(_integer(top_k) and top_k >= 1, "top_k must be at least 1")
         codec = Codec.from_manifest(self.manifest)
         network = self.network(len(lines))
         return _one_or_all(classify_texts(network, codec, lines, top_k=top_k), one)
@@ -182,11 +236,26 @@ def load(name: str, *, device: str | None = None, store: Any = None) -> Model:
             "sentiment-en".
         device: "auto" (the default: CUDA, then Apple MPS, then the CPU), "cpu",
             "cuda", "cuda:N" or "mps".
-        store: a seqcli.store.Store (default: $SEQCLI_HOME, else the user data
-            directory).
+        store: the folder of a store (str or Path) or a seqcli.store.Store
+            (default: $SEQCLI_HOME, else the user data directory).
+
+    Loading prints nothing (warnings aside): a library is quiet.
     """
+    from pathlib import Path
+
     from seqcli import inference
     from seqcli.store import Store
 
+    _check(isinstance(name, str), f"name must be a model name, not {name!r}")
+    _check(
+        device is None or isinstance(device, str),
+        f"device must be a name such as 'cpu', not {device!r}",
+    )
+    if isinstance(store, (str, Path)):
+        store = Store(Path(store))
+    _check(
+        store is None or isinstance(store, Store),
+        "store must be a folder (str or Path) or a seqcli.store.Store",
+    )
     loaded = inference.Model(store or Store(), name, None, device)
     return MODELS[loaded.kind](loaded)

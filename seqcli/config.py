@@ -96,7 +96,9 @@ class TrainConfig:
         max_open=True,
         metavar="DECAY",
     )
-    seed: int = setting(1, "Random seed (the initial weights too).")
+    seed: int = setting(
+        1, "Random seed (the initial weights too).", min=0, max=2**32 - 1
+    )
     # besides the one at each dev evaluation: what a crash can lose at most
     save_every: float = setting(
         5.0,

@@ -61,6 +61,46 @@ def quieted() -> Iterator[None]:
         quiet = before
 
 
+class GuardedStdout:
+    """sys.stdout for a command's run: a write that fails (a full disk, /dev/full)
+    raises a SeqcliError, so that the command ends with one line, and what is still
+    buffered goes nowhere. A reader that went away (BrokenPipeError) is left to the
+    command line, which stops quietly."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise self._failed(e) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise self._failed(e) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+    def _failed(self, error: OSError) -> Exception:
+        from seqcli.errors import SeqcliError
+
+        try:  # the flush at exit would fail again, with a traceback
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # no file descriptor (tests)
+            pass
+        return SeqcliError(f"cannot write the output: {error.strerror or error}")
+
+
 def info(message: str) -> None:
     if not quiet:
         err.print(message, markup=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
+import io
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 
@@ -49,33 +51,123 @@ def read_text(path: str, errors: str = "strict") -> str:
     return decode(read_bytes(path), path, errors)
 
 
-def iter_lines(path: str, errors: str = "strict") -> Iterator[str]:
-    """Lines of a UTF-8 file or stdin ("-") as they arrive, without line endings
-    (for streaming: memory stays bounded by the longest line)."""
+def split_lines(text: str) -> list[str]:
+    r"""Lines split at "\n" only, a trailing "\r" dropped: str.splitlines would also
+    split at characters inside a line (\u2028, \x0c, \x85...), and the output of
+    a command would no longer line up with its input."""
+    if not text:
+        return []
+    lines = text.removesuffix("\n").split("\n")
+    return [line.removesuffix("\r") for line in lines]
+
+
+def iter_lines(
+    path: str, errors: str = "strict", *, pauses: bool = False
+) -> Iterator[str | None]:
+    r"""Lines of a UTF-8 file or stdin ("-") as they arrive, without line endings
+    (for streaming: memory stays bounded by the longest line). Lines end at "\n"
+    only, as in `split_lines`. No lines is no error: a filter given nothing writes
+    nothing.
+
+    pauses: from a pipe or a terminal, also None where the input pauses (nothing
+    came for PAUSE seconds), so that a filter answers what it has (see `groups`).
+    """
     stream = _open(path)
-    offset, empty = 0, True
+    offset = 0
     try:
-        for raw in stream:
-            empty = False
+        raws = _pausing(stream) if pauses and _may_pause(stream) else stream
+        for raw in raws:
+            if raw is None:
+                yield None
+                continue
             yield decode(raw, path, errors, offset).rstrip("\n").removesuffix("\r")
             offset += len(raw)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
-    if empty:
-        raise SeqcliError(f"{'<stdin>' if path == '-' else path}: the input is empty")
+
+
+PAUSE = 0.05  # seconds without input after which a filter answers what it has
+
+
+def _may_pause(stream) -> bool:
+    """Whether reading `stream` may wait on a writer: a pipe or a terminal (a file
+    never does), where select() can tell."""
+    if os.name == "nt":
+        return False
+    try:
+        return not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False  # no file descriptor (tests)
+
+
+def _pausing(stream) -> Iterator[bytes | None]:
+    r"""Raw lines (with their "\n") of a pipe or terminal as they arrive, and None
+    once each time the input pauses. Reads what is there with read1, so that no
+    data waits in the stream's buffer while select() says there is none."""
+    import select
+
+    fd = stream.fileno()
+    parts: list[bytes] = []  # the line read so far
+    while True:
+        if not select.select([fd], [], [], PAUSE)[0]:
+            yield None
+            select.select([fd], [], [])
+        chunk = stream.read1(1 << 16)
+        if not chunk:
+            break
+        *ends, rest = chunk.split(b"\n")
+        for end in ends:
+            yield b"".join(parts) + end + b"\n"
+            parts = []
+        if rest:
+            parts.append(rest)
+    if parts:
+        yield b"".join(parts)
+
+
+def first_lines(lines: Iterator[str | None], n: int) -> list[str | None]:
+    """What a filter reads before it picks how to run: up to `n` lines, fewer when
+    the input pauses after one (pauses kept, as None). The lines are given again
+    by chaining this list before `lines`."""
+    head: list[str | None] = []
+    count = 0
+    for item in lines:
+        head.append(item)
+        if item is None:
+            if count:
+                break
+            continue
+        count += 1
+        if count == n:
+            break
+    return head
+
+
+def count_lines(items: Iterable[str | None]) -> int:
+    return sum(item is not None for item in items)
 
 
 def read_lines(path: str, errors: str = "strict") -> list[str]:
-    """The lines of a UTF-8 file (or stdin for '-'), without line endings."""
-    return read_text(path, errors).splitlines()
+    """The lines of a UTF-8 file (or stdin for '-'), without line endings (see
+    `split_lines`)."""
+    return split_lines(read_text(path, errors))
 
 
-def groups(items: Iterable, size: int) -> Iterator[list]:
+def groups(items: Iterable[str | None], size: int) -> Iterator[list]:
     """Lists of `size` items (the last may be shorter), as the items arrive: for
-    reading, processing and writing a stream a group at a time."""
-    items = iter(items)
-    while group := list(itertools.islice(items, size)):
+    reading, processing and writing a stream a group at a time. A None item (a
+    pause of the input, see `iter_lines`) ends the group at once."""
+    group: list = []
+    for item in items:
+        if item is not None:
+            group.append(item)
+            if len(group) < size:
+                continue
+        if group:
+            yield group
+            group = []
+    if group:
         yield group
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,24 @@ if TYPE_CHECKING:
 GPU_MARKERS = ("/dev/nvidiactl", "/proc/driver/nvidia", "/dev/kfd", "/dev/dxg")
 
 
+# the device names there are (whether the device itself is there is known only
+# when it is picked)
+NAMES = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
 def _name(requested: str | None) -> str:
     return (requested or os.environ.get("SEQCLI_DEVICE") or "auto").strip().lower()
+
+
+def check_name(requested: str | None = None) -> None:
+    """Raise a SeqcliError unless --device / $SEQCLI_DEVICE names a device (without
+    importing PyTorch)."""
+    name = _name(requested)
+    if not NAMES.fullmatch(name):
+        source = "" if requested else " (from SEQCLI_DEVICE)"
+        raise SeqcliError(
+            f"unknown device {name!r}{source} (use auto, cpu, cuda, cuda:N or mps)"
+        )
 
 
 def cpu_only(requested: str | None = None) -> bool:
@@ -61,11 +78,14 @@ def pick_device(requested: str | None = None) -> torch.device:
         try:
             device = torch.device(name)
         except RuntimeError:
+            source = "" if requested else " (from SEQCLI_DEVICE)"
             raise SeqcliError(
-                f"unknown device {name!r} (use auto, cpu, cuda, cuda:N or mps)"
+                f"unknown device {name!r}{source} (use auto, cpu, cuda, cuda:N or mps)"
             ) from None
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise SeqcliError("device cuda was asked for, but no CUDA GPU is available")
+            raise SeqcliError(
+                f"device {name} was asked for, but no CUDA GPU is available"
+            )
         if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
             raise SeqcliError(
                 f"device {name} was asked for, but only "

@@ -15,7 +15,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from seqcli import console, kinds, onnx
-from seqcli.device import cpu_only, pick_device
+from seqcli.device import check_name, cpu_only, pick_device
 
 if TYPE_CHECKING:
     from seqcli.store import Store
@@ -47,6 +47,7 @@ class Model:
     def __init__(
         self, store: Store, name: str, kind: str | None = None, device: Any = None
     ):
+        check_name(device)  # a device that cannot exist fails before any work
         self.store, self.name, self.device = store, name, device
         self.manifest = store.manifest(name, kind)
         self.kind = self.manifest.get("kind")

@@ -7,9 +7,17 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+# characters json.dumps leaves raw that str.splitlines (and many readers) split a
+# line at; inside JSON strings their escapes mean the same
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
 
 def jsonl(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False)
+    """One JSON line: no character in it ends a line for any reader."""
+    text = json.dumps(record, ensure_ascii=False)
+    for char, escape in _LINE_BREAKS.items():
+        text = text.replace(char, escape)
+    return text
 
 
 def label(record: dict) -> str:

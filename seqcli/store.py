@@ -201,6 +201,11 @@ class Store:
                 f"model {name!r} is being trained by another process (pid {e.pid}); "
                 "wait for it to end or stop it first"
             ) from None
+        except OSError as e:  # $SEQCLI_HOME is a file, or not writable
+            raise SeqcliError(
+                f"cannot write the model store {self.root} ({e.strerror}); set "
+                "SEQCLI_HOME to a writable folder"
+            ) from None
         try:
             yield
         finally:

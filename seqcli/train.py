@@ -159,8 +159,24 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
             done = max(done, elapsed() / cfg.time_budget)
         return done
 
+    def diverged(loss: float | None = None) -> SeqcliError:
+        """The error that ends a training whose loss or weights are no longer
+        finite: nothing is saved from then on, the last good model stays."""
+        what = "the weights" if loss is None else f"the loss ({loss})"
+        kept_model = (
+            f"the best model so far ({task.metric} {pos.best:.4g}) is kept"
+            if pos.best is not None
+            else "no model was saved"
+        )
+        return SeqcliError(
+            f"training stopped after {pos.global_step} steps: {what} became "
+            f"infinite or NaN; {kept_model}; try a lower --lr or a --clip"
+        )
+
     def save_state() -> None:
         nonlocal last_state
+        if not _finite(model):
+            raise diverged()
         pos.elapsed = elapsed()
         _save_state(store, name, model, opt, task, pos, manifest, cfg, averaged)
         last_state = time.monotonic()
@@ -176,6 +192,8 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
         model.train()
         last_eval_seconds = time.monotonic() - t0
         value = metrics[task.metric]
+        if not (math.isfinite(value) and _finite(kept)):
+            raise diverged()
         better = pos.best is None or (
             value > pos.best if task.higher_is_better else value < pos.best
         )
@@ -227,6 +245,11 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
                     group["lr"] = _lr(cfg, pos.global_step, progress())
                 with autocast(device):
                     loss, n_tokens = task.loss(net, batch)
+                value = loss.item()
+                # all ranks stop together, before a step that would spoil the weights
+                (bad,) = distributed.agree([not math.isfinite(value)], device)
+                if bad:
+                    raise diverged(value)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.clip:
@@ -238,7 +261,6 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
                 pos.global_step += 1
                 pos.tokens += n_tokens
                 run_tokens += n_tokens
-                value = loss.item()
                 loss_ema = value if loss_ema is None else 0.95 * loss_ema + 0.05 * value
                 rate = run_tokens / max(time.monotonic() - run_start, 1e-9)
                 bar.update(progress(), f"loss {loss_ema:.3f}  {rate:,.0f} tok/s")
@@ -262,6 +284,12 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
     pos.stopped = pos.stopped or "epochs done"
     save_state()
     return pos
+
+
+def _finite(model: torch.nn.Module) -> bool:
+    """Whether every weight is a finite number (checked before anything is saved)."""
+    with torch.no_grad():
+        return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 
 def _moving_average(model: torch.nn.Module, decay: float):

@@ -120,3 +120,87 @@ def test_the_library_runs_the_commands_backend_quietly(tmp_path):
     assert second.returncode == 0 and second.stderr == ""
     assert second.stdout.strip().endswith("False")
     assert "'Angela Merkel'" in second.stdout and "'Paris'" in second.stdout
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {
+        kind: seqcli.load(name, device="cpu")
+        for kind, name in [
+            ("tagger", "conll-en"),
+            ("translator", "multi30k-en-de"),
+            ("charlm", "shakespeare"),
+            ("classifier", "sentiment-en"),
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "call", "message"),
+    [
+        ("tagger", lambda m: m.tag(None), "not NoneType"),
+        ("tagger", lambda m: m.tag(5), "not int"),
+        ("tagger", lambda m: m.tag(b"bytes"), "not bytes"),
+        ("tagger", lambda m: m.tag("x", scheme="bad"), "unknown scheme 'bad'"),
+        ("classifier", lambda m: m.classify(None), "a string or a list"),
+        ("classifier", lambda m: m.classify("x", top_k="2"), "top_k"),
+        ("translator", lambda m: m.translate(None), "a string or a list"),
+        ("translator", lambda m: m.translate("x", beam=0), "beam must be an integer"),
+        ("translator", lambda m: m.translate("x", length_penalty=NAN), "finite"),
+        ("translator", lambda m: m.translate("x", max_len_ratio=INF), "finite"),
+        ("charlm", lambda m: m.generate(None), "a string or a list"),
+        ("charlm", lambda m: m.generate("A", length="5"), "length must be an integer"),
+        ("charlm", lambda m: m.generate("A", temperature=NAN), "temperature"),
+        ("charlm", lambda m: m.generate("A", seed=-1), "seed must be"),
+        ("charlm", lambda m: m.generate("A", seed=10**20), "seed must be"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_raise_seqcli_error(models, kind, call, message):
+    with pytest.raises(seqcli.SeqcliError, match=message):
+        call(models[kind])
+
+
+def test_load_refuses_what_is_not_a_name():
+    with pytest.raises(seqcli.SeqcliError, match="name must be a model name"):
+        seqcli.load(None)
+
+
+def test_load_takes_the_store_as_a_folder(tmp_path):
+    from pathlib import Path
+
+    for store in (str(tmp_path), Path(tmp_path)):
+        assert seqcli.load("sentiment-en", device="cpu", store=store).kind == (
+            "classifier"
+        )
+    with pytest.raises(seqcli.SeqcliError, match="no model named 'nope'"):
+        seqcli.load("nope", store=tmp_path)
+
+
+def test_loading_prints_nothing():
+    code = "import seqcli; seqcli.load('sentiment-en', device='cpu')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr == "" and out.stdout == ""
+
+
+def test_any_iterable_of_strings_is_a_list(models):
+    lines = ["Anna flew to Oslo.", "Bob stayed."]
+    tagger = models["tagger"]
+    assert tagger.tag(x for x in lines) == tagger.tag(lines)
+    assert len(tagger.tag(tuple(lines))) == 2
+    classifier = models["classifier"]
+    assert classifier.classify(iter(lines)) == classifier.classify(lines)
+
+
+def test_generate_gives_one_record_per_prime(models):
+    lm = models["charlm"]
+    found = lm.generate(["A", "B"], length=5, seed=1)
+    assert [r["prime"] for r in found] == ["A", "B"]
+    assert all(len(r["text"]) == 5 for r in found)
+    assert found[0] == lm.generate("A", length=5, seed=1)[0]
+    two = lm.generate(["A", "B"], length=5, samples=2, seed=1)
+    assert [(r["prime"], r["sample"]) for r in two] == [
+        ("A", 1), ("A", 2), ("B", 1), ("B", 2)
+    ]  # fmt: skip

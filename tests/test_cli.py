@@ -145,13 +145,48 @@ def test_unknown_prime_characters_are_skipped_with_a_warning(home, runner, invok
     result = invoke(runner, "generate", "-m", "tiny", "-n", 5, "--prime", "th€e")
     assert result.exit_code == 0
     assert "never saw" in result.stderr and "€" in result.stderr
-    assert result.stdout.startswith("the")
+    assert result.stdout.startswith("th€e")  # the prime as given
+
+
+@pytest.mark.parametrize("args", [[], ["--json"], ["--samples", "2"]])
+def test_the_output_starts_with_the_prime_exactly_as_given(home, runner, invoke, args):
+    prime = "Grüße 😀 从 the"
+    result = invoke(runner, "generate", "-m", "tiny", "-n", 5, "--prime", prime, *args)
+    assert result.exit_code == 0, result.output
+    if args == ["--json"]:
+        assert json.loads(result.stdout)["prime"] == prime
+    else:
+        assert result.stdout.startswith(prime)
+    assert "never saw" in result.stderr and "😀" in result.stderr
+
+
+def test_generate_reads_stdin_as_the_other_commands_do(home, runner, invoke):
+    bad = invoke(runner, "generate", "-m", "tiny", "-n", 5, input=b"the caf\xe9\n")
+    assert bad.exit_code == 1
+    assert bad.stderr.splitlines()[-1].startswith(
+        "Error: -: not valid UTF-8 at byte 7 (fix the file or pass --encoding-errors"
+    )
+    replaced = invoke(
+        runner, "generate", "-m", "tiny", "-n", 5, "--encoding-errors", "replace",
+        input=b"the caf\xe9\n",
+    )  # fmt: skip
+    assert replaced.exit_code == 0 and replaced.stdout.startswith("the caf\ufffd")
+    # a byte-order mark and CRLF line ends are dropped, not warned about
+    crlf = invoke(
+        runner, "generate", "-m", "tiny", "-n", 5, "--json",
+        input="\ufeffthe dog\r\nthe fox\r\n".encode(),
+    )  # fmt: skip
+    assert crlf.exit_code == 0, crlf.output
+    assert json.loads(crlf.stdout)["prime"] == "the dog\nthe fox"
+    assert "warning" not in crlf.stderr
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-n", "-1"], "-n/--length"),
+        (["-n", "-1"], "--length"),
+        (["-t", "nan"], "temperature"),
+        (["-t", "inf"], "temperature"),
         (["-t", "-0.5"], "temperature"),
         (["--top-p", "0"], "top-p"),
         (["--top-p", "1.5"], "top-p"),
@@ -201,7 +236,7 @@ def test_eval_refuses_options_of_other_kinds(home, runner, invoke, tmp_path, opt
     held_out = tmp_path / "held.txt"
     held_out.write_text("the lazy dog jumps over the quick brown fox.\n" * 3)
     result = invoke(runner, "eval", "-m", "tiny", held_out, *option)
-    assert result.exit_code == 1 and one_error_line(result)
+    assert result.exit_code == 2 and one_error_line(result)
     assert f"{option[0]} does not apply to a charlm model" in result.stderr
     assert result.stdout == ""
 

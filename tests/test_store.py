@@ -325,3 +325,30 @@ def test_no_pickle_in_a_real_training_run(tmp_path, runner, invoke):
     assert {"manifest.json", "train-state.json"} <= set(formats)
     weights = [n for n, f in formats.items() if f == "safetensors"]
     assert sorted(n.split("-")[0] for n in weights) == ["model", "train"]
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/below"])
+def test_a_store_that_cannot_be_written_is_one_error_line(
+    runner, invoke, tmp_path, monkeypatch, where
+):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("SEQCLI_HOME", str(tmp_path / where))
+    (tmp_path / "corpus.txt").write_text("some text to learn from.\n" * 20)
+    result = invoke(
+        runner, "train", "charlm", tmp_path / "corpus.txt", "--name", "m", "--epochs", 1
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: cannot write the model store {tmp_path / where} (Not a directory)"
+    )
+    listed = invoke(runner, "models", "list")  # the built-ins still show
+    assert listed.exit_code == 0 and "conll-en" in listed.stdout
+
+
+def test_export_into_a_folder_that_cannot_be_made_is_one_error_line(
+    runner, invoke, tmp_path
+):
+    (tmp_path / "a-file").write_text("not a folder")
+    result = invoke(runner, "export", "conll-en", "-o", tmp_path / "a-file" / "out")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1].startswith("Error: cannot write into")

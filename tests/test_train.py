@@ -196,3 +196,47 @@ def test_learning_rate_schedule():
     assert _lr(cfg, 10, 0.0) == pytest.approx(1.0)
     assert _lr(cfg, 50, 0.5) == pytest.approx(0.55)
     assert _lr(cfg, 99, 1.0) == pytest.approx(0.1)
+
+
+class NanAt:
+    """Wraps a task: the loss of global step `at` (from 1) is NaN."""
+
+    def __init__(self, task, at: int):
+        self.task, self.at, self.seen = task, at, 0
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def loss(self, model, batch):
+        self.seen += 1
+        loss, n = self.task.loss(model, batch)
+        return (loss * float("nan") if self.seen == self.at else loss), n
+
+
+def test_a_nan_loss_stops_and_keeps_the_last_good_model(tmp_path):
+    cfg = TrainConfig(epochs=5, lr=1e-2, warmup=2, eval_every=4)
+    model, task, manifest = make()
+    with pytest.raises(SeqcliError, match="after 6 steps: the loss .nan. became"):
+        fit(
+            model,
+            NanAt(task, 7),
+            cfg,
+            store=Store(tmp_path),
+            name="m",
+            manifest=manifest,
+            device=torch.device("cpu"),
+            data_digest="the data",
+        )
+    saved_manifest, saved = Store(tmp_path).load("m", "charlm")
+    assert saved_manifest["training"]["steps"] == 4  # the evaluation of step 4
+    assert all(torch.isfinite(t).all() for t in saved.values())
+    assert Store(tmp_path, builtin=None).describe("m")["status"] == "ok"
+
+
+def test_weights_that_turn_infinite_are_never_saved(tmp_path):
+    # an infinite learning rate (refused by the command line) spoils the first step
+    cfg = TrainConfig(epochs=2, lr=float("inf"), warmup=0, eval_every=1)
+    with pytest.raises(SeqcliError, match="no model was saved; try a lower --lr"):
+        run(tmp_path, cfg)
+    store = Store(tmp_path, builtin=None)
+    assert "m" not in store.names() or store.describe("m")["status"] != "ok"

@@ -242,8 +242,9 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Sample:
-    """What `sample_text` gives: the priming text as the model reads it (without
-    characters it never saw), and per step one character per sample."""
+    """What `sample_text` gives: the priming text as given (characters the model
+    never saw included, though it skips them), and per step one character per
+    sample."""
 
     prime: str
     steps: Iterator[list[str]]
@@ -306,4 +307,4 @@ def sample_text(
         seed=seed,
         banned=[vocab.pad_index, vocab.unk_index, vocab.bos_index, vocab.eos_index],
     )
-    return Sample(kept, ([vocab.itos[i] for i in ids] for ids in steps), samples)
+    return Sample(prime, ([vocab.itos[i] for i in ids] for ids in steps), samples)

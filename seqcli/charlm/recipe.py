@@ -19,7 +19,7 @@ from seqcli.charlm.config import CharLMConfig
 from seqcli.charlm.data import fit_batch_shape, read_corpus, split_dev, streams
 from seqcli.charlm.model import CharLM, State
 from seqcli.config import TrainConfig
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 from seqcli.store import Store
 from seqcli.train import (
     Position,
@@ -209,7 +209,7 @@ def evaluate(
 ) -> dict:
     """`seqcli eval` for a char-LM: {loss (nats/char), bpc, perplexity, characters}."""
     if not files:
-        raise SeqcliError("give the text file(s) to score")
+        raise OptionError("give the text file(s) to score")
     vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
     text = read_corpus(files, encoding_errors)
     if manifest["config"].get("direction") == "backward":

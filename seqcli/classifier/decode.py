@@ -75,12 +75,14 @@ def classify_texts(
 def classify_lines(
     model,
     manifest: dict,
-    lines: Iterable[str],
+    lines: Iterable[str | None],
     *,
     top_k: int = 1,
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[list[dict]]:
-    """Records of lines as they are read, a group of batches at a time."""
+    """Records of lines as they are read, a group of batches at a time, or what was
+    read when the input pauses (a None among the lines: see
+    seqcli.data.iter_lines)."""
     from seqcli.data import groups
 
     codec = Codec.from_manifest(manifest)

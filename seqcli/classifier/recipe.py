@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
@@ -16,7 +17,7 @@ from seqcli.classifier.decode import probabilities
 from seqcli.classifier.model import Classifier
 from seqcli.config import TrainConfig
 from seqcli.data import RankBatches
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 from seqcli.store import Store
 from seqcli.train import (
     Position,
@@ -33,10 +34,13 @@ from seqcli.vocab import Vocab
 KIND = "classifier"
 
 
-def scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict:
+def scores(gold: Sequence[str], pred: Sequence[str]) -> dict:
     """Accuracy, macro-F1 (the mean of the classes' F1), per-class precision, recall,
-    F1 and support, and the confusion matrix {gold: {predicted: count}}."""
+    F1 and support, and the confusion matrix {gold: {predicted: count}}, as
+    scikit-learn defines them: the classes are those in gold or predicted (sorted),
+    so a gold label the model lacks counts (F1 0) and a class in neither does not."""
     pairs = Counter(zip(gold, pred, strict=True))
+    labels = sorted(set(gold) | set(pred))
     per_class = {}
     for label in labels:
         correct = pairs[label, label]
@@ -58,6 +62,28 @@ def scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> d
         "per_class": per_class,
         "confusion": {g: {p: pairs[g, p] for p in labels} for g in labels},
     }
+
+
+# a CoNLL tag (IOB, BIOES) or "O": what the second column of a CoNLL file holds
+_TAG = re.compile(r"O|[BIESL]-\S+")
+
+
+def _check_gold(path: str, data: Labelled, codec: Codec) -> None:
+    """Refuses a file no line of which the model could get right: CoNLL data read as
+    label<TAB>text, or labels of another task."""
+    if any(label in codec.labels for label in data.labels):
+        return
+    tags = sum(bool(_TAG.fullmatch(text.strip())) for text in data.texts)
+    if tags > len(data.texts) / 2:
+        raise SeqcliError(
+            f"{path} looks like CoNLL (a token and a tag per line): a classifier is "
+            "scored on label<TAB>text lines"
+        )
+    found = ", ".join(sorted(set(data.labels))[:5])
+    raise SeqcliError(
+        f"{path}: none of its labels ({found}) is one the model predicts "
+        f"({', '.join(codec.labels)})"
+    )
 
 
 def predict(model: Classifier, codec: Codec, ids: Sequence[Sequence[int]]) -> list:
@@ -118,7 +144,7 @@ class ClassifierTask(Task):
 
     def evaluate(self, model: Classifier) -> dict[str, float]:
         pred = predict(model, self.codec, self.dev_ids)
-        result = scores(self.dev_gold, pred, self.codec.labels)
+        result = scores(self.dev_gold, pred)
         return {k: result[k] for k in ("accuracy", "macro_f1")}
 
 
@@ -292,11 +318,12 @@ def evaluate(
     """`seqcli eval` for a classifier on labelled files: accuracy, macro-F1,
     per-class precision, recall, F1 and support, and the confusion matrix."""
     if not files:
-        raise SeqcliError("give the labelled file(s) to score")
+        raise OptionError("give the labelled file(s) to score")
     codec = Codec.from_manifest(manifest)
     gold, texts = [], []
     for path in files:
         data = read_labelled(path, encoding_errors)
+        _check_gold(path, data, codec)
         gold += data.labels
         texts += data.texts
     unknown = sorted(set(gold) - set(codec.labels))
@@ -305,4 +332,4 @@ def evaluate(
             f"labels the model does not have (always wrong): {', '.join(unknown)}"
         )
     pred = predict(model, codec, codec.ids(texts))
-    return scores(gold, pred, codec.labels)
+    return scores(gold, pred)

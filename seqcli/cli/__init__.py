@@ -9,7 +9,7 @@ import sys
 import click
 
 from seqcli import __version__
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 
 
 class Group(click.Group):
@@ -18,10 +18,15 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context):
         from seqcli import console
 
-        stderr = sys.stderr
+        stdout, stderr = sys.stdout, sys.stderr
+        sys.stdout = console.GuardedStdout(stdout)
         sys.stderr = console.GuardedStderr(stderr)
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a full device shows now, not in the flush at exit
+            return result
+        except OptionError as e:
+            raise click.UsageError(str(e)) from None
         except SeqcliError as e:
             raise click.ClickException(str(e)) from None
         except BrokenPipeError:
@@ -33,7 +38,7 @@ class Group(click.Group):
             click.echo("interrupted", err=True)
             ctx.exit(130)
         finally:
-            sys.stderr = stderr
+            sys.stdout, sys.stderr = stdout, stderr
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

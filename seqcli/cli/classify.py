@@ -53,14 +53,17 @@ def classify(model, file, fmt, top_k, batch_size, encoding_errors, device):
     echo "What a wonderful, moving film." | seqcli classify
     seqcli classify -m topics --format jsonl --top-k 2 < posts.txt
     """
+    if top_k != 1 and fmt != "jsonl":
+        raise click.UsageError("--top-k gives scores: it needs --format jsonl")
     from seqcli import inference, output
     from seqcli.classifier.decode import classify_lines
-    from seqcli.data import iter_lines
+    from seqcli.data import count_lines, first_lines, iter_lines
     from seqcli.store import Store
 
-    lines = iter_lines(file, encoding_errors)
-    head = list(itertools.islice(lines, inference.peek("classifier")))
-    net, manifest = inference.load(Store(), model, "classifier", device, len(head))
+    lines = iter_lines(file, encoding_errors, pauses=True)
+    head = first_lines(lines, inference.peek("classifier"))
+    rows = count_lines(head)
+    net, manifest = inference.load(Store(), model, "classifier", device, rows)
     write = output.jsonl if fmt == "jsonl" else output.label
     found = classify_lines(
         net,

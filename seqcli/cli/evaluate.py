@@ -12,7 +12,6 @@ from seqcli.cli.options import (
     model_option,
     quiet_option,
 )
-from seqcli.errors import SeqcliError
 
 
 @click.command("eval")
@@ -44,6 +43,8 @@ def evaluate(ctx, model, files, as_json, device, **inputs):
     charlm:      loss (nats/char), bpc, perplexity on text FILE...
     tagger:      entity precision, recall, F1 (conlleval) on CoNLL FILE...
     translator:  sacreBLEU and chrF on --src/--tgt or --pairs (or one FILE of pairs)
+    classifier:  accuracy, macro-F1, per-class precision, recall, F1 and support,
+                 confusion matrix on labelled FILE... (label<TAB>text)
     \b
     seqcli eval -m poems --json held_out.txt
     """
@@ -66,7 +67,7 @@ def evaluate(ctx, model, files, as_json, device, **inputs):
     for name in given:
         if name not in takes:
             flag = "--" + name.replace("_", "-")
-            raise SeqcliError(f"{flag} does not apply to a {kind.name} model")
+            raise click.UsageError(f"{flag} does not apply to a {kind.name} model")
     net, manifest = kinds.load(store, model, kind.name, pick_device(device))
     metrics = recipe.evaluate(net, manifest, files=list(files), **given)
     if as_json:

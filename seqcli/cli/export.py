@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from seqcli.cli.options import quiet_option
+from seqcli.errors import SeqcliError
 
 
 @click.command()
@@ -47,5 +48,9 @@ def export(name, fmt, folder, int8):
     from seqcli.store import Store
 
     model, manifest = kinds.load(Store(), name, None, torch.device("cpu"))
-    for path in onnx.export(name, model, manifest, folder, int8=int8):
+    try:
+        written = onnx.export(name, model, manifest, folder, int8=int8)
+    except OSError as e:
+        raise SeqcliError(f"cannot write into {folder}: {e.strerror or e}") from None
+    for path in written:
         console.info(f"wrote {path}")

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import os
+import select
 import sys
 import time
 
 import click
 
-from seqcli.cli.options import device_option, model_option, quiet_option
+from seqcli.cli.options import (
+    SEED_RANGE,
+    FloatRange,
+    device_option,
+    encoding_option,
+    model_option,
+    quiet_option,
+)
 
 
 @click.command()
@@ -18,7 +28,7 @@ from seqcli.cli.options import device_option, model_option, quiet_option
 @click.option(
     "-n",
     "--length",
-    type=int,
+    type=click.IntRange(min=0),
     default=500,
     show_default=True,
     help="Characters to generate per sample.",
@@ -26,7 +36,7 @@ from seqcli.cli.options import device_option, model_option, quiet_option
 @click.option(
     "-t",
     "--temperature",
-    type=float,
+    type=FloatRange(min=0),
     default=0.8,
     show_default=True,
     help="Below 1 is safer, above 1 wilder; 0 always takes the likeliest.",
@@ -40,7 +50,7 @@ from seqcli.cli.options import device_option, model_option, quiet_option
 )
 @click.option(
     "--top-p",
-    type=float,
+    type=FloatRange(0, 1, min_open=True),
     default=1.0,
     show_default=True,
     help="Sample only from the likeliest characters holding this much mass.",
@@ -52,17 +62,30 @@ from seqcli.cli.options import device_option, model_option, quiet_option
     show_default=True,
     help="Independent samples, generated as one batch.",
 )
-@click.option("--seed", type=int, help="Make the output repeatable.")
+@click.option(
+    "--seed", type=click.IntRange(**SEED_RANGE), help="Make the output repeatable."
+)
 @click.option(
     "--json",
     "as_json",
     is_flag=True,
     help='One JSON object per sample: {"sample", "prime", "text"}.',
 )
+@encoding_option
 @device_option
 @quiet_option
 def generate(
-    model, prime, length, temperature, top_k, top_p, samples, seed, as_json, device
+    model,
+    prime,
+    length,
+    temperature,
+    top_k,
+    top_p,
+    samples,
+    seed,
+    as_json,
+    encoding_errors,
+    device,
 ):
     """Generate text with a character-level language model, streaming it to stdout.
 
@@ -73,14 +96,12 @@ def generate(
     seqcli generate -m poems --prime "ROMEO:" -n 500 -t 0.7 --top-p 0.95
     echo "Once upon a time" | seqcli generate -n 200
     """
-    if length < 0:
-        raise click.BadParameter("must be 0 or more", param_hint="-n/--length")
-    if temperature < 0:
-        raise click.BadParameter("must be 0 or more", param_hint="-t/--temperature")
-    if not 0 < top_p <= 1:
-        raise click.BadParameter("must be in (0, 1]", param_hint="--top-p")
     if prime is None and not sys.stdin.isatty():
-        prime = sys.stdin.read().rstrip("\n")
+        prime = stdin_prime(encoding_errors)
+    elif prime is not None and piped_text_waiting():
+        from seqcli import console
+
+        console.warn("--prime is used; the text piped on stdin is not read")
 
     from seqcli import inference, output
     from seqcli.charlm.decode import sample_text
@@ -100,7 +121,7 @@ def generate(
     )
     out = sys.stdout
     if samples == 1 and not as_json:
-        out.write(found.prime)
+        out.write(found.prime)  # as given, characters the model never saw too
         out.flush()
         flushed = time.monotonic()
         for (char,) in found.steps:
@@ -117,3 +138,27 @@ def generate(
         else:
             out.write(("\n" if k else "") + found.prime + record["text"] + "\n")
         out.flush()
+
+
+def stdin_prime(errors: str) -> str:
+    """The prime piped on stdin, read as the other commands read their input (UTF-8,
+    a byte-order mark and the \\r of CRLF line ends dropped), without its last line
+    end."""
+    from seqcli.data import read_text, split_lines
+
+    return "\n".join(split_lines(read_text("-", errors)))
+
+
+def piped_text_waiting() -> bool:
+    """Whether stdin, not a terminal, holds text right now (nothing is waited for:
+    a writer that has not written yet goes unnoticed)."""
+    if sys.stdin.isatty():
+        return False
+    stream = sys.stdin.buffer
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return bool(stream.read(1))  # an in-memory stream (tests)
+    if os.name == "nt" or not select.select([fd], [], [], 0)[0]:
+        return False
+    return bool(os.read(fd, 1))

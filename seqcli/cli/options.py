@@ -4,11 +4,42 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from typing import Any
 
 import click
 
 from seqcli import console
+
+
+class IntRange(click.IntRange):
+    """click.IntRange whose help shows no range when it has no bounds (click's
+    shows "x<=None")."""
+
+    def _describe_range(self) -> str:
+        if self.min is None and self.max is None:
+            return ""
+        return super()._describe_range()
+
+
+class FloatRange(click.FloatRange):
+    """A float option in a range that refuses NaN and infinity: NaN passes any
+    comparison with a bound, and no option of seqcli means anything by infinity."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+    def _describe_range(self) -> str:
+        if self.min is None and self.max is None:
+            return ""
+        return super()._describe_range()
+
+
+# a seed numpy, torch and random all take
+SEED_RANGE = {"min": 0, "max": 2**32 - 1}
 
 
 def _set_quiet(ctx, param, value):
@@ -17,9 +48,25 @@ def _set_quiet(ctx, param, value):
     return value
 
 
+def _check_device(ctx, param, value):
+    """A device name, refused as a usage error when it is none (naming
+    SEQCLI_DEVICE when it came from there); whether the device is there is known
+    only when it is picked."""
+    from seqcli.device import NAMES
+
+    if value is None or NAMES.fullmatch(value.strip().lower()):
+        return value
+    hint = "use auto, cpu, cuda, cuda:N or mps"
+    source = ctx.get_parameter_source(param.name)
+    if source is click.core.ParameterSource.ENVIRONMENT:
+        raise click.BadParameter(f"SEQCLI_DEVICE={value!r} is no device ({hint})")
+    raise click.BadParameter(f"{value!r} is no device ({hint})")
+
+
 device_option = click.option(
     "--device",
     envvar="SEQCLI_DEVICE",
+    callback=_check_device,
     default="auto",
     show_default=True,
     help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:N or mps. "
@@ -59,7 +106,7 @@ def _option(field: dataclasses.Field, default: Any):
     if kind == "str":
         return click.option(flag, **common)
     metavar = details.pop("metavar", None)
-    number = click.IntRange if kind == "int" else click.FloatRange
+    number = IntRange if kind == "int" else FloatRange
     return click.option(flag, type=number(**details), metavar=metavar, **common)
 
 

@@ -78,7 +78,7 @@ def tag(
         from seqcli.tagger.conll import format_conll
         from seqcli.tagger.data import read_conll
 
-        doc = read_conll(file, label_column=None, errors=encoding_errors)
+        doc = read_conll(file, label_column=None, errors=encoding_errors, empty_ok=True)
         found = decode.tag_document(
             tagger.network(len(doc.sentences)),
             tagger.manifest,
@@ -97,12 +97,12 @@ def tag(
         return
     import itertools
 
-    from seqcli.data import iter_lines
+    from seqcli.data import count_lines, first_lines, iter_lines
 
-    lines = iter_lines(file, encoding_errors)
-    head = list(itertools.islice(lines, inference.peek("tagger")))
+    lines = iter_lines(file, encoding_errors, pauses=True)
+    head = first_lines(lines, inference.peek("tagger"))
     groups = decode.tag_lines(
-        tagger.network(len(head)),
+        tagger.network(count_lines(head)),
         tagger.manifest,
         itertools.chain(head, lines),
         lang=lang,

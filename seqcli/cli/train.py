@@ -14,6 +14,7 @@ from seqcli.charlm.config import CharLMConfig
 from seqcli.classifier.config import TRAINING as CLASSIFIER_TRAINING
 from seqcli.classifier.config import ClassifierConfig
 from seqcli.cli.options import (
+    FloatRange,
     config_options,
     device_option,
     encoding_option,
@@ -21,7 +22,7 @@ from seqcli.cli.options import (
     quiet_option,
 )
 from seqcli.config import TrainConfig
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 from seqcli.tagger.config import TRAINING as TAGGER_TRAINING
 from seqcli.tagger.config import TaggerConfig
 from seqcli.translator.config import BEAM, TranslatorConfig
@@ -75,6 +76,10 @@ def run(kind: str, *, name: str, resume: bool, force: bool, **options):
     from seqcli.store import Store, check_name
     from seqcli.train import Interrupted
 
+    if resume and force:
+        raise OptionError(
+            "--resume continues the model's run, --force replaces it: give one"
+        )
     store = Store()
     check_name(name)
     if store.is_builtin(name):
@@ -123,8 +128,20 @@ def run(kind: str, *, name: str, resume: bool, force: bool, **options):
     distributed.finish(0)
 
 
+def _check_name(ctx, param, value):
+    from seqcli.store import check_name
+
+    try:
+        return check_name(value)
+    except SeqcliError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 name_option = click.option(
-    "--name", required=True, help="Name of the model in the store."
+    "--name",
+    required=True,
+    callback=_check_name,
+    help="Name of the model in the store.",
 )
 
 
@@ -151,7 +168,7 @@ def vectors_options(vector_words: int):
 def dev_fraction_option(default: float):
     return click.option(
         "--dev-fraction",
-        type=click.FloatRange(0, 0.5, min_open=True),
+        type=FloatRange(0, 0.5, min_open=True),
         default=default,
         show_default=True,
         help="Part of the training data held back for dev when no dev data is given.",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import click
 
 from seqcli.cli.options import (
+    FloatRange,
     device_option,
     encoding_option,
     model_option,
@@ -49,14 +51,14 @@ CHUNK = 8  # batches translated and written at a time
 )
 @click.option(
     "--max-len-ratio",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FloatRange(min=0, min_open=True),
     default=MAX_LEN_RATIO,
     show_default=True,
     help="Longest translation, in tokens: this × the source length + 5.",
 )
 @click.option(
     "--length-penalty",
-    type=click.FloatRange(min=0),
+    type=FloatRange(min=0),
     default=LENGTH_PENALTY,
     show_default=True,
     help="Beam scores are log-probability / length ** this (0: no normalisation).",
@@ -101,14 +103,16 @@ def translate(
             f"must be at most --beam ({beam})", param_hint="--n-best"
         )
     from seqcli import inference, output
-    from seqcli.data import read_lines
+    from seqcli.data import count_lines, first_lines, groups, iter_lines
     from seqcli.store import Store
     from seqcli.translator.data import Codec
     from seqcli.translator.decode import records, translate_lines
 
-    typed = file == "-" and sys.stdin.isatty()  # translate each line at once
-    lines = [] if typed else read_lines(file, encoding_errors)
-    rows = 1 if typed else len(lines)
+    # lines as they come; a pause in the input (a line typed on a terminal, a slow
+    # writer) has what was read translated at once
+    lines = iter_lines(file, encoding_errors, pauses=True)
+    head = first_lines(lines, inference.peek("translator"))
+    rows = count_lines(head)
     net, manifest = inference.load(Store(), model, "translator", device, rows)
     codec = Codec(manifest)
 
@@ -132,11 +136,8 @@ def translate(
         sys.stdout.write("".join(f"{x}\n" for x in written))
         sys.stdout.flush()
 
-    if typed:
-        for n, line in enumerate(sys.stdin, 1):
-            emit([line.rstrip("\n")], n)
-        return
-    # sorted by length within chunks of several batches, flushed chunk by chunk
-    chunk = batch_size * CHUNK
-    for first in range(0, len(lines), chunk):
-        emit(lines[first : first + chunk], first + 1)
+    # sorted by length within chunks of several batches, written chunk by chunk
+    first = 1
+    for chunk in groups(itertools.chain(head, lines), batch_size * CHUNK):
+        emit(chunk, first)
+        first += len(chunk)

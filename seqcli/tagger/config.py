@@ -50,5 +50,6 @@ class TaggerConfig:
 
 # patience 100: the cosine schedule runs to its end (early stopping cut it while the
 # rate was high); over three seeds on WNUT-17 with context char-LMs, dev F1 +1.0 and
-# check-slice F1 +5.3 against patience 8, and nothing lost on CoNLL-2003 (docs/tagger.md)
+# check-slice F1 +5.3 against patience 8, and nothing lost on CoNLL-2003
+# (docs/tagger.md)
 TRAINING = TrainConfig(epochs=50, lr=2e-3, warmup=100, patience=100, clip=5.0)

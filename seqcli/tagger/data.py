@@ -244,19 +244,26 @@ def text_ids(texts: Sequence[str], vocab: Vocab) -> np.ndarray:
     return out
 
 
-def read_conll(path: str, *, label_column: int | None = -1, errors: str = "strict"):
-    """A CoNLL Document from a file (or stdin for "-"), with one-line user errors."""
-    from seqcli.data import read_text
+def read_conll(
+    path: str,
+    *,
+    label_column: int | None = -1,
+    errors: str = "strict",
+    empty_ok: bool = False,
+):
+    """A CoNLL Document from a file (or stdin for "-"), with one-line user errors;
+    no sentences is one unless `empty_ok` (a filter given nothing)."""
+    from seqcli.data import read_text, split_lines
     from seqcli.tagger.conll import ConllError
     from seqcli.tagger.conll import read_conll as parse
 
     source = "<stdin>" if path == "-" else str(path)
     text = read_text(path, errors)
     try:
-        doc = parse(text.splitlines(), source=source, label_column=label_column)
+        doc = parse(split_lines(text), source=source, label_column=label_column)
     except ConllError as e:
         raise SeqcliError(str(e)) from None
-    if not doc.sentences:
+    if not doc.sentences and not empty_ok:
         raise SeqcliError(f"{source}: no sentences in the input (it is empty)")
     return doc
 

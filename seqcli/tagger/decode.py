@@ -167,14 +167,15 @@ def tag_texts(
 def tag_lines(
     model,
     manifest: dict,
-    lines: Iterator[str],
+    lines: Iterator[str | None],
     *,
     lang: str | None = None,
     scheme: str | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[list[dict]]:
     """Records (see `records`) of lines of text as they are read, a group of
-    batches at a time.
+    batches at a time, or what was read when the input pauses (a None among the
+    lines: see seqcli.data.iter_lines).
 
     lang: the spaCy tokenizer (default: the model's); scheme: of the tags
     (default: the model's training data's).

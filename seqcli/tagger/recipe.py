@@ -15,7 +15,7 @@ import torch
 from seqcli import console, distributed
 from seqcli.config import TrainConfig
 from seqcli.data import RankBatches
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 from seqcli.store import Store
 from seqcli.tagger import entities
 from seqcli.tagger.config import EVAL_BATCH_SIZE, TaggerConfig
@@ -377,7 +377,7 @@ def evaluate(
         tokens, sentences, per_type: {TYPE: {precision, recall, f1, ...}}}.
     """
     if not files:
-        raise SeqcliError("give the CoNLL file(s) to score")
+        raise OptionError("give the CoNLL file(s) to score")
     batcher = Batcher.from_manifest(manifest)
     gold: list[list[str]] = []
     pred: list[list[str]] = []

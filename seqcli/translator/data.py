@@ -193,18 +193,22 @@ class Codec:
         in both languages); an <unk> that attended to a known word or a mark is left
         out: the model knew that word and had no German for it, and copying the
         English (or the final period, where attention often rests) only adds a wrong
-        word.
+        word. Each source word is copied at most once: a decoder stuck on an unknown
+        word repeats <unk> while it attends to it.
         """
         words = self.tgt_vocab.decode(hyp.ids)
         if replace_unk:
-            copied = []
+            copied, used = [], set()
             for w, i, pos in zip(words, hyp.ids, hyp.alignment, strict=True):
                 if i != Vocab.unk_index:
                     copied.append(w)
                 elif (
-                    pos < len(source) and self.source_id(source[pos]) == Vocab.unk_index
+                    pos < len(source)
+                    and pos not in used  # a run of <unk> on one word: copied once
+                    and self.source_id(source[pos]) == Vocab.unk_index
                 ):
                     copied.append(source[pos])
+                    used.add(pos)
             words = copied
         if self.subwords:
             words = Subwords.join(words)

@@ -11,7 +11,7 @@ import torch
 from seqcli import console, distributed
 from seqcli.config import TrainConfig, config_from
 from seqcli.data import RankBatches
-from seqcli.errors import SeqcliError
+from seqcli.errors import OptionError, SeqcliError
 from seqcli.store import Store
 from seqcli.train import (
     Position,
@@ -293,10 +293,17 @@ def evaluate(
     """`seqcli eval` for a translator: {bleu, chrf, signature, sentences} by sacreBLEU
     (default settings) on detokenised output of the default decoding
     (seqcli.translator.config). One file in `files` is read as pairs."""
-    if files and not (src or tgt or pairs) and len(files) == 1:
+    given = "one FILE of source<TAB>target pairs, --src FILE --tgt FILE, or --pairs"
+    if (files and (src or tgt or pairs)) or (pairs and (src or tgt)):
+        raise OptionError(f"give the test data one way: {given}")
+    if len(files) > 1:
+        raise OptionError(
+            f"{len(files)} files given: a translator is scored on {given}"
+        )
+    if files:
         pairs = files[0]
     if not (pairs or (src and tgt)):
-        raise SeqcliError("give the test data: --src FILE --tgt FILE, or --pairs FILE")
+        raise OptionError(f"give the test data: {given}")
     sources, refs = read_parallel(src, tgt, pairs, encoding_errors)
     if not sources:
         raise SeqcliError("the test data has no sentences")

@@ -6,6 +6,8 @@ import pytest
 
 from .conftest import REVIEWS
 
+NER = REVIEWS.parent / "ner.conll"
+
 pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = ["--embedding", "24", "--hidden", "24", "--dropout", "0.1", "--lr", "0.01"]
 TINY += ["--warmup", "10", "--epochs", "6", "--seed", "2"]
@@ -99,7 +101,7 @@ def test_a_line_with_two_labels_is_a_one_line_error(home, runner, invoke, tmp_pa
 
 def test_eval_refuses_a_taggers_option(home, runner, invoke, test_tsv):
     result = invoke(runner, "eval", "-m", "rev", test_tsv, "--label-column", "2")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad option
     assert "--label-column does not apply to a classifier model" in result.stderr
 
 
@@ -161,3 +163,49 @@ def test_a_few_lines_run_on_the_exported_graph_as_pytorch_does(
     assert "device: cpu\n" in many.stderr
     batched = [json.loads(line) for line in many.stdout.splitlines()][:12]
     assert [r["label"] for r in batched] == [r["label"] for r in found]
+
+
+def test_eval_scores_a_gold_label_the_model_lacks_as_scikit_learn_does(
+    runner, invoke, tmp_path
+):
+    """The built-in sentiment model has no "mixed" class: those lines count in
+    every metric, as in sklearn (labels: the union of gold and predicted)."""
+    import seqcli
+
+    from .test_recipe import sklearn_scores
+
+    lines = (REVIEWS.read_text(encoding="utf-8").splitlines())[:60]
+    data = tmp_path / "test.tsv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = invoke(runner, "eval", "-m", "sentiment-en", "--json", data)
+    assert result.exit_code == 0, result.output
+    assert "mixed" in result.stderr  # the warning names it
+    metrics = json.loads(result.stdout)
+    gold = [line.split("\t")[0] for line in lines]
+    model = seqcli.load("sentiment-en", device="cpu")
+    pred = [r["label"] for r in model.classify([line.split("\t")[1] for line in lines])]
+    assert "mixed" in gold and "mixed" not in pred
+    expected = sklearn_scores(gold, pred)
+    assert metrics["accuracy"] == pytest.approx(expected["accuracy"], abs=1e-9)
+    assert metrics["macro_f1"] == pytest.approx(expected["macro_f1"], abs=1e-9)
+    assert list(metrics["per_class"]) == list(expected["per_class"])
+    assert metrics["per_class"]["mixed"]["support"] == gold.count("mixed")
+    assert set(metrics["confusion"]) == set(expected["per_class"])
+
+
+def test_eval_refuses_conll_data_for_a_classifier(runner, invoke):
+    result = invoke(runner, "eval", "-m", "sentiment-en", NER)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: {NER} looks like CoNLL (a token and a tag per line)"
+    )
+
+
+def test_eval_refuses_labels_of_another_task(runner, invoke, tmp_path):
+    data = tmp_path / "topics.tsv"
+    data.write_text("sport\tA great match.\npolitics\tThe vote is today.\n")
+    result = invoke(runner, "eval", "-m", "sentiment-en", data)
+    assert result.exit_code == 1, result.output
+    assert "none of its labels (politics, sport) is one the model predicts" in (
+        result.stderr
+    )

@@ -87,6 +87,26 @@ def test_unknown_output_words_copy_only_unknown_source_words():
         assert codec.text(hyp, source, replace_unk=False) == "reitet <unk>."
 
 
+def test_an_unknown_source_word_is_copied_at_most_once():
+    from seqcli.search import Hypothesis
+    from seqcli.translator.data import Codec
+
+    vocabs = {"src": Vocab(["rides", "."]), "tgt": Vocab(["reitet", "##."])}
+    codec = Codec(
+        {
+            "config": {"src_lang": "en"},
+            "vocabs": {k: v.to_dict() for k, v in vocabs.items()},
+        }
+    )
+    unk, rides, stop = Vocab.unk_index, *vocabs["tgt"].encode(["reitet", "##."])
+    # a decoder stuck on "Zorro": 500 <unk> attending to it, then one to "Anna"
+    hyp = Hypothesis(
+        [unk] * 500 + [unk, rides, stop], -1.0, -0.1, [0] * 500 + [3, 1, 2]
+    )
+    source = ["Zorro", "rides", ".", "Anna"]
+    assert codec.text(hyp, source) == "Zorro Anna reitet."
+
+
 def test_unknown_source_words_are_read_lower_cased_when_that_form_is_known():
     from seqcli.search import Hypothesis
     from seqcli.translator.data import Codec
