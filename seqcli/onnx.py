@@ -202,6 +202,12 @@ def cached(store, name: str, manifest: dict, network: Callable) -> Graphs | None
         if files and all(_sha256(folder / f) == d for f, d in files.items()):
             return Graphs(folder)
         console.warn(f"the cached ONNX export of {name!r} was altered: exporting again")
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(base, os.W_OK):  # a read-only store: PyTorch it is
+        return None
     console.info(f"exporting {name!r} to ONNX for fast CPU inference (once)")
     try:
         return Graphs(_build(name, manifest, network(), base, folder, key))

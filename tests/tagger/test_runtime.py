@@ -265,3 +265,15 @@ def test_a_damaged_model_is_refused_on_the_cached_graphs_path_too(runner, stored
     again = runner.invoke(cli, ["tag", "-m", "t"], input="Anna Berg flew.\n")
     assert again.exit_code == 1 and again.stdout == ""
     assert "does not match its sha256" in again.stderr
+
+
+def test_a_store_it_cannot_write_runs_pytorch_without_promising_an_export(
+    runner, stored, monkeypatch
+):
+    import os as os_
+
+    monkeypatch.setattr(os_, "access", lambda path, mode: False)
+    result = runner.invoke(cli, ["tag", "-m", "t"], input="Anna Berg flew.\n")
+    assert result.exit_code == 0, result.output
+    assert "exporting" not in result.stderr and "device: cpu\n" in result.stderr
+    assert len(result.stdout.splitlines()) == 1
