@@ -91,10 +91,21 @@ class CharLM(Model):
         top_k: int = 0,
         top_p: float = 1.0,
         seed: int | None = None,
+        stop: str = "",
+        beam: int | None = None,
+        no_repeat_ngram: int | None = None,
+        beam_sample: bool = False,
     ) -> list[dict]:
         """`samples` continuations of `prime`: {"sample", "prime", "text"} each, as
         `seqcli generate --json` writes them. A list of primes gives the records of
-        each prime in turn (one per prime with samples=1)."""
+        each prime in turn (one per prime with samples=1).
+
+        stop: a sample ends once it has written this text. beam: the likeliest
+        continuation a beam search of this many beams finds (one record per
+        prime), never repeating `no_repeat_ngram` characters (default 12, as the
+        command); with `beam_sample`, the candidates are drawn at `temperature`
+        (otherwise the temperature does not apply)."""
+        from seqcli.charlm.config import NO_REPEAT_NGRAM
         from seqcli.charlm.decode import sample_text
 
         primes, _ = _texts(prime)
@@ -110,10 +121,30 @@ class CharLM(Model):
             seed is None or (_integer(seed) and 0 <= seed < 2**32),
             "seed must be None or an integer from 0 to 2**32 - 1",
         )
+        _check(isinstance(stop, str), "stop must be a string")
+        _check(len(stop) <= length, "stop is longer than length: it could never end")
+        search = {}
+        if beam is None:
+            _check(
+                no_repeat_ngram is None and not beam_sample,
+                "no_repeat_ngram and beam_sample go with beam",
+            )
+        else:
+            _check(_integer(beam) and beam >= 1, "beam must be an integer >= 1")
+            _check(
+                samples == 1 and top_k == 0 and top_p == 1.0,
+                "samples, top_k and top_p do not apply to beam",
+            )
+            no_repeat = NO_REPEAT_NGRAM if no_repeat_ngram is None else no_repeat_ngram
+            _check(
+                _integer(no_repeat) and no_repeat >= 0,
+                "no_repeat_ngram must be an integer >= 0",
+            )
+            search = {"beam": beam, "no_repeat": no_repeat, "beam_sample": beam_sample}
         records = []
         for text in primes:
             found = sample_text(
-                self.network(samples),
+                self.network(search.get("beam", samples)),
                 self.manifest,
                 text,
                 length=length,
@@ -122,6 +153,8 @@ class CharLM(Model):
                 top_k=top_k,
                 top_p=top_p,
                 seed=seed,
+                stop=stop,
+                **search,
             )
             records += found.records()
         return records

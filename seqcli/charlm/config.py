@@ -36,3 +36,7 @@ class CharLMConfig:
 
 
 TRAINING = TrainConfig(epochs=20, lr=3e-3, warmup=50, patience=5)
+
+# generate --beam: never write the same 12 characters twice (bench/results/
+# generate.json: beams of 4 and 8 fall into loops without a guard)
+NO_REPEAT_NGRAM = 12

@@ -278,10 +278,19 @@ def sample_text(
     top_k: int = 0,
     top_p: float = 1.0,
     seed: int | None = None,
+    stop: str = "",
+    beam: int = 0,
+    no_repeat: int = 0,
+    beam_sample: bool = False,
 ) -> Sample:
     """Continue `prime` (characters the model never saw are skipped, with a
     warning); without one, start as a text would: after a newline, or after the
-    commonest character."""
+    commonest character.
+
+    stop: a sample ends once it has written this text. beam: search for the
+    likeliest continuation with this many beams (see `beam_search`; one sample,
+    which comes once the search is done), `no_repeat` and `beam_sample` its
+    guard and its sampled variant (at `temperature`)."""
     if manifest["config"].get("direction") == "backward":
         raise SeqcliError(
             f"{manifest.get('name', 'this model')!r} is a backward char-LM (it reads "
@@ -296,6 +305,27 @@ def sample_text(
     prime_ids = [vocab.stoi[c] for c in kept]
     if not prime_ids:
         prime_ids = [vocab.stoi.get("\n", len(vocab.to_dict()["specials"]))]
+    unwritten = vocab.unknown(chars(stop))
+    if unwritten:
+        raise SeqcliError(
+            f"the stop text holds characters the model never writes: {unwritten}"
+        )
+    stop_ids = [vocab.stoi[c] for c in stop] or None
+    banned = [vocab.pad_index, vocab.unk_index, vocab.bos_index, vocab.eos_index]
+    if beam:
+        ids, _ = beam_search(
+            model,
+            prime_ids,
+            length=length,
+            beam=beam,
+            no_repeat=no_repeat,
+            temperature=temperature,
+            sample=beam_sample,
+            seed=seed,
+            banned=banned,
+            stop=stop_ids,
+        )
+        return Sample(prime, iter([[vocab.itos[i]] for i in ids]), 1)
     steps = generate(
         model,
         prime_ids,
@@ -305,6 +335,11 @@ def sample_text(
         top_k=top_k,
         top_p=top_p,
         seed=seed,
-        banned=[vocab.pad_index, vocab.unk_index, vocab.bos_index, vocab.eos_index],
+        banned=banned,
+        stop=stop_ids,
     )
-    return Sample(prime, ([vocab.itos[i] for i in ids] for ids in steps), samples)
+    return Sample(
+        prime,
+        (["" if i is None else vocab.itos[i] for i in ids] for ids in steps),
+        samples,
+    )
