@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
 
 DIRECTIONS = ("forward", "backward")
+UNITS = ("char", "word", "bpe")  # seqcli.charlm.units
 
 
 @dataclass
@@ -33,6 +34,20 @@ class CharLMConfig:
         choices=DIRECTIONS,
         absent="forward",
     )
+    units: str = setting(
+        "char",
+        "What the model reads and writes: char (characters), word (spaCy's tokens; "
+        "rarer words spelt in characters) or bpe (byte-pair subwords).",
+        choices=UNITS,
+        absent="char",
+    )
+    unit_vocab: int = setting(
+        10000,
+        "word units: the commonest words kept whole; bpe units: the merges learnt.",
+        min=1,
+        absent=0,
+    )
+    lang: str = setting("en", "spaCy tokenizer of word and bpe units.", absent="en")
 
 
 TRAINING = TrainConfig(epochs=20, lr=3e-3, warmup=50, patience=5)

@@ -9,15 +9,16 @@ same text on every path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from seqcli import console
+from seqcli.charlm.units import Units
 from seqcli.errors import SeqcliError
-from seqcli.vocab import Vocab, chars
+from seqcli.vocab import Vocab
 
 
 def filter_logits(logits: np.ndarray, top_k: int = 0, top_p: float = 1.0) -> np.ndarray:
@@ -85,7 +86,8 @@ def generate(
     seed: int | None = None,
     banned: list[int] = (),
     quantize: bool = True,
-    stop: list[int] | None = None,
+    stop: str = "",
+    pieces: Sequence[str] = (),
 ) -> Iterator[list[int | None]]:
     """Yield up to `length` steps of next-character ids, each a list of one id per
     sample (None for a sample that has ended).
@@ -94,8 +96,8 @@ def generate(
         model: a CharLM, or a NumpyLM.
         prime_ids: the priming text's ids (at least one).
         banned: ids never to sample (the specials).
-        stop: a sample that produces these ids ends after them; the steps end
-            when every sample has.
+        stop: a sample whose text ends with this ends there (`pieces`: the text
+            of each id); the steps end when every sample has.
     """
     rng = np.random.default_rng(seed)
     stepper = stepper_of(model, quantize)
@@ -103,7 +105,7 @@ def generate(
     never = np.zeros(model.cfg.vocab_size, dtype=np.float32)
     never[list(banned)] = -np.inf
     logits, state = stepper.prime(np.array([prime_ids] * samples, dtype=np.int64))
-    made: list[list[int]] = [[] for _ in range(samples)]
+    tails = [""] * samples  # each sample's last characters
     ended = [False] * samples
     for _ in range(length):
         nxt = pick(
@@ -116,8 +118,8 @@ def generate(
         yield [None if done else i for done, i in zip(ended, nxt.tolist(), strict=True)]
         if stop:
             for k, i in enumerate(nxt.tolist()):
-                made[k] = (made[k] + [i])[-len(stop) :]  # the last few ids suffice
-                ended[k] = ended[k] or made[k] == stop
+                tails[k] = (tails[k] + pieces[i])[-len(stop) :]
+                ended[k] = ended[k] or tails[k] == stop
             if all(ended):
                 return
         logits, state = stepper.step(nxt, state)
@@ -170,7 +172,8 @@ def beam_search(
     sample: bool = False,
     seed: int | None = None,
     banned: list[int] = (),
-    stop: list[int] | None = None,
+    stop: str = "",
+    pieces: Sequence[str] = (),
 ) -> tuple[list[int], float]:
     """The likeliest continuation of `length` ids that a beam finds: (ids, mean
     log-probability per id under the model).
@@ -180,7 +183,8 @@ def beam_search(
     `beam` go on, or, with `sample`, `beam` drawn without replacement from the
     tempered scores (Gumbel top-k, seeded: stochastic beam search, Kool et al. 2019).
     no_repeat: no n-gram of this many ids twice in a continuation (0: allowed).
-    stop: a continuation that ends with these ids is finished there. Finished ones
+    stop: a continuation whose text ends with this is finished there (`pieces`:
+    the text of each id). Finished ones
     are compared with the rest by their mean log-probability per id, so that a
     short one does not win by having fewer terms.
     """
@@ -194,6 +198,7 @@ def beam_search(
     scores[0] = 0.0
     history = np.zeros((beam, 0), dtype=np.int64)
     prime = np.array([prime_ids] * beam, dtype=np.int64)
+    tails = [""] * beam  # each beam's last characters
     best: tuple[float, list[int]] = (-np.inf, [])
     for t in range(length):
         logp = _log_softmax(logits.astype(np.float64)) + never
@@ -213,12 +218,12 @@ def beam_search(
         history = np.concatenate([history[rows], ids[:, None]], 1)
         prime = prime[rows]
         if stop:
+            tails = [
+                (tails[r] + pieces[i])[-len(stop) :]
+                for r, i in zip(rows.tolist(), ids.tolist(), strict=True)
+            ]
             done = [
-                k
-                for k in range(beam)
-                if np.isfinite(scores[k])
-                and history.shape[1] >= len(stop)
-                and history[k, -len(stop) :].tolist() == stop
+                k for k in range(beam) if np.isfinite(scores[k]) and tails[k] == stop
             ]
             for k in done:
                 mean = scores[k] / (t + 1)
@@ -298,19 +303,20 @@ def sample_text(
             "(`train tagger --lm`), it does not generate"
         )
     vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
-    unknown = vocab.unknown(chars(prime))
+    reader = Units.from_manifest(manifest)
+    split = reader.split(prime)  # a word a model has not kept whole, in characters
+    unknown = vocab.unknown(split)
     if unknown:
         console.warn(f"skipping characters the model never saw: {''.join(unknown)!r}")
-    kept = "".join(c for c in prime if c in vocab)
-    prime_ids = [vocab.stoi[c] for c in kept]
+    prime_ids = [vocab.stoi[u] for u in split if u in vocab.stoi]
     if not prime_ids:
         prime_ids = [vocab.stoi.get("\n", len(vocab.to_dict()["specials"]))]
-    unwritten = vocab.unknown(chars(stop))
+    pieces = [reader.piece(u) for u in vocab.itos]
+    unwritten = [c for c in dict.fromkeys(stop) if c not in "".join(pieces[4:])]
     if unwritten:
         raise SeqcliError(
             f"the stop text holds characters the model never writes: {unwritten}"
         )
-    stop_ids = [vocab.stoi[c] for c in stop] or None
     banned = [vocab.pad_index, vocab.unk_index, vocab.bos_index, vocab.eos_index]
     if beam:
         ids, _ = beam_search(
@@ -323,9 +329,10 @@ def sample_text(
             sample=beam_sample,
             seed=seed,
             banned=banned,
-            stop=stop_ids,
+            stop=stop,
+            pieces=pieces,
         )
-        return Sample(prime, iter([[vocab.itos[i]] for i in ids]), 1)
+        return Sample(prime, iter([[pieces[i]] for i in ids]), 1)
     steps = generate(
         model,
         prime_ids,
@@ -336,10 +343,11 @@ def sample_text(
         top_p=top_p,
         seed=seed,
         banned=banned,
-        stop=stop_ids,
+        stop=stop,
+        pieces=pieces,
     )
     return Sample(
         prime,
-        (["" if i is None else vocab.itos[i] for i in ids] for ids in steps),
+        (["" if i is None else pieces[i] for i in ids] for ids in steps),
         samples,
     )

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from seqcli import console, distributed
+from seqcli.charlm import units
 from seqcli.charlm.config import CharLMConfig
 from seqcli.charlm.data import fit_batch_shape, read_corpus, split_dev, streams
 from seqcli.charlm.model import CharLM, State
@@ -30,7 +31,7 @@ from seqcli.train import (
     parameters,
     resumed_manifest,
 )
-from seqcli.vocab import Vocab, chars
+from seqcli.vocab import Vocab
 
 KIND = "charlm"
 
@@ -79,6 +80,7 @@ class CharLMTask(Task):
         bptt: int,
         state_names: tuple[str, ...],
         device: torch.device,
+        per_char: float = 1.0,
         rank: int = 0,
         world: int = 1,
     ):
@@ -90,6 +92,7 @@ class CharLMTask(Task):
         self.dev = dev_ids.to(device)
         self.state: State | None = None
         self.state_names = state_names  # the carried state's parts, in saved states
+        self.per_char = per_char  # units per character of the dev text
 
     def steps_per_epoch(self) -> int:
         return (self.data.size(1) - 1) // self.bptt
@@ -109,7 +112,7 @@ class CharLMTask(Task):
         return loss, y.numel()
 
     def evaluate(self, model: CharLM) -> dict[str, float]:
-        return lm_metrics(lm_loss(model, self.dev))
+        return lm_metrics(lm_loss(model, self.dev) * self.per_char)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         if self.state is None:
@@ -152,25 +155,30 @@ def train(
     if resume:
         manifest = resumed_manifest(store, name)
     else:
-        vocab = Vocab.build([chars(text), chars(dev_text)])
+        if config.units != "char" and config.direction == "backward":
+            raise OptionError("a backward char-LM reads characters: leave out --units")
+        _, vocab, merges = units.build(
+            config.units, [text, dev_text], config.unit_vocab, config.lang
+        )
         config.vocab_size = len(vocab)
+        vocabs = {"chars": vocab.to_dict()} | ({"merges": merges} if merges else {})
         manifest = new_manifest(
             KIND,
             config,
-            {"chars": vocab.to_dict()},
+            vocabs,
             data=[str(p) for p in paths],
             dev=dev_path or f"last {dev_fraction:.0%} of the data",
         )
     vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+    reader = units.Units.from_manifest(manifest)
     if manifest["config"].get("direction") == "backward":
         text, dev_text = text[::-1], dev_text[::-1]
-    train_ids = torch.tensor(vocab.encode(chars(text)), dtype=torch.long)
-    dev_ids = torch.tensor(vocab.encode(chars(dev_text)), dtype=torch.long)
-    unknown = vocab.unknown(chars(text + dev_text))
+    train_units, dev_units = reader.split(text), reader.split(dev_text)
+    train_ids = torch.tensor(vocab.encode(train_units), dtype=torch.long)
+    dev_ids = torch.tensor(vocab.encode(dev_units), dtype=torch.long)
+    unknown = vocab.unknown(train_units + dev_units)
     if unknown:
-        console.warn(
-            f"{len(unknown)} character(s) not in the vocabulary: {unknown[:10]}"
-        )
+        console.warn(f"{len(unknown)} unit(s) not in the vocabulary: {unknown[:10]}")
 
     model = initial_model(CharLM, manifest, settings.seed)
     task = CharLMTask(
@@ -179,6 +187,8 @@ def train(
         batch_size=model.cfg.batch_size,
         bptt=model.cfg.bptt,
         state_names=model.rnn.state_names,
+        # dev loss in nats per character, whatever the units
+        per_char=len(dev_units) / max(1, len(dev_text)),
         device=device,
         rank=distributed.rank(),
         world=distributed.world_size(),
@@ -214,13 +224,14 @@ def evaluate(
     text = read_corpus(files, encoding_errors)
     if manifest["config"].get("direction") == "backward":
         text = text[::-1]
-    unknown = vocab.unknown(chars(text))
+    split = units.Units.from_manifest(manifest).split(text)
+    unknown = vocab.unknown(split)
     if unknown:
         console.warn(
             f"{len(unknown)} character(s) the model never saw are scored as unknown: "
             f"{unknown[:10]}"
         )
-    ids = torch.tensor(
-        vocab.encode(chars(text)), device=next(model.parameters()).device
-    )
-    return lm_metrics(lm_loss(model, ids)) | {"characters": len(text)}
+    ids = torch.tensor(vocab.encode(split), device=next(model.parameters()).device)
+    # nats per character whatever the units, so that models of any units compare
+    per_char = len(split) / max(1, len(text))
+    return lm_metrics(lm_loss(model, ids) * per_char) | {"characters": len(text)}

@@ -37,7 +37,7 @@ from seqcli.cli.options import (
     type=click.IntRange(min=0),
     default=500,
     show_default=True,
-    help="Characters to generate per sample.",
+    help="Characters to generate per sample (units of a word or subword model).",
 )
 @click.option(
     "-t",

@@ -148,6 +148,11 @@ def context_lms(store: Store, names: tuple[str, ...]) -> dict[str, tuple]:
     found: dict[str, tuple] = {}
     for name in names:
         manifest = store.manifest(name, "charlm")
+        if manifest["config"].get("units", "char") != "char":
+            raise SeqcliError(
+                f"--lm {name}: a tagger's context char-LMs read characters, and "
+                f"{name!r} reads {manifest['config']['units']} units"
+            )
         lm = store.load_weights(CharLM.from_manifest(manifest), name, manifest)
         direction = manifest["config"].get("direction", "forward")
         if direction in found:

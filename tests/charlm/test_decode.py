@@ -227,8 +227,7 @@ def test_the_guard_stops_repeated_ngrams(trained):
 
 def test_a_stop_sequence_ends_the_beam(trained):
     prime = encode("to be or").tolist()
-    stop = encode("be").tolist()
-    ids, _ = beam_search(trained, prime, length=80, beam=3, stop=stop)
+    ids, _ = beam_search(trained, prime, length=80, beam=3, stop="be", pieces=VOCAB)
     text = "".join(VOCAB[i] for i in ids)
     assert text.endswith("be") and text.count("be") == 1 and len(text) < 80
 
@@ -255,8 +254,15 @@ def test_a_stop_sequence_ends_each_sample_after_it(trained):
     stop = encode(", ").tolist()
     steps = list(
         generate(
-            trained, prime, length=300, temperature=1.0, samples=3, seed=2, stop=stop
-        )
+            trained,
+            prime,
+            length=300,
+            temperature=1.0,
+            samples=3,
+            seed=2,
+            stop=", ",
+            pieces=VOCAB,
+        )  # fmt: skip
     )
     assert len(steps) < 300  # every sample ended
     for k in range(3):
