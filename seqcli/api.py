@@ -105,10 +105,59 @@ class CharLM(Model):
         prime), never repeating `no_repeat_ngram` characters (default 12, as the
         command); with `beam_sample`, the candidates are drawn at `temperature`
         (otherwise the temperature does not apply)."""
-        from seqcli.charlm.config import NO_REPEAT_NGRAM
+        primes, _ = _texts(prime)
+        options = {
+            "length": length,
+            "samples": samples,
+            "temperature": temperature,
+            "top_k": top_k,
+            "top_p": top_p,
+            "seed": seed,
+            "stop": stop,
+            "beam": beam,
+            "no_repeat_ngram": no_repeat_ngram,
+            "beam_sample": beam_sample,
+        }
+        self.check_options(**options)  # before the first prime runs
+        records = []
+        for text in primes:
+            records += self.sample(text, **options).records()
+        return records
+
+    def sample(self, prime: str = "", **options: Any) -> Any:
+        """The seqcli.charlm.decode.Sample of one prime, its steps not yet run:
+        `.steps` gives one character per sample at a time (a stream), `.records()`
+        the records of `generate`. Takes generate's options."""
         from seqcli.charlm.decode import sample_text
 
-        primes, _ = _texts(prime)
+        _check(isinstance(prime, str), "prime must be a string")
+        settings, search = self.check_options(**options)
+        return sample_text(
+            self.network(search.get("beam", settings["samples"])),
+            self.manifest,
+            prime,
+            **settings,
+            **search,
+        )
+
+    def check_options(
+        self,
+        *,
+        length: int = 500,
+        samples: int = 1,
+        temperature: float = 0.8,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        seed: int | None = None,
+        stop: str = "",
+        beam: int | None = None,
+        no_repeat_ngram: int | None = None,
+        beam_sample: bool = False,
+    ) -> tuple[dict, dict]:
+        """sample_text's sampling and beam settings, once checked (SeqcliError
+        otherwise): what `sample` runs with, computing nothing."""
+        from seqcli.charlm.config import NO_REPEAT_NGRAM
+
         _check(_integer(length) and length >= 0, "length must be an integer >= 0")
         _check(_integer(samples) and samples >= 1, "samples must be an integer >= 1")
         _check(
@@ -141,23 +190,16 @@ class CharLM(Model):
                 "no_repeat_ngram must be an integer >= 0",
             )
             search = {"beam": beam, "no_repeat": no_repeat, "beam_sample": beam_sample}
-        records = []
-        for text in primes:
-            found = sample_text(
-                self.network(search.get("beam", samples)),
-                self.manifest,
-                text,
-                length=length,
-                samples=samples,
-                temperature=temperature,
-                top_k=top_k,
-                top_p=top_p,
-                seed=seed,
-                stop=stop,
-                **search,
-            )
-            records += found.records()
-        return records
+        settings = {
+            "length": length,
+            "samples": samples,
+            "temperature": temperature,
+            "top_k": top_k,
+            "top_p": top_p,
+            "seed": seed,
+            "stop": stop,
+        }
+        return settings, search
 
 
 class Tagger(Model):

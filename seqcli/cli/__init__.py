@@ -64,6 +64,7 @@ from seqcli.cli import (  # noqa: E402
     export,
     generate,
     models,
+    serve,
     tag,
     train,
     translate,
@@ -77,3 +78,4 @@ cli.add_command(classify.classify)
 cli.add_command(evaluate.evaluate)
 cli.add_command(models.models)
 cli.add_command(export.export)
+cli.add_command(serve.serve)

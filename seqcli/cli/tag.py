@@ -22,11 +22,12 @@ from seqcli.tagger.schemes import SCHEMES
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["inline", "jsonl", "conll"]),
+    type=click.Choice(["inline", "jsonl", "conll", "html"]),
     default="inline",
     show_default=True,
     help="inline: [PER John Smith] brackets; jsonl: one object per line with "
-    "character offsets; conll: a prediction column (token<TAB>tag for text input).",
+    "character offsets; conll: a prediction column (token<TAB>tag for text input); "
+    "html: one page, entities marked in colour with a legend.",
 )
 @click.option(
     "--input",
@@ -64,6 +65,7 @@ def tag(
     echo "John Smith flew from Paris to Berlin." | seqcli tag -m ner
     seqcli tag -m ner --format jsonl news.txt
     seqcli tag -m ner --input conll --format conll test.conll > predicted.conll
+    seqcli tag --format html news.txt > news.html
     """
     from seqcli import inference
     from seqcli.store import Store
@@ -72,8 +74,18 @@ def tag(
 
     # a wrong name fails before input is read
     tagger = inference.Model(Store(), model, "tagger", device)
-    write = TAG_FORMATS[fmt]
     out = sys.stdout
+    write = TAG_FORMATS.get(fmt)
+    seen: list[str] = []  # the labels, for the legend
+    if fmt == "html":  # one page: its head now, the legend once all is tagged
+        from seqcli.tagger import html
+
+        out.write(html.head() + "\n")
+
+        def write(record: dict) -> str:
+            seen.extend(entity["label"] for entity in record["entities"])
+            return html.line(record)
+
     if input_format == "conll":
         from seqcli.tagger.conll import format_conll
         from seqcli.tagger.data import read_conll
@@ -94,10 +106,19 @@ def tag(
                     record = decode.sentence_record(sentence.tokens, labels)
                     out.write(write(record) + "\n")
             out.flush()
-        return
+    else:
+        _tag_text(tagger, file, write, lang, scheme, batch_size, encoding_errors)
+    if fmt == "html":
+        out.write(html.foot(seen) + "\n")
+
+
+def _tag_text(tagger, file, write, lang, scheme, batch_size, encoding_errors):
+    """Lines of text, tagged and written as they come."""
     import itertools
 
+    from seqcli import inference
     from seqcli.data import count_lines, first_lines, iter_lines
+    from seqcli.tagger import decode
 
     lines = iter_lines(file, encoding_errors, pauses=True)
     head = first_lines(lines, inference.peek("tagger"))
@@ -109,6 +130,7 @@ def tag(
         scheme=scheme,
         batch_size=batch_size,
     )
+    out = sys.stdout
     for records in groups:
         out.write("".join(write(record) + "\n" for record in records))
         out.flush()
