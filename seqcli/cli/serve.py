@@ -27,7 +27,12 @@ def loopback(host: str) -> bool:
     metavar="NAME",
     help="Serve only this model (repeat for more; default: every model).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; another than loopback needs --token or --no-auth.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option(
     "--workers",
