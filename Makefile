@@ -69,6 +69,7 @@ bench: install
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/report.py
 
 models: install

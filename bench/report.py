@@ -1338,6 +1338,51 @@ present, time the tagger's ways to run without PyTorch in a process of their own
     )
 
 
+def serving(rep: Report) -> str:
+    f = "serve.json"
+    if not rep.has(f):
+        return ""
+    order = {"tag": 0, "classify": 1, "translate": 2}
+    records = sorted(
+        rep.files[f],
+        key=lambda r: (order.get(r.get("task"), 9), r.get("clients", 0), r["batching"]),
+    )
+    table = rep.table(
+        records,
+        [
+            col("endpoint", "task", lambda x: f"`/v1/{x}`"),
+            col("model", "model"),
+            col("clients", "clients"),
+            col("batching", "batching"),
+            col("requests/s", "requests_per_s", dec(1)),
+            col("p50 ms", "p50_ms", dec(1)),
+            col("p99 ms", "p99_ms", dec(1)),
+            col("errors", "errors"),
+            col("on ÷ off", "x_batching_off", ratio()),
+        ],
+    )
+    return section(
+        "Serving (`bench/serve.py`)",
+        """
+What it measures: `seqcli serve` on the built-in models, with 1, 8 and 32 clients
+each posting one sentence at a time, for a few seconds per setting: requests per
+second and the median and 99th-percentile latency, with batching on (the defaults:
+at most 32 texts, a 5 ms window) and off (`--max-batch 1`). The last column is the
+speed with batching over the speed without, at the same endpoint and clients. The
+clients run in the benchmark's own process on the same machine, taking CPU from the
+server alike in both settings.
+""",
+        run("python bench/serve.py --seconds 5"),
+        table,
+        """
+How to read it: one client gains nothing from batching (each request waits the
+window alone); with many clients the batches fill and one model call answers many
+requests. A translator's batch stops at the rows its exported graphs run (20 on the
+CPU), so that a request's translation does not depend on who else asked.
+""",
+    )
+
+
 def distributed(rep: Report) -> str:
     f = "distributed.json"
     if not rep.has(f):
@@ -1409,6 +1454,7 @@ SECTIONS = (
     translator,
     classifier,
     startup,
+    serving,
     distributed,
 )
 
