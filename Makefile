@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/charlm.py
 	$(BIN)/python bench/generate.py
+	$(BIN)/python bench/units.py
 	$(BIN)/python bench/crf.py
 	$(BIN)/python bench/translator.py
 	$(BIN)/python bench/tagger.py

@@ -492,6 +492,40 @@ primes.
     )
 
 
+def units(rep: Report) -> str:
+    f = "units.json"
+    if not rep.has(f):
+        return ""
+    table = rep.table(
+        rep.records(f, bench="charlm units"),
+        [
+            col("units", "units"),
+            col("--unit-vocab", "unit_vocab"),
+            col("vocabulary", "vocabulary"),
+            col("seconds", "seconds"),
+            col("training steps", "steps"),
+            col("dev loss (nats/char)", "dev loss (nats/char)", dec(3)),
+        ],
+    )
+    return section(
+        "Language models of characters, words and subwords (`bench/units.py`)",
+        """
+What it measures: `seqcli train charlm` with its default network and settings but
+`--units char`, `word` or `bpe`, each trained for the same time on Tiny Shakespeare's
+train part (one after another), its last 5% held out as dev. Each is scored as the
+char-LM is, in nats per character of the held-out text whatever its units, so that the
+rows compare. A word or subword model sees more text per step but takes fewer, larger
+steps (its output layer has thousands of units, not dozens).
+""",
+        run("python bench/units.py"),
+        table,
+        """
+How to read it: lower dev loss is better; the default units are those of the best row
+(characters, unless another wins at equal time). The char-LM's `--unit-vocab` is unused.
+""",
+    )
+
+
 def crf(rep: Report) -> str:
     f = "crf.json"
     if not rep.has(f):
@@ -1447,6 +1481,7 @@ def others(rep: Report) -> str:
 SECTIONS = (
     charlm,
     generation,
+    units,
     crf,
     tagger,
     recipes,
