@@ -69,6 +69,15 @@ class Model:
     def __init__(self, loaded: Any):
         self.loaded = loaded  # a seqcli.inference.Model
         self.name, self.manifest = loaded.name, loaded.manifest
+        self.made: dict = {}
+
+    def once(self, key: Any, make: Any) -> Any:
+        """What `make()` gives, made on the first call only: a tokenizer and the
+        vocabularies, read from the manifest, cost more than a short text's run
+        (a server calls a model many times)."""
+        if key not in self.made:
+            self.made[key] = make()
+        return self.made[key]
 
     def network(self, rows: int) -> Any:
         with console.quieted():
@@ -221,13 +230,14 @@ class Tagger(Model):
             f"unknown scheme {scheme!r} (use one of {', '.join(SCHEMES)})",
         )
         _check(lang is None or isinstance(lang, str), "lang must be a language code")
+        language = lang or self.manifest["config"]["lang"]
         records = tag_texts(
             self.network(len(lines)),
             self.manifest,
             lines,
-            tokenizer=WordTokenizer(lang or self.manifest["config"]["lang"]),
+            tokenizer=self.once(("tokenizer", lang), lambda: WordTokenizer(language)),
             scheme=scheme,
-            batcher=Batcher.from_manifest(self.manifest),
+            batcher=self.once("batcher", lambda: Batcher.from_manifest(self.manifest)),
         )
         return _one_or_all(records, one)
 
@@ -269,7 +279,7 @@ class Translator(Model):
         )
         found = translate_lines(
             self.network(len(lines)),
-            Codec(self.manifest),
+            self.once("codec", lambda: Codec(self.manifest)),
             lines,
             replace_unk=replace_unk,
             beam=beam,
@@ -295,7 +305,7 @@ class Classifier(Model):
 
         lines, one = _texts(texts)
         _check(_integer(top_k) and top_k >= 1, "top_k must be at least 1")
-        codec = Codec.from_manifest(self.manifest)
+        codec = self.once("codec", lambda: Codec.from_manifest(self.manifest))
         network = self.network(len(lines))
         return _one_or_all(classify_texts(network, codec, lines, top_k=top_k), one)
 
