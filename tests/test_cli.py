@@ -62,7 +62,8 @@ def listed_commands(help_text: str) -> list[str]:
 def test_help_lists_every_command(runner, invoke):
     result = invoke(runner, "--help")
     assert result.exit_code == 0
-    commands = ["classify", "eval", "export", "generate", "models", "tag", "train"]
+    commands = ["classify", "eval", "export", "generate", "models", "serve", "tag"]
+    commands += ["train"]
     assert sorted(listed_commands(result.stdout)) == [*commands, "translate"]
     train = invoke(runner, "train", "--help")
     assert train.exit_code == 0
