@@ -6,6 +6,11 @@ runs the texts of requests with the same options as one call of the model in a
 thread, and hands each request its own records. One call at a time per model: a
 model is never run by two threads at once, and on a CPU a second call would only
 share the same cores.
+
+The wait is never longer than the model's last call took: waiting longer than a
+call cannot pay (a batch could have run meanwhile), and a model that answers in a
+fraction of a millisecond would otherwise spend most of each request waiting.
+Requests that come while a call runs queue up and make the next batch anyway.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +60,7 @@ class Batcher:
         self.arrived = asyncio.Event()
         self.task: asyncio.Task | None = None
         self.calls = 0  # model calls made (for tests and logs)
+        self.last_call = wait  # seconds the last call of the model took
 
     async def submit(self, texts: list[str], options: dict) -> list[dict]:
         """The records of `texts`, once a batch holding them has run."""
@@ -86,7 +93,7 @@ class Batcher:
         loop = asyncio.get_running_loop()
         jobs = [self.queue.popleft()]
         rows = len(jobs[0].texts)
-        deadline = loop.time() + self.wait
+        deadline = loop.time() + min(self.wait, self.last_call)
         while rows < self.max_batch:
             while self.queue and rows + len(self.queue[0].texts) <= self.max_batch:
                 job = self.queue.popleft()
@@ -104,6 +111,7 @@ class Batcher:
 
     async def _run(self, jobs: list[Job]) -> None:
         texts = [text for job in jobs for text in job.texts]
+        began = time.perf_counter()
         try:
             self.calls += 1
             found = await asyncio.to_thread(self.run, texts, **jobs[0].options)
@@ -119,6 +127,7 @@ class Batcher:
             for job in jobs:
                 _settle(job, error=e)
             return
+        self.last_call = time.perf_counter() - began
         at = 0
         for job in jobs:
             _settle(job, records=found[at : at + len(job.texts)])
