@@ -111,6 +111,7 @@ def main() -> None:
                 for clients in args.clients:
                     # on and off in turns: a slow spell of a shared machine hits both
                     for batching, (_, url) in servers.items():
+                        load_before = os.getloadavg()[0]  # a shared machine's state
                         began = time.perf_counter()
                         found, errors = asyncio.run(
                             load(url, task, clients, args.seconds, texts)
@@ -128,6 +129,7 @@ def main() -> None:
                             "requests_per_s": round(len(found) / took, 1),
                             "p50_ms": round(1000 * statistics.median(found), 1),
                             "p99_ms": round(1000 * percentile(found, 0.99), 1),
+                            "load_before": round(load_before, 2),
                         }
                         records.append(record)
                         print(record, flush=True)
