@@ -682,7 +682,7 @@ def tagger(rep: Report) -> str:
                 "cell", lambda r: r.get("cell") or r["config"].get("cell", "lstm"), code
             ),
             *f1,
-            col("stopped", lambda r: r.get("stopped")),
+            col("stopped", lambda r: r.get("stopped") or ended(r).get("reason")),
             col("torch threads", "threads"),
             col(
                 "file",
@@ -1098,6 +1098,7 @@ def translator(rep: Report) -> str:
             col("val BLEU, beam 5", "val_beam5.bleu", dec(2)),
             col("chrF", "val_beam5.chrf", dec(1)),
             col("steps in the budget", lambda r: ended(r).get("steps"), count),
+            col("stopped", lambda r: ended(r).get("reason")),
             col("budget (min)", "time_budget", lambda x: f"{x / 60:.0f}"),
             col("torch threads", "threads"),
         ],
