@@ -47,8 +47,9 @@ from bench import gpt  # noqa: E402
 from bench.common import best_time, best_times, write  # noqa: E402
 from seqcli.charlm import recipe  # noqa: E402
 from seqcli.charlm.config import TRAINING, CharLMConfig  # noqa: E402
-from seqcli.charlm.data import split_dev, streams  # noqa: E402
+from seqcli.charlm.data import streams  # noqa: E402
 from seqcli.charlm.model import CharLM  # noqa: E402
+from seqcli.charlm.recipe import CharLMRecipe  # noqa: E402
 from seqcli.charlm.stepper import Stepper  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 from seqcli.vocab import Vocab, chars  # noqa: E402
@@ -58,7 +59,9 @@ CORPUS = ROOT.parent / "shared" / "corpora" / "shakespeare" / "train.txt"
 
 def held_out() -> tuple[str, str]:
     """(first 95%, last 5%) of the corpus, as `seqcli train charlm` splits it."""
-    return split_dev(CORPUS.read_text(encoding="utf-8"), 0.05)
+    return CharLMRecipe([], dev_fraction=0.05).split_dev(
+        CORPUS.read_text(encoding="utf-8"), seed=0
+    )
 
 
 def train_seqcli(seconds: float, cell: str, **config) -> tuple[dict, CharLM, Vocab]:

@@ -140,7 +140,7 @@ def main() -> None:
 
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root))
-    from seqcli.charlm.data import split_dev
+    from seqcli.charlm.recipe import CharLMRecipe
     from seqcli.vocab import Vocab, chars
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -149,7 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     text = (root.parent / "shared/corpora/shakespeare/train.txt").read_text()
-    train_text, dev_text = split_dev(text, 0.05)
+    train_text, dev_text = CharLMRecipe([], dev_fraction=0.05).split_dev(text, seed=0)
     vocab = Vocab.build([chars(text)])
     ids = torch.tensor(vocab.encode(chars(train_text)))
     dev = torch.tensor(vocab.encode(chars(dev_text)))

@@ -58,6 +58,12 @@ class TrainConfig:
     epochs: int = setting(
         20, "Passes over the data (an upper bound with --time-budget).", min=1
     )
+    steps: int = setting(
+        0,
+        "Stop after this many steps (0: no limit); the learning rate's schedule "
+        "ends there.",
+        min=0,
+    )
     time_budget: float | None = setting(
         None,
         "Stop after this much training (over all resumed runs); keeps the best.",

@@ -203,6 +203,23 @@ def length_batches(
     return batches
 
 
+def digest(*parts) -> str:
+    """A sha256 of training data as a model reads it (tensors, or lists of ids and
+    strings): a resumed run must find it unchanged."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for part in parts:
+        if hasattr(part, "numpy"):  # a tensor
+            h.update(part.numpy().tobytes())
+        else:
+            text = json.dumps(part, ensure_ascii=False, separators=(",", ":"))
+            h.update(text.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
 def held_out(n: int, fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """(train, dev) indices of n items: a seeded random `fraction` (at least one)
     held back for dev, each part in input order; the same for the same seed."""

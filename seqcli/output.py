@@ -72,7 +72,7 @@ def models_table(rows: list[dict], root: Path) -> None:
             name,
             row["kind"] + status,
             _size(row["bytes"]),
-            _metrics(row["metrics"]),
+            "none: trained on dev" if row.get("with_dev") else _metrics(row["metrics"]),
             row["created"][:16].replace("T", " "),
         )
     Console(highlight=False).print(table)

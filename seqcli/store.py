@@ -252,6 +252,7 @@ class Store:
             "created": meta.get("created", ""),
             "builtin": self.is_builtin(name),
             "status": meta.get("status", "ok"),
+            "with_dev": bool(meta.get("training", {}).get("with_dev")),
         }
 
 

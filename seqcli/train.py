@@ -53,6 +53,11 @@ class Task:
     def evaluate(self, model: torch.nn.Module) -> dict[str, float]:
         raise NotImplementedError
 
+    def training_data(self) -> tuple:
+        """The training data as the model reads it (ids, tensors), which a resumed
+        run must find unchanged (seqcli.data.digest)."""
+        raise NotImplementedError
+
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """What carries over from step to step besides the weights (e.g. LSTM
         states), for the resumable state."""
@@ -117,12 +122,15 @@ def fit(
     device: torch.device,
     data_digest: str,
     resume: bool = False,
+    dev: bool = True,
 ) -> Position:
     """Train `model` on `task`, saving its best dev checkpoint to `store` as `name`.
 
     `manifest` holds what describes the model (kind, config, vocabularies); metrics,
     history and training settings are added on each save. `data_digest` (a sha256 of
-    the training data) is kept in it: a resumed run must read the same data. A
+    the training data) is kept in it: a resumed run must read the same data. With
+    `dev` False (the dev data is part of the training data) nothing is evaluated:
+    the weights are saved where evaluations would be, and the last ones are kept. A
     resumable state is written at each dev evaluation, every `cfg.save_every`
     minutes between them, on Ctrl-C or SIGTERM and at the end; the model's lock is
     held throughout (by rank 0 under torchrun). Raises Interrupted on Ctrl-C.
@@ -131,11 +139,11 @@ def fit(
     guard = store.lock(name) if distributed.is_main() else contextlib.nullcontext()
     with guard:
         return _fit(
-            model, task, cfg, store, name, manifest, device, data_digest, resume
+            model, task, cfg, store, name, manifest, device, data_digest, resume, dev
         )
 
 
-def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
+def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume, dev):
     seed_everything(cfg.seed)
     model.to(device)
     averaged = _moving_average(model, cfg.ema)  # copied before DDP hooks the model
@@ -145,7 +153,7 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
     if resume:
         pos = _restore(store, name, model, opt, task, device, averaged, data_digest)
     kept = model if averaged is None else averaged.module  # what is evaluated and saved
-    total = max(1, cfg.epochs * task.steps_per_epoch())
+    total = max(1, cfg.steps or cfg.epochs * task.steps_per_epoch())
     last_eval_seconds = 0.0
     run_start, run_elapsed0 = time.monotonic(), pos.elapsed
     last_state = run_start  # when the resumable state was last written
@@ -188,29 +196,35 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
         t0 = time.monotonic()
         kept.eval()
         with torch.no_grad(), autocast(device):
-            metrics = task.evaluate(kept)
+            metrics = task.evaluate(kept) if dev else {}
         model.train()
         last_eval_seconds = time.monotonic() - t0
-        value = metrics[task.metric]
+        value = metrics.get(task.metric, 0.0)
         if not (math.isfinite(value) and _finite(kept)):
             raise diverged()
-        better = pos.best is None or (
-            value > pos.best if task.higher_is_better else value < pos.best
+        # without dev the latest weights are the ones kept
+        better = (
+            not dev
+            or pos.best is None
+            or (value > pos.best if task.higher_is_better else value < pos.best)
         )
         epoch = pos.epoch + pos.step / task.steps_per_epoch()
         pos.elapsed = elapsed()  # the saved manifest's training seconds
         pos.history.append(
             {"epoch": round(epoch, 3), "step": pos.global_step}
             | {"seconds": round(pos.elapsed, 1)}
+            | ({"train_loss": round(loss_ema, 4)} if loss_ema is not None else {})
             | metrics
         )
         shown = " ".join(f"{k} {v:.4g}" for k, v in metrics.items())
         console.info(
-            f"epoch {epoch:.2f} step {pos.global_step}: dev {shown}"
-            + (" (best, saved)" if better else "")
+            f"epoch {epoch:.2f} step {pos.global_step}: "
+            + (f"dev {shown}" if dev else f"loss {loss_ema or math.nan:.4g}")
+            + (" (best, saved)" if better and dev else " (saved)" if better else "")
         )
         if better:
-            pos.best, pos.bad_evals = value, 0
+            pos.best = value if dev else None
+            pos.bad_evals = 0
             if distributed.is_main():
                 state = kept.state_dict()
                 store.save(name, state, _manifest(manifest, cfg, pos, metrics))
@@ -241,6 +255,9 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
                 if over:
                     pos.stopped = "time budget"
                     break
+                if cfg.steps and pos.global_step >= cfg.steps:
+                    pos.stopped = "steps done"
+                    break
                 for group in opt.param_groups:
                     group["lr"] = _lr(cfg, pos.global_step, progress())
                 with autocast(device):
@@ -264,7 +281,7 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
                 loss_ema = value if loss_ema is None else 0.95 * loss_ema + 0.05 * value
                 rate = run_tokens / max(time.monotonic() - run_start, 1e-9)
                 bar.update(progress(), f"loss {loss_ema:.3f}  {rate:,.0f} tok/s")
-                if cfg.eval_every and pos.global_step % cfg.eval_every == 0:
+                if dev and cfg.eval_every and pos.global_step % cfg.eval_every == 0:
                     if evaluate():
                         pos.stopped = "early stopping"
                 if pos.stopped:
@@ -277,7 +294,7 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume):
             break
         # the last weights are evaluated too (with --eval-every, the epochs may end
         # between evaluations, or before the first)
-        if pos.stopped in ("", "time budget") and (
+        if pos.stopped in ("", "time budget", "steps done") and (
             not pos.history or pos.history[-1]["step"] != pos.global_step
         ):
             evaluate()

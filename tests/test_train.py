@@ -60,7 +60,9 @@ class InterruptAt(AtStep):
         return loss
 
 
-def run(tmp_path, cfg, *, interrupt_at=None, resume=False, name="m", cell="lstm"):
+def run(
+    tmp_path, cfg, *, interrupt_at=None, resume=False, name="m", cell="lstm", dev=True
+):
     model, task, manifest = make(cell=cell)
     if interrupt_at:
         task = InterruptAt(task, interrupt_at)
@@ -74,8 +76,31 @@ def run(tmp_path, cfg, *, interrupt_at=None, resume=False, name="m", cell="lstm"
         device=torch.device("cpu"),
         data_digest="the data",
         resume=resume,
+        dev=dev,
     )
     return model, pos
+
+
+def test_without_dev_the_last_weights_are_kept_after_steps_and_resume_alike(tmp_path):
+    """fit(dev=False), as --with-dev runs it: no dev metric, `steps` ends the run
+    (and its schedule), the last weights are saved, and an interrupted run resumes
+    to the same weights."""
+    cfg = TrainConfig(epochs=50, steps=7, lr=1e-2, warmup=3, eval_every=0)
+    straight, pos = run(tmp_path / "a", cfg, dev=False)
+    assert pos.global_step == 7 and pos.stopped == "steps done" and pos.best is None
+    manifest, saved = Store(tmp_path / "a").load("m")
+    assert manifest["metrics"] == {} and manifest["training"]["steps"] == 7
+    assert all(
+        set(h) == {"epoch", "step", "seconds", "train_loss"} for h in pos.history
+    )
+    for k, a in straight.state_dict().items():
+        assert torch.equal(a, saved[k]), k
+    with pytest.raises(Interrupted):
+        run(tmp_path / "b", cfg, interrupt_at=4, dev=False)
+    resumed, pos2 = run(tmp_path / "b", cfg, resume=True, dev=False)
+    assert pos2.global_step == 7
+    for k, a in straight.state_dict().items():
+        assert torch.equal(a, resumed.state_dict()[k]), k
 
 
 @pytest.mark.parametrize(

@@ -22,18 +22,6 @@ def read_corpus(paths: list[str], errors: str = "strict") -> str:
     return text
 
 
-def split_dev(text: str, fraction: float) -> tuple[str, str]:
-    """(train, dev): the last `fraction` of the text is held back for dev."""
-    cut = int(len(text) * (1 - fraction))
-    train, dev = text[:cut], text[cut:]
-    if len(dev) < 2 or len(train) < 2:
-        raise SeqcliError(
-            f"the corpus ({len(text)} characters) is too short to hold back a dev "
-            "part; give one with --dev FILE"
-        )
-    return train, dev
-
-
 def streams(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
     """Cut a 1-D id stream into `batch_size` equal rows (the tail is dropped)."""
     length = ids.numel() // batch_size

@@ -7,30 +7,21 @@ to the next (detached).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
 
+import seqcli.recipe
 from seqcli import console, distributed
 from seqcli.charlm import units
 from seqcli.charlm.config import CharLMConfig
-from seqcli.charlm.data import fit_batch_shape, read_corpus, split_dev, streams
+from seqcli.charlm.data import fit_batch_shape, read_corpus, streams
 from seqcli.charlm.model import CharLM, State
-from seqcli.config import TrainConfig
 from seqcli.errors import OptionError, SeqcliError
-from seqcli.store import Store
-from seqcli.train import (
-    Position,
-    Task,
-    fit,
-    initial_model,
-    new_manifest,
-    parameters,
-    resumed_manifest,
-)
+from seqcli.recipe import Recipe
+from seqcli.train import Position, Task, new_manifest, parameters
 from seqcli.vocab import Vocab
 
 KIND = "charlm"
@@ -88,6 +79,7 @@ class CharLMTask(Task):
         total, self.bptt = fit_batch_shape(train_ids.numel(), batch_size * world, bptt)
         self.batch_size = max(1, total // world)
         rows = slice(rank * self.batch_size, (rank + 1) * self.batch_size)
+        self.ids = train_ids  # all ranks' data, for the digest
         self.data = streams(train_ids, self.batch_size * world)[rows].to(device)
         self.dev = dev_ids.to(device)
         self.state: State | None = None
@@ -114,6 +106,9 @@ class CharLMTask(Task):
     def evaluate(self, model: CharLM) -> dict[str, float]:
         return lm_metrics(lm_loss(model, self.dev) * self.per_char)
 
+    def training_data(self) -> tuple:
+        return (self.ids,)
+
     def state_tensors(self) -> dict[str, torch.Tensor]:
         if self.state is None:
             return {}
@@ -123,91 +118,101 @@ class CharLMTask(Task):
         self.state = tuple(tensors[k] for k in self.state_names) if tensors else None
 
 
+class CharLMRecipe(Recipe):
+    """A char-LM on text files; dev is the corpus's last part, the text most like
+    what follows it."""
+
+    kind = KIND
+    network = CharLM
+    dev_at_end = True
+    min_part = 2  # characters: one to read, one to predict
+
+    def __init__(self, paths: list[str], dev_path: str | None = None, **options):
+        super().__init__(**options)
+        self.paths, self.dev_path = paths, dev_path
+
+    def read(self) -> tuple[str, str | None]:
+        text = read_corpus(self.paths, self.errors)
+        dev = read_corpus([self.dev_path], self.errors) if self.dev_path else None
+        return text, dev
+
+    def take(self, text: str, indices) -> str:
+        return text[indices[0] : indices[-1] + 1] if len(indices) else ""
+
+    def join(self, train: str, dev: str) -> str:
+        return train + dev
+
+    def manifest(self, config: CharLMConfig, train: str, dev: str) -> dict:
+        if config.units != "char" and config.direction == "backward":
+            raise OptionError("a backward char-LM reads characters: leave out --units")
+        _, vocab, merges = units.build(
+            config.units, [train, dev], config.unit_vocab, config.lang
+        )
+        config.vocab_size = len(vocab)
+        vocabs = {"chars": vocab.to_dict()} | ({"merges": merges} if merges else {})
+        return new_manifest(
+            KIND,
+            config,
+            vocabs,
+            data=[str(p) for p in self.paths],
+            dev=self.dev_path or f"last {self.dev_fraction:.0%} of the data",
+        )
+
+    def task(self, model, manifest, train, dev, *, settings, device) -> CharLMTask:
+        vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+        reader = units.Units.from_manifest(manifest)
+        if manifest["config"].get("direction") == "backward":
+            train, dev = train[::-1], dev[::-1]
+        train_units, dev_units = reader.split(train), reader.split(dev)
+        unknown = vocab.unknown(train_units + dev_units)
+        if unknown:
+            console.warn(
+                f"{len(unknown)} unit(s) not in the vocabulary: {unknown[:10]}"
+            )
+        return CharLMTask(
+            torch.tensor(vocab.encode(train_units), dtype=torch.long),
+            torch.tensor(vocab.encode(dev_units), dtype=torch.long),
+            batch_size=model.cfg.batch_size,
+            bptt=model.cfg.bptt,
+            state_names=model.rnn.state_names,
+            # dev loss in nats per character, whatever the units
+            per_char=len(dev_units) / max(1, len(dev)),
+            device=device,
+            rank=distributed.rank(),
+            world=distributed.world_size(),
+        )
+
+    def describe(self, name: str, model: CharLM, train: str, dev: str) -> str:
+        return (
+            f"{KIND} {name}: {len(train):,} training characters, {len(dev):,} dev, "
+            f"vocabulary {model.cfg.vocab_size}, {parameters(model):,} parameters"
+        )
+
+
 def train(
     paths: list[str],
     *,
-    name: str,
-    store: Store,
-    device: torch.device,
-    settings: TrainConfig,
-    config: CharLMConfig,
     dev_path: str | None = None,
     dev_fraction: float = 0.05,
-    resume: bool = False,
     encoding_errors: str = "strict",
+    **run,
 ) -> Position:
     """Train (or resume) a char-LM on text files and keep its best dev checkpoint.
 
     Args:
         paths: the training text files.
         dev_path: dev text; by default the last `dev_fraction` of the corpus.
-        config: the model's settings (the vocabulary size is set from the data).
-        The others: as for seqcli.train.fit.
+        run: as for seqcli.recipe.train (name, store, device, settings, config:
+            the model's settings, whose vocabulary size is set from the data,
+            resume, with_dev).
 
     Returns:
         The training loop's final Position.
     """
-    text = read_corpus(paths, encoding_errors)
-    if dev_path:
-        dev_text = read_corpus([dev_path], encoding_errors)
-    else:
-        text, dev_text = split_dev(text, dev_fraction)
-    if resume:
-        manifest = resumed_manifest(store, name)
-    else:
-        if config.units != "char" and config.direction == "backward":
-            raise OptionError("a backward char-LM reads characters: leave out --units")
-        _, vocab, merges = units.build(
-            config.units, [text, dev_text], config.unit_vocab, config.lang
-        )
-        config.vocab_size = len(vocab)
-        vocabs = {"chars": vocab.to_dict()} | ({"merges": merges} if merges else {})
-        manifest = new_manifest(
-            KIND,
-            config,
-            vocabs,
-            data=[str(p) for p in paths],
-            dev=dev_path or f"last {dev_fraction:.0%} of the data",
-        )
-    vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
-    reader = units.Units.from_manifest(manifest)
-    if manifest["config"].get("direction") == "backward":
-        text, dev_text = text[::-1], dev_text[::-1]
-    train_units, dev_units = reader.split(text), reader.split(dev_text)
-    train_ids = torch.tensor(vocab.encode(train_units), dtype=torch.long)
-    dev_ids = torch.tensor(vocab.encode(dev_units), dtype=torch.long)
-    unknown = vocab.unknown(train_units + dev_units)
-    if unknown:
-        console.warn(f"{len(unknown)} unit(s) not in the vocabulary: {unknown[:10]}")
-
-    model = initial_model(CharLM, manifest, settings.seed)
-    task = CharLMTask(
-        train_ids,
-        dev_ids,
-        batch_size=model.cfg.batch_size,
-        bptt=model.cfg.bptt,
-        state_names=model.rnn.state_names,
-        # dev loss in nats per character, whatever the units
-        per_char=len(dev_units) / max(1, len(dev_text)),
-        device=device,
-        rank=distributed.rank(),
-        world=distributed.world_size(),
+    recipe = CharLMRecipe(
+        paths, dev_path, dev_fraction=dev_fraction, encoding_errors=encoding_errors
     )
-    console.info(
-        f"{KIND} {name}: {len(text):,} training characters, {len(dev_text):,} dev, "
-        f"vocabulary {len(vocab)}, {parameters(model):,} parameters"
-    )
-    return fit(
-        model,
-        task,
-        settings,
-        store=store,
-        name=name,
-        manifest=manifest,
-        device=device,
-        resume=resume,
-        data_digest=hashlib.sha256(train_ids.numpy().tobytes()).hexdigest(),
-    )
+    return seqcli.recipe.train(recipe, **run)
 
 
 def evaluate(

@@ -3,31 +3,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import torch
 
+import seqcli.recipe
 from seqcli import console, distributed
 from seqcli.classifier.config import EVAL_BATCH_SIZE, ClassifierConfig
 from seqcli.classifier.data import Codec, Labelled, read_labelled
 from seqcli.classifier.decode import probabilities
 from seqcli.classifier.model import Classifier
-from seqcli.config import TrainConfig
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
-from seqcli.store import Store
-from seqcli.train import (
-    Position,
-    Task,
-    fit,
-    initial_model,
-    new_manifest,
-    parameters,
-    resumed_manifest,
-)
+from seqcli.recipe import Recipe
+from seqcli.train import Position, Task, new_manifest, parameters
 from seqcli.vectors import fill_embedding
 from seqcli.vocab import Vocab
 
@@ -137,6 +128,9 @@ class ClassifierTask(Task):
             targets = torch.tensor([self.targets[i] for i in batch])
             yield ids.to(self.device), lengths, targets.to(self.device)
 
+    def training_data(self) -> tuple:
+        return self.ids, self.targets
+
     def loss(self, model: Classifier, batch) -> tuple[torch.Tensor, int]:
         ids, lengths, targets = batch
         _, loss = model(ids, lengths, targets, self.weights)
@@ -146,21 +140,6 @@ class ClassifierTask(Task):
         pred = predict(model, self.codec, self.dev_ids)
         result = scores(self.dev_gold, pred)
         return {k: result[k] for k in ("accuracy", "macro_f1")}
-
-
-def split_dev(data: Labelled, fraction: float, seed: int) -> tuple[Labelled, Labelled]:
-    """(train, dev): a seeded random `fraction` of the texts held back for dev."""
-    from seqcli.data import held_out
-
-    def part(indices: list[int]) -> Labelled:
-        return Labelled(
-            [data.texts[i] for i in indices],
-            [data.labels[i] for i in indices],
-            [data.lines[i] for i in indices],
-        )
-
-    train, dev = held_out(len(data.texts), fraction, seed)
-    return part(train), part(dev)
 
 
 def build_manifest(
@@ -199,20 +178,125 @@ def build_manifest(
     return new_manifest(KIND, config, vocabs), found
 
 
+class ClassifierRecipe(Recipe):
+    """A classifier on labelled lines; dev is a seeded random part of them."""
+
+    kind = KIND
+    network = Classifier
+
+    def __init__(
+        self,
+        path: str,
+        dev_path: str | None = None,
+        *,
+        vectors: str | None = None,
+        vector_words: int = 0,
+        **options,
+    ):
+        super().__init__(**options)
+        self.path, self.dev_path = path, dev_path
+        self.vectors, self.vector_words = vectors, vector_words
+        self.found = None  # the word vectors to load, for a new run
+
+    def read(self) -> tuple[Labelled, Labelled | None]:
+        dev = read_labelled(self.dev_path, self.errors) if self.dev_path else None
+        return read_labelled(self.path, self.errors), dev
+
+    def count(self, data: Labelled) -> int:
+        return len(data.texts)
+
+    def take(self, data: Labelled, indices) -> Labelled:
+        return Labelled(
+            [data.texts[i] for i in indices],
+            [data.labels[i] for i in indices],
+            [data.lines[i] for i in indices],
+        )
+
+    def join(self, train: Labelled, dev: Labelled) -> Labelled:
+        return Labelled(
+            train.texts + dev.texts, train.labels + dev.labels, train.lines + dev.lines
+        )
+
+    def manifest(self, config: ClassifierConfig, train: Labelled, dev) -> dict:
+        from seqcli.vocab import WordTokenizer
+
+        WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
+        keys = Codec(Vocab([]), [], config.lang, config.max_tokens).keys(train.texts)
+        manifest, self.found = build_manifest(
+            config,
+            keys,
+            train.labels,
+            vectors=self.vectors,
+            vector_words=self.vector_words,
+        )
+        manifest["training"] = {
+            "data": str(self.path),
+            "dev": str(self.dev_path)
+            if self.dev_path
+            else f"random {self.dev_fraction:.0%} of data",
+            "vectors": str(self.vectors) if self.vectors else None,
+        }
+        return manifest
+
+    def task(self, model, manifest, train, dev, *, settings, device) -> ClassifierTask:
+        codec = Codec.from_manifest(manifest)
+        classes = {label: c for c, label in enumerate(codec.labels)}
+        unknown = sorted(set(train.labels) - set(classes))
+        if unknown:
+            raise SeqcliError(f"labels the model does not have: {', '.join(unknown)}")
+        ids = codec.ids(train.texts)
+        self.kept = [i for i, x in enumerate(ids) if x]
+        if len(self.kept) < len(ids):
+            console.warn(f"left out {len(ids) - len(self.kept)} empty text(s)")
+        ids = [ids[i] for i in self.kept]
+        targets = [classes[train.labels[i]] for i in self.kept]
+        cfg = model.cfg
+        if self.found is not None:
+            filled = fill_embedding(model.words.weight, codec.words, self.found)
+            console.info(f"word vectors for {filled:,} of {len(codec.words):,} words")
+        weights = None
+        if cfg.class_weights == "balanced":
+            counts = Counter(targets)
+            weights = torch.tensor(
+                [
+                    len(targets) / (len(classes) * max(1, counts[c]))
+                    for c in range(len(classes))
+                ]
+            )
+        return ClassifierTask(
+            codec,
+            (ids, targets),
+            (codec.ids(dev.texts), dev.labels),
+            metric=cfg.metric,
+            batch_size=cfg.batch_size,
+            class_weights=weights,
+            seed=settings.seed,
+            device=device,
+            rank=distributed.rank(),
+            world=distributed.world_size(),
+        )
+
+    def describe(self, name: str, model: Classifier, train, dev) -> str:
+        share = ", ".join(
+            f"{label} {n / len(self.kept):.0%}"
+            for label, n in sorted(Counter(train.labels[i] for i in self.kept).items())
+        )
+        return (
+            f"{KIND} {name}: {len(self.kept):,} training texts ({share}), "
+            f"{len(dev.texts):,} dev; {model.cfg.vocab_size:,} words, "
+            f"{parameters(model):,} parameters"
+        )
+
+
 def train(
     path: str,
     *,
-    name: str,
-    store: Store,
-    device: torch.device,
-    settings: TrainConfig,
-    config: ClassifierConfig,
     dev_path: str | None = None,
     dev_fraction: float = 0.1,
     vectors: str | None = None,
     vector_words: int = 0,
-    resume: bool = False,
     encoding_errors: str = "strict",
+    **run,
 ) -> Position:
     """Train (or resume) a classifier on labelled lines; keeps its best dev metric.
 
@@ -221,91 +305,22 @@ def train(
         dev_path: dev lines; by default a seeded random `dev_fraction` of `path`.
         vectors: GloVe/word2vec text file to start the word embeddings from.
         vector_words: the commonest words of `vectors` added to the vocabulary.
-        config: the model's settings (sizes are filled in from the data).
-        The others: as for seqcli.train.fit.
+        run: as for seqcli.recipe.train (name, store, device, settings, config:
+            the model's settings, whose sizes are filled in from the data, resume,
+            with_dev).
 
     Returns:
         The training loop's final Position.
     """
-    from seqcli.vocab import WordTokenizer
-
-    data = read_labelled(path, encoding_errors)
-    if dev_path:
-        dev = read_labelled(dev_path, encoding_errors)
-    else:
-        data, dev = split_dev(data, dev_fraction, settings.seed)
-    found = None
-    if resume:
-        manifest = resumed_manifest(store, name)
-    else:
-        WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
-        keys = Codec(Vocab([]), [], config.lang, config.max_tokens).keys(data.texts)
-        manifest, found = build_manifest(
-            config, keys, data.labels, vectors=vectors, vector_words=vector_words
-        )
-        manifest["training"] = {
-            "data": str(path),
-            "dev": str(dev_path) if dev_path else f"random {dev_fraction:.0%} of data",
-            "vectors": str(vectors) if vectors else None,
-        }
-    codec = Codec.from_manifest(manifest)
-    classes = {label: c for c, label in enumerate(codec.labels)}
-    unknown = sorted(set(data.labels) - set(classes))
-    if unknown:
-        raise SeqcliError(f"labels the model does not have: {', '.join(unknown)}")
-    ids = codec.ids(data.texts)
-    kept = [i for i, x in enumerate(ids) if x]
-    if len(kept) < len(ids):
-        console.warn(f"left out {len(ids) - len(kept)} empty text(s)")
-    ids = [ids[i] for i in kept]
-    targets = [classes[data.labels[i]] for i in kept]
-
-    model = initial_model(Classifier, manifest, settings.seed)
-    cfg = model.cfg
-    if found is not None:
-        filled = fill_embedding(model.words.weight, codec.words, found)
-        console.info(f"word vectors for {filled:,} of {len(codec.words):,} words")
-    weights = None
-    if cfg.class_weights == "balanced":
-        counts = Counter(targets)
-        weights = torch.tensor(
-            [
-                len(targets) / (len(classes) * max(1, counts[c]))
-                for c in range(len(classes))
-            ]
-        )
-    task = ClassifierTask(
-        codec,
-        (ids, targets),
-        (codec.ids(dev.texts), dev.labels),
-        metric=cfg.metric,
-        batch_size=cfg.batch_size,
-        class_weights=weights,
-        seed=settings.seed,
-        device=device,
-        rank=distributed.rank(),
-        world=distributed.world_size(),
+    recipe = ClassifierRecipe(
+        path,
+        dev_path,
+        vectors=vectors,
+        vector_words=vector_words,
+        dev_fraction=dev_fraction,
+        encoding_errors=encoding_errors,
     )
-    share = ", ".join(
-        f"{label} {n / len(targets):.0%}"
-        for label, n in sorted(Counter(data.labels[i] for i in kept).items())
-    )
-    console.info(
-        f"{KIND} {name}: {len(ids):,} training texts ({share}), {len(dev.texts):,} "
-        f"dev; {len(codec.words):,} words, {parameters(model):,} parameters"
-    )
-    digest = hashlib.sha256(repr((ids, targets)).encode()).hexdigest()
-    return fit(
-        model,
-        task,
-        settings,
-        store=store,
-        name=name,
-        manifest=manifest,
-        device=device,
-        resume=resume,
-        data_digest=digest,
-    )
+    return seqcli.recipe.train(recipe, **run)
 
 
 def evaluate(

@@ -37,6 +37,13 @@ def show(name, full):
     from seqcli.store import Store
 
     manifest = Store().manifest(name)
+    with_dev = manifest.get("training", {}).get("with_dev")
+    if with_dev:
+        manifest["metrics"] = (
+            f"none of its own: trained on its dev data too, for the "
+            f"{with_dev['epochs']:g} epochs {with_dev['model']!r} took to its best "
+            "checkpoint (--with-dev)"
+        )
     if not full:
         manifest["vocabs"] = {
             k: f"{len(v['tokens'])} tokens"

@@ -53,6 +53,14 @@ def training_options(config: type, training: TrainConfig):
                     is_flag=True,
                     help="Replace an existing model of this name.",
                 ),
+                click.option(
+                    "--with-dev",
+                    metavar="NAME",
+                    help="Train on the training and dev data together, for the "
+                    "epochs that NAME (this recipe's run with dev) took to its best "
+                    "checkpoint, and keep the last weights: for release, once dev "
+                    "has chosen the settings. The model has no dev score of its own.",
+                ),
                 encoding_option,
                 device_option,
                 quiet_option,

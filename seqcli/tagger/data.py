@@ -10,7 +10,6 @@ tokens joined by spaces), and for each token where in that line its features are
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -283,11 +282,3 @@ def input_scheme(doc) -> str:
             f"sentence at line {line}, {first}); they are read as conlleval reads them"
         )
     return scheme
-
-
-def digest(doc) -> str:
-    """A sha256 of a document's tokens and labels."""
-    h = hashlib.sha256()
-    for s in doc.sentences:
-        h.update(("\t".join(s.tokens) + "\n" + "\t".join(s.labels) + "\n").encode())
-    return h.hexdigest()

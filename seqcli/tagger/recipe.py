@@ -12,26 +12,19 @@ from collections.abc import Callable, Iterator
 
 import torch
 
+import seqcli.recipe
 from seqcli import console, distributed
-from seqcli.config import TrainConfig
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
+from seqcli.recipe import Recipe
 from seqcli.store import Store
 from seqcli.tagger import entities
 from seqcli.tagger.config import EVAL_BATCH_SIZE, TaggerConfig
-from seqcli.tagger.data import Batch, Batcher, digest, input_scheme, read_conll
+from seqcli.tagger.data import Batch, Batcher, input_scheme, read_conll
 from seqcli.tagger.decode import predict, tag_tokens
 from seqcli.tagger.model import Tagger
 from seqcli.tagger.schemes import convert, tag_set
-from seqcli.train import (
-    Position,
-    Task,
-    fit,
-    initial_model,
-    new_manifest,
-    parameters,
-    resumed_manifest,
-)
+from seqcli.train import Position, Task, new_manifest, parameters
 from seqcli.vectors import fill_embedding
 from seqcli.vocab import Vocab, WordTokenizer, word_key
 
@@ -111,6 +104,9 @@ class TaggerTask(Task):
                 )
             yield batch.to(self.device)
 
+    def training_data(self) -> tuple:
+        return self.sentences, self.tag_ids
+
     def loss(self, model: Tagger, batch: Batch) -> tuple[torch.Tensor, int]:
         return model(batch), int(batch.lengths.sum())
 
@@ -163,20 +159,6 @@ def context_lms(store: Store, names: tuple[str, ...]) -> dict[str, tuple]:
         manifest["name"] = name
         found[direction] = (lm, manifest)
     return dict(sorted(found.items(), key=lambda item: item[0] != "forward"))
-
-
-def split_dev(doc, fraction: float, seed: int) -> tuple:
-    """(train, dev) Documents: a seeded random `fraction` of the sentences held back
-    for dev."""
-    from seqcli.data import held_out
-    from seqcli.tagger.conll import Document
-
-    sentences = doc.sentences
-    train, dev = held_out(len(sentences), fraction, seed)
-    return tuple(
-        Document([sentences[i] for i in part], doc.source, doc.sep, doc.n_columns)
-        for part in (train, dev)
-    )
 
 
 def build_manifest(
@@ -234,32 +216,148 @@ def build_manifest(
     return manifest, found
 
 
+class TaggerRecipe(Recipe):
+    """A tagger on CoNLL files; dev is a seeded random part of the sentences."""
+
+    kind = KIND
+    network = Tagger
+
+    def __init__(
+        self,
+        path: str,
+        dev_path: str | None = None,
+        *,
+        label_column: int = -1,
+        vectors: str | None = None,
+        vector_words: int = 50_000,
+        lms: tuple[str, ...] = (),
+        store: Store,
+        resume: bool = False,
+        **options,
+    ):
+        super().__init__(**options)
+        self.path, self.dev_path, self.label_column = path, dev_path, label_column
+        self.vectors, self.vector_words, self.lms = vectors, vector_words, lms
+        self.store = store
+        self.found = None  # the word vectors to load, for a new run
+        self.context: dict[str, tuple] = {}  # the context char-LMs of a new run
+        if resume and lms:
+            raise SeqcliError("--lm is kept from the run being resumed; leave it out")
+
+    def read(self):
+        def read(path):
+            return read_conll(path, label_column=self.label_column, errors=self.errors)
+
+        return read(self.path), read(self.dev_path) if self.dev_path else None
+
+    def count(self, doc) -> int:
+        return len(doc.sentences)
+
+    def take(self, doc, indices):
+        from seqcli.tagger.conll import Document
+
+        sentences = [doc.sentences[i] for i in indices]
+        return Document(sentences, doc.source, doc.sep, doc.n_columns)
+
+    def join(self, train, dev):
+        from seqcli.tagger.conll import Document
+
+        if input_scheme(dev) != input_scheme(train):
+            raise SeqcliError(
+                f"--with-dev: the dev data is in {input_scheme(dev)}, the training "
+                f"data in {input_scheme(train)}; give both in one scheme"
+            )
+        sentences = train.sentences + dev.sentences
+        return Document(sentences, train.source, train.sep, train.n_columns)
+
+    def manifest(self, config: TaggerConfig, train, dev) -> dict:
+        WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
+        self.context = context_lms(self.store, self.lms)
+        manifest, self.found = build_manifest(
+            config,
+            train,
+            input_scheme(train),
+            vectors=self.vectors,
+            vector_words=self.vector_words,
+            lms=self.context,
+        )
+        manifest["training"] = {
+            "data": str(self.path),
+            "dev": str(self.dev_path)
+            if self.dev_path
+            else f"random {self.dev_fraction:.0%} of data",
+            "label_column": self.label_column,
+            "vectors": str(self.vectors) if self.vectors else None,
+            "lms": list(self.lms),
+        }
+        return manifest
+
+    def task(self, model, manifest, train, dev, *, settings, device) -> TaggerTask:
+        batcher = Batcher.from_manifest(manifest)
+        if self.found is not None:
+            filled = fill_embedding(model.words.weight, batcher.words, self.found)
+            console.info(
+                f"word vectors for {filled:,} of {len(batcher.words):,} words "
+                f"({self.found[1].size(1)} dimensions)"
+            )
+        for direction, (lm, _) in self.context.items():
+            weights = {k: v for k, v in lm.state_dict().items() if k[:5] != "head."}
+            model.lms[model.lm_directions.index(direction)].load_state_dict(weights)
+        cfg, scheme = model.cfg, input_scheme(train)
+        index = {tag: i for i, tag in enumerate(model.tags)}
+        sentences = [s.tokens for s in train.sentences]
+        tag_ids = [
+            [index[t] for t in convert(s.labels, scheme, cfg.scheme)]
+            for s in train.sentences
+        ]
+        counts = Counter(word_key(t, cfg.case) for s in sentences for t in s)
+
+        def context():
+            console.info(f"context features of {len(sentences):,} sentences")
+            return context_features(model, batcher, sentences, device)
+
+        return TaggerTask(
+            batcher,
+            sentences,
+            tag_ids,
+            ([s.tokens for s in dev.sentences], [s.labels for s in dev.sentences]),
+            input_scheme(dev),
+            batch_size=cfg.batch_size,
+            word_dropout=cfg.word_dropout,
+            rare={k for k, n in counts.items() if n == 1},
+            seed=settings.seed,
+            device=device,
+            context=context if model.lms else None,
+            rank=distributed.rank(),
+            world=distributed.world_size(),
+        )
+
+    def describe(self, name: str, model: Tagger, train, dev) -> str:
+        n_tokens = sum(len(s.tokens) for s in train.sentences)
+        return (
+            f"{KIND} {name}: {len(train.sentences):,} training sentences "
+            f"({n_tokens:,} tokens, {input_scheme(train)}), {len(dev.sentences):,} "
+            f"dev; {len(model.tags)} tags ({model.cfg.scheme}), "
+            f"{model.cfg.word_vocab_size:,} words, {parameters(model):,} parameters"
+        )
+
+
 def train(
     path: str,
     *,
-    name: str,
-    store: Store,
-    device: torch.device,
-    settings: TrainConfig,
-    config: TaggerConfig,
     dev_path: str | None = None,
     dev_fraction: float = 0.1,
     label_column: int = -1,
     vectors: str | None = None,
     vector_words: int = 50_000,
     lms: tuple[str, ...] = (),
-    resume: bool = False,
     encoding_errors: str = "strict",
+    **run,
 ) -> Position:
     """Train (or resume) a tagger on a CoNLL file, keeping its best dev-F1 checkpoint.
 
     Args:
         path: training CoNLL file (IOB1, IOB2 or BIOES; detected).
-        name: the model's name in `store`.
-        store: where it is kept.
-        device: where to train.
-        settings: the training loop's settings.
-        config: the model's settings (sizes are filled in from the data).
         dev_path: dev CoNLL file, scored with conlleval's entity F1 each evaluation;
             by default a seeded random `dev_fraction` of the training sentences.
         label_column: column of the gold labels (negative counts from the end).
@@ -267,101 +365,27 @@ def train(
         vector_words: the commonest words of `vectors` added to the vocabulary.
         lms: stored char-LMs (one forward, one backward, or both) whose states
             become context features; their weights are copied into the tagger.
-        resume: continue the run saved under `name`.
         encoding_errors: "strict" or "replace" for bytes that are not UTF-8.
+        run: as for seqcli.recipe.train (name, store, device, settings, config:
+            the model's settings, whose sizes are filled in from the data, resume,
+            with_dev).
 
     Returns:
         The training loop's final Position.
     """
-    train_doc = read_conll(path, label_column=label_column, errors=encoding_errors)
-    if dev_path:
-        dev_doc = read_conll(
-            dev_path, label_column=label_column, errors=encoding_errors
-        )
-    else:
-        train_doc, dev_doc = split_dev(train_doc, dev_fraction, settings.seed)
-    scheme, dev_scheme = input_scheme(train_doc), input_scheme(dev_doc)
-    found, context = None, {}
-    if resume:
-        if lms:
-            raise SeqcliError("--lm is kept from the run being resumed; leave it out")
-        manifest = resumed_manifest(store, name)
-    else:
-        WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
-        context = context_lms(store, lms)
-        manifest, found = build_manifest(
-            config,
-            train_doc,
-            scheme,
-            vectors=vectors,
-            vector_words=vector_words,
-            lms=context,
-        )
-        manifest["training"] = {
-            "data": str(path),
-            "dev": str(dev_path) if dev_path else f"random {dev_fraction:.0%} of data",
-            "label_column": label_column,
-            "vectors": str(vectors) if vectors else None,
-            "lms": list(lms),
-        }
-
-    model = initial_model(Tagger, manifest, settings.seed)
-    cfg = model.cfg
-    batcher = Batcher.from_manifest(manifest)
-    if found is not None:
-        filled = fill_embedding(model.words.weight, batcher.words, found)
-        console.info(
-            f"word vectors for {filled:,} of {len(batcher.words):,} words "
-            f"({found[1].size(1)} dimensions)"
-        )
-    for direction, (lm, _) in context.items():
-        weights = {k: v for k, v in lm.state_dict().items() if k[:5] != "head."}
-        model.lms[model.lm_directions.index(direction)].load_state_dict(weights)
-    index = {tag: i for i, tag in enumerate(model.tags)}
-    sentences = [s.tokens for s in train_doc.sentences]
-    tag_ids = [
-        [index[t] for t in convert(s.labels, scheme, cfg.scheme)]
-        for s in train_doc.sentences
-    ]
-    counts = Counter(word_key(t, cfg.case) for s in sentences for t in s)
-
-    def context():
-        console.info(f"context features of {len(sentences):,} sentences")
-        return context_features(model, batcher, sentences, device)
-
-    task = TaggerTask(
-        batcher,
-        sentences,
-        tag_ids,
-        ([s.tokens for s in dev_doc.sentences], [s.labels for s in dev_doc.sentences]),
-        dev_scheme,
-        batch_size=cfg.batch_size,
-        word_dropout=cfg.word_dropout,
-        rare={k for k, n in counts.items() if n == 1},
-        seed=settings.seed,
-        device=device,
-        context=context if model.lms else None,
-        rank=distributed.rank(),
-        world=distributed.world_size(),
+    recipe = TaggerRecipe(
+        path,
+        dev_path,
+        label_column=label_column,
+        vectors=vectors,
+        vector_words=vector_words,
+        lms=lms,
+        store=run["store"],
+        resume=run.get("resume", False),
+        dev_fraction=dev_fraction,
+        encoding_errors=encoding_errors,
     )
-    n_tokens = sum(map(len, sentences))
-    console.info(
-        f"{KIND} {name}: {len(sentences):,} training sentences ({n_tokens:,} tokens, "
-        f"{scheme}), {len(dev_doc.sentences):,} dev; {len(model.tags)} tags "
-        f"({cfg.scheme}), {len(batcher.words):,} words, {parameters(model):,} "
-        "parameters"
-    )
-    return fit(
-        model,
-        task,
-        settings,
-        store=store,
-        name=name,
-        manifest=manifest,
-        device=device,
-        resume=resume,
-        data_digest=digest(train_doc),
-    )
+    return seqcli.recipe.train(recipe, **run)
 
 
 def evaluate(

@@ -3,25 +3,17 @@ the beam users get) picks the checkpoint."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 
 import torch
 
+import seqcli.recipe
 from seqcli import console, distributed
-from seqcli.config import TrainConfig, config_from
+from seqcli.config import config_from
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
-from seqcli.store import Store
-from seqcli.train import (
-    Position,
-    Task,
-    fit,
-    initial_model,
-    new_manifest,
-    parameters,
-    resumed_manifest,
-)
+from seqcli.recipe import Recipe
+from seqcli.train import Position, Task, new_manifest, parameters
 from seqcli.translator.config import (
     BATCH_SIZE,
     BEAM,
@@ -98,6 +90,9 @@ class TranslatorTask(Task):
             tgt_in, tgt_out = target_in_out([self.tgt[i] for i in batch])
             yield tuple(x.to(self.device) for x in (src, lengths, tgt_in, tgt_out))
 
+    def training_data(self) -> tuple:
+        return self.src, self.tgt
+
     def loss(self, model: Translator, batch) -> tuple[torch.Tensor, int]:
         n_tokens = int((batch[3] != Vocab.pad_index).sum())
         return model(*batch), n_tokens
@@ -149,13 +144,138 @@ def load_source_vectors(model: Translator, vocab: Vocab, path: str) -> int:
     return len(pairs)
 
 
+class TranslatorRecipe(Recipe):
+    """A translator on parallel text: (sources, targets), line by line; dev is the
+    data's last part unless given."""
+
+    kind = KIND
+    network = Translator
+    dev_at_end = True
+
+    def __init__(
+        self,
+        src: str | None = None,
+        tgt: str | None = None,
+        pairs: str | None = None,
+        *,
+        dev_src: str | None = None,
+        dev_tgt: str | None = None,
+        dev_pairs: str | None = None,
+        src_vectors: str | None = None,
+        dev_beam: int = BEAM,
+        resume: bool = False,
+        **options,
+    ):
+        super().__init__(**options)
+        self.files = (src, tgt, pairs)
+        self.dev_files = (dev_src, dev_tgt, dev_pairs)
+        self.src_vectors = None if resume else src_vectors
+        self.dev_beam = dev_beam
+        self.tokenized: tuple | None = None
+
+    def read(self):
+        train = read_parallel(*self.files, self.errors)
+        if not any(self.dev_files):
+            return train, None
+        return train, read_parallel(*self.dev_files, self.errors)
+
+    def count(self, data) -> int:
+        return len(data[0])
+
+    def take(self, data, indices):
+        return tuple([side[i] for i in indices] for side in data)
+
+    def join(self, train, dev):
+        return train[0] + dev[0], train[1] + dev[1]
+
+    def tokens(self, config: TranslatorConfig, data) -> tuple[list, list]:
+        """The training pairs' tokens, without pairs too long or with an empty side
+        (once: a new run's manifest and task both ask)."""
+        from seqcli.vocab import WordTokenizer
+
+        if self.tokenized is not None and self.tokenized[0] is data:
+            return self.tokenized[1]
+
+        src_tokens = tokenize(WordTokenizer(config.src_lang), data[0], glued=False)
+        tgt_tokens = tokenize(WordTokenizer(config.tgt_lang), data[1], glued=True)
+        kept = [
+            i
+            for i, (s, t) in enumerate(zip(src_tokens, tgt_tokens, strict=True))
+            if s and t and len(s) <= MAX_TRAIN_TOKENS and len(t) <= MAX_TRAIN_TOKENS
+        ]
+        if len(kept) < len(src_tokens):
+            console.warn(
+                f"left out {len(src_tokens) - len(kept)} pair(s) with an empty side "
+                f"or more than {MAX_TRAIN_TOKENS} tokens"
+            )
+        if not kept:
+            raise SeqcliError("no training pairs (every pair has an empty side)")
+        found = [src_tokens[i] for i in kept], [tgt_tokens[i] for i in kept]
+        self.tokenized = data, found
+        return found
+
+    def manifest(self, config: TranslatorConfig, train, dev) -> dict:
+        if config.subwords and config.rare_subwords:
+            raise SeqcliError("--subwords and --rare-subwords exclude each other")
+        src_tokens, tgt_tokens = self.tokens(config, train)
+        src_vocab, src_subwords = vocabulary(src_tokens, config)
+        tgt_vocab, tgt_subwords = vocabulary(tgt_tokens, config)
+        config.src_vocab_size, config.tgt_vocab_size = len(src_vocab), len(tgt_vocab)
+        manifest = new_manifest(
+            KIND,
+            config,
+            {"src": src_vocab.to_dict(), "tgt": tgt_vocab.to_dict()},
+            data=[p for p in self.files if p],
+            dev=[p for p in self.dev_files if p]
+            or f"last {self.dev_fraction:.0%} of the data",
+        )
+        if src_subwords is not None and tgt_subwords is not None:
+            manifest["subwords"] = {
+                "src": src_subwords.to_dict(),
+                "tgt": tgt_subwords.to_dict(),
+            }
+        return manifest
+
+    def task(self, model, manifest, train, dev, *, settings, device) -> TranslatorTask:
+        config = config_from(TranslatorConfig, manifest["config"])
+        src_tokens, tgt_tokens = self.tokens(config, train)
+        codec = Codec(manifest)
+        src_ids = [codec.src_vocab.encode(codec.units("src", s)) for s in src_tokens]
+        tgt_ids = [codec.tgt_vocab.encode(codec.units("tgt", t)) for t in tgt_tokens]
+        kept = [i for i, s in enumerate(dev[0]) if s.strip()]
+        if not kept:
+            raise SeqcliError("the dev data has no sentences")
+        dev_tokens, dev_ids = codec.sources([dev[0][i] for i in kept])
+        manifest["training"]["dev_beam"] = self.dev_beam
+        if self.src_vectors:
+            found = load_source_vectors(model, codec.src_vocab, self.src_vectors)
+            manifest["training"]["src_vectors"] = str(self.src_vectors)
+            console.info(
+                f"word vectors for {found:,} of {len(codec.src_vocab):,} source units"
+            )
+        return TranslatorTask(
+            (src_ids, tgt_ids),
+            (dev_tokens, dev_ids, [dev[1][i] for i in kept]),
+            codec,
+            batch_size=config.batch_size,
+            device=device,
+            seed=settings.seed,
+            dev_beam=self.dev_beam,
+            rank=distributed.rank(),
+            world=distributed.world_size(),
+        )
+
+    def describe(self, name: str, model: Translator, train, dev) -> str:
+        cfg = model.cfg
+        return (
+            f"{KIND} {name}: {len(train[0]):,} training pairs, {len(dev[0]):,} dev, "
+            f"vocabulary {cfg.src_vocab_size:,} {cfg.src_lang} / "
+            f"{cfg.tgt_vocab_size:,} {cfg.tgt_lang}, {parameters(model):,} parameters"
+        )
+
+
 def train(
     *,
-    name: str,
-    store: Store,
-    device: torch.device,
-    settings: TrainConfig,
-    config: TranslatorConfig,
     src: str | None = None,
     tgt: str | None = None,
     pairs: str | None = None,
@@ -165,8 +285,8 @@ def train(
     dev_fraction: float = 0.05,
     src_vectors: str | None = None,
     dev_beam: int = BEAM,
-    resume: bool = False,
     encoding_errors: str = "strict",
+    **run,
 ) -> Position:
     """Train (or resume) a translator on parallel text; keeps its best dev BLEU.
 
@@ -177,107 +297,26 @@ def train(
         src_vectors: word vectors to start the source embeddings from (see
             `load_source_vectors`); ignored when resuming.
         dev_beam: beam width of the dev translations (1: greedy, faster).
-        The others: as for seqcli.train.fit.
+        run: as for seqcli.recipe.train (name, store, device, settings, config,
+            resume, with_dev).
 
     Returns:
         The training loop's final Position.
     """
-    from seqcli.vocab import WordTokenizer
-
-    sources, targets = read_parallel(src, tgt, pairs, encoding_errors)
-    if dev_src or dev_tgt or dev_pairs:
-        dev_sources, dev_targets = read_parallel(
-            dev_src, dev_tgt, dev_pairs, encoding_errors
-        )
-    else:
-        cut = len(sources) - max(1, int(len(sources) * dev_fraction))
-        sources, dev_sources = sources[:cut], sources[cut:]
-        targets, dev_targets = targets[:cut], targets[cut:]
-    if resume:
-        manifest = resumed_manifest(store, name)
-        config = config_from(TranslatorConfig, manifest["config"])
-    if config.subwords and config.rare_subwords:
-        raise SeqcliError("--subwords and --rare-subwords exclude each other")
-    src_tokens = tokenize(WordTokenizer(config.src_lang), sources, glued=False)
-    tgt_tokens = tokenize(WordTokenizer(config.tgt_lang), targets, glued=True)
-    kept = [
-        i
-        for i, (s, t) in enumerate(zip(src_tokens, tgt_tokens, strict=True))
-        if s and t and len(s) <= MAX_TRAIN_TOKENS and len(t) <= MAX_TRAIN_TOKENS
-    ]
-    if len(kept) < len(src_tokens):
-        console.warn(
-            f"left out {len(src_tokens) - len(kept)} pair(s) with an empty side or "
-            f"more than {MAX_TRAIN_TOKENS} tokens"
-        )
-    if not kept:
-        raise SeqcliError("no training pairs (every pair has an empty side)")
-    src_tokens = [src_tokens[i] for i in kept]
-    tgt_tokens = [tgt_tokens[i] for i in kept]
-    dev = [i for i, s in enumerate(dev_sources) if s.strip()]
-    if not dev:
-        raise SeqcliError("the dev data has no sentences")
-    dev_sources = [dev_sources[i] for i in dev]
-    dev_targets = [dev_targets[i] for i in dev]
-
-    if not resume:
-        src_vocab, src_subwords = vocabulary(src_tokens, config)
-        tgt_vocab, tgt_subwords = vocabulary(tgt_tokens, config)
-        config.src_vocab_size, config.tgt_vocab_size = len(src_vocab), len(tgt_vocab)
-        manifest = new_manifest(
-            KIND,
-            config,
-            {"src": src_vocab.to_dict(), "tgt": tgt_vocab.to_dict()},
-            data=[p for p in (src, tgt, pairs) if p],
-            dev=[p for p in (dev_src, dev_tgt, dev_pairs) if p]
-            or f"last {dev_fraction:.0%} of the data",
-        )
-        if src_subwords is not None and tgt_subwords is not None:
-            manifest["subwords"] = {
-                "src": src_subwords.to_dict(),
-                "tgt": tgt_subwords.to_dict(),
-            }
-    codec = Codec(manifest)
-    src_ids = [codec.src_vocab.encode(codec.units("src", s)) for s in src_tokens]
-    tgt_ids = [codec.tgt_vocab.encode(codec.units("tgt", t)) for t in tgt_tokens]
-    manifest["training"]["dev_beam"] = dev_beam
-    dev_tokens, dev_ids = codec.sources(dev_sources)
-
-    model = initial_model(Translator, manifest, settings.seed)
-    if src_vectors and not resume:
-        found = load_source_vectors(model, codec.src_vocab, src_vectors)
-        manifest["training"]["src_vectors"] = str(src_vectors)
-        console.info(
-            f"word vectors for {found:,} of {len(codec.src_vocab):,} source units"
-        )
-    task = TranslatorTask(
-        (src_ids, tgt_ids),
-        (dev_tokens, dev_ids, dev_targets),
-        codec,
-        batch_size=config.batch_size,
-        device=device,
-        seed=settings.seed,
+    recipe = TranslatorRecipe(
+        src,
+        tgt,
+        pairs,
+        dev_src=dev_src,
+        dev_tgt=dev_tgt,
+        dev_pairs=dev_pairs,
+        src_vectors=src_vectors,
         dev_beam=dev_beam,
-        rank=distributed.rank(),
-        world=distributed.world_size(),
+        resume=run.get("resume", False),
+        dev_fraction=dev_fraction,
+        encoding_errors=encoding_errors,
     )
-    console.info(
-        f"{KIND} {name}: {len(src_ids):,} training pairs, {len(dev_ids):,} dev, "
-        f"vocabulary {len(codec.src_vocab):,} {config.src_lang} / "
-        f"{len(codec.tgt_vocab):,} {config.tgt_lang}, {parameters(model):,} "
-        "parameters"
-    )
-    return fit(
-        model,
-        task,
-        settings,
-        store=store,
-        name=name,
-        manifest=manifest,
-        device=device,
-        resume=resume,
-        data_digest=hashlib.sha256(repr((src_ids, tgt_ids)).encode()).hexdigest(),
-    )
+    return seqcli.recipe.train(recipe, **run)
 
 
 def evaluate(

@@ -25,3 +25,16 @@ def test_lm_loss_of_an_untrained_model_is_near_uniform():
         for p in model.head.parameters():
             p.zero_()
     assert lm_loss(model, torch.randint(0, 50, (500,))) == pytest.approx(math.log(50))
+
+
+def test_dev_is_the_end_of_the_text_and_with_dev_joins_it_back():
+    from seqcli.charlm.recipe import CharLMRecipe
+    from seqcli.errors import SeqcliError
+
+    recipe = CharLMRecipe(["-"], dev_fraction=0.1)
+    text = "abcdefghij" * 10
+    train, dev = recipe.split_dev(text, seed=5)
+    assert dev == text[90:] and train == text[:90]
+    assert recipe.join(train, dev) == text
+    with pytest.raises(SeqcliError, match="too small to hold back a dev part"):
+        recipe.split_dev("abc", seed=5)  # one character of dev predicts nothing

@@ -209,3 +209,51 @@ def test_eval_refuses_labels_of_another_task(runner, invoke, tmp_path):
     assert "none of its labels (politics, sport) is one the model predicts" in (
         result.stderr
     )
+
+
+def test_with_dev_trains_on_dev_too_for_the_epochs_dev_chose(runner, invoke, tmp_path):
+    """--with-dev NAME: the dev lines join the training data (a word only dev has
+    enters the vocabulary), the run lasts the epochs NAME took to its best
+    checkpoint, the last weights are kept without a dev score; resuming it keeps
+    all of that."""
+    from seqcli.store import Store
+
+    lines = REVIEWS.read_text().splitlines()
+    (tmp_path / "train.tsv").write_text("\n".join(lines[:400]) + "\n")
+    dev = lines[400:500] + ["pos\tzyzzyva , a marvellous film"] * 2  # min_freq 2
+    (tmp_path / "dev.tsv").write_text("\n".join(dev) + "\n")
+    args = [
+        "train",
+        "classifier",
+        tmp_path / "train.tsv",
+        "--dev",
+        tmp_path / "dev.tsv",
+    ]
+    args += [*TINY, "-q"]
+    assert invoke(runner, *args, "--name", "chosen").exit_code == 0
+    chosen = Store().manifest("chosen")
+    best = chosen["training"]["steps"]
+    epochs = [h["epoch"] for h in chosen["history"] if h["step"] == best][-1]
+
+    result = invoke(runner, *args, "--name", "release", "--with-dev", "chosen")
+    assert result.exit_code == 0, result.output
+    release = Store().manifest("release")
+    joined = release["training"]["with_dev"]
+    assert joined["model"] == "chosen" and joined["epochs"] == epochs
+    assert release["training"]["steps"] == joined["steps"]
+    # 502 texts a pass instead of 400: more steps per epoch
+    assert joined["steps"] / epochs > best / epochs
+    assert "zyzzyva" in release["vocabs"]["words"]["tokens"]
+    assert "zyzzyva" not in chosen["vocabs"]["words"]["tokens"]
+    assert release["metrics"] == {}
+    assert all("accuracy" not in h and "train_loss" in h for h in release["history"])
+    shown = json.loads(invoke(runner, "models", "show", "release").stdout)
+    assert "none of its own" in shown["metrics"]
+
+    again = invoke(runner, *args, "--name", "release", "--resume")
+    assert again.exit_code == 0, again.output
+    assert Store().manifest("release")["training"]["steps"] == joined["steps"]
+    twice = invoke(runner, *args, "--name", "release", "--resume", "--with-dev", "x")
+    assert twice.exit_code == 2 and "kept from the run being resumed" in twice.stderr
+    wrong = invoke(runner, *args, "--name", "r2", "--with-dev", "release")
+    assert wrong.exit_code == 2 and "trained with its dev data" in wrong.stderr

@@ -14,7 +14,7 @@ from sklearn.metrics import (
 
 from seqcli.classifier.config import TRAINING, ClassifierConfig
 from seqcli.classifier.data import Labelled, read_labelled
-from seqcli.classifier.recipe import scores, split_dev, train
+from seqcli.classifier.recipe import ClassifierRecipe, scores, train
 from seqcli.store import Store
 
 from ..conftest import one_thread_while
@@ -90,6 +90,8 @@ def test_a_class_in_neither_gold_nor_predictions_does_not_count():
 
 def test_the_held_out_dev_part_is_disjoint_and_the_same_for_a_seed():
     data = Labelled([f"t{i}" for i in range(50)], ["x"] * 50, list(range(1, 51)))
+    recipe = ClassifierRecipe("-", dev_fraction=0.2)
+    split_dev = lambda data, fraction, seed: recipe.split_dev(data, seed)  # noqa: E731
     train_part, dev = split_dev(data, 0.2, seed=3)
     assert len(dev.texts) == 10 and len(train_part.texts) == 40
     assert not set(dev.texts) & set(train_part.texts)

@@ -33,9 +33,12 @@ def test_training_batches_resume_where_they_stopped(overfit):
 
 
 def test_without_dev_a_seeded_fraction_of_the_sentences_is_held_out(overfit):
-    from seqcli.tagger.recipe import split_dev
+    from seqcli.store import Store
+    from seqcli.tagger.recipe import TaggerRecipe
 
     _, _, doc = overfit  # 30 sentences
+    recipe = TaggerRecipe("-", store=Store(builtin=None), dev_fraction=0.2)
+    split_dev = lambda doc, fraction, seed: recipe.split_dev(doc, seed)  # noqa: E731
     train, dev = split_dev(doc, 0.2, seed=3)
     assert len(dev.sentences) == 6 and len(train.sentences) == 24
     lines = lambda d: {s.line_no for s in d.sentences}  # noqa: E731
