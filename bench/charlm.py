@@ -2,7 +2,7 @@
 speed, training throughput per cell, CLI start-up.
 
     python bench/charlm.py [--quality-seconds 600] [--cells lstm,gru,mingru]
-    python bench/charlm.py --skip-quality          # speeds only
+    python bench/charlm.py --skip-quality          # speeds only (charlm-speed.json)
 
 1. Held-out loss (nats/char) after --quality-seconds of training, side by side in
    one run, on Tiny Shakespeare's train part: trained on its first 95%, scored on
@@ -30,6 +30,7 @@ other processes share the two cores.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,22 @@ def train_seqcli(seconds: float, cell: str, **config) -> tuple[dict, CharLM, Voc
         "config": manifest["config"],
     }
     return record, model, vocab
+
+
+def cells_only(cells: list[str], seconds: float) -> None:
+    """Each cell's quality run, added to charlm-tuning.jsonl beside the others."""
+    from bench.common import RESULTS, environment
+
+    full = json.loads((RESULTS / "charlm.json").read_text())
+    gpt = [r for r in full if r.get("model", "").startswith("small GPT")]
+    gpt_loss = gpt[0]["held_out_loss"]
+    with (RESULTS / "charlm-tuning.jsonl").open("a") as out:
+        for cell in cells:
+            record = train_seqcli(seconds, cell)[0]
+            record["below_gpt"] = gpt_loss - record["held_out_loss"]
+            record["spec"] = f"{cell} (the GPT of charlm.json)"
+            out.write(json.dumps(record | environment()) + "\n")
+            print(record, flush=True)
 
 
 def train_gpt(seconds: float) -> dict:
@@ -322,12 +339,22 @@ def startup() -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quality-seconds", type=float, default=600)
-    parser.add_argument("--cells", default="lstm,gru,mingru")
+    parser.add_argument("--cells", default="lstm,gru,mingru,rnn")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument(
+        "--cells-only",
+        action="store_true",
+        help="Only the quality run of each of --cells, added to charlm-tuning.jsonl "
+        "(below the GPT of the last full run).",
+    )
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--chars", type=int, default=400)
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     cells = args.cells.split(",")
+    if args.cells_only:
+        cells_only(cells, args.quality_seconds)
+        return
     default = CharLMConfig().cell
     records = []
     if not args.skip_quality:
@@ -379,7 +406,8 @@ def main() -> None:
     for record in startup():
         records.append(record)
         print(record)
-    print("wrote", write("charlm", records))
+    # the speeds alone go beside the last full run, which keeps its quality records
+    print("wrote", write("charlm-speed" if args.skip_quality else "charlm", records))
 
 
 if __name__ == "__main__":

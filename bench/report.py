@@ -320,6 +320,8 @@ def charlm(rep: Report) -> str:
     if not rep.has("charlm.json", "charlm-tuning.jsonl"):
         return ""
     f = "charlm.json"
+    # the speeds of a later `--skip-quality` run, where there is one
+    fast = "charlm-speed.json" if rep.has("charlm-speed.json") else f
     model = col("model", "model")
     quality_cols = [
         model,
@@ -333,11 +335,11 @@ def charlm(rep: Report) -> str:
         [*quality_cols, target({"seqcli lstm": "≥ 0.05 (the default cell)"}, "model")],
     )
     speed = rep.table(
-        rep.records(f, bench="charlm training speed"),
+        rep.records(fast, bench="charlm training speed"),
         [col("cell", "cell", code), col("characters/s", "chars_per_s", count)],
     )
     generation = rep.table(
-        rep.records(f, bench="charlm generation"),
+        rep.records(fast, bench="charlm generation"),
         [
             col("streams", "streams"),
             col("method", "method"),
@@ -351,7 +353,7 @@ def charlm(rep: Report) -> str:
         ],
     )
     step = rep.table(
-        rep.records(f, bench="charlm one-stream step"),
+        rep.records(fast, bench="charlm one-stream step"),
         [
             col("one stream stepped by", "method"),
             col("characters/s", "chars_per_s", count),
@@ -359,7 +361,7 @@ def charlm(rep: Report) -> str:
         ],
     )
     int8 = rep.table(
-        rep.records(f, bench="charlm int8 stepping quality"),
+        rep.records(fast, bench="charlm int8 stepping quality"),
         [
             col("dev characters", "chars", count),
             col("loss, float32 stepping", "loss_float32", dec(5)),
@@ -367,7 +369,7 @@ def charlm(rep: Report) -> str:
             ("target", lambda r: "equal", str),
         ],
     )
-    cold = [r for r in rep.files.get(f, []) if "seconds" in r and "model" not in r]
+    cold = [r for r in rep.files.get(fast, []) if "seconds" in r and "model" not in r]
     startup = rep.table(
         cold,
         [
