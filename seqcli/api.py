@@ -230,7 +230,7 @@ class Tagger(Model):
             f"unknown scheme {scheme!r} (use one of {', '.join(SCHEMES)})",
         )
         _check(lang is None or isinstance(lang, str), "lang must be a language code")
-        language = lang or self.manifest["config"]["lang"]
+        language = lang or self.manifest.config["lang"]
         records = tag_texts(
             self.network(len(lines)),
             self.manifest,

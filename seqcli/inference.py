@@ -50,7 +50,7 @@ class Model:
         check_name(device)  # a device that cannot exist fails before any work
         self.store, self.name, self.device = store, name, device
         self.manifest = store.manifest(name, kind)
-        self.kind = self.manifest.get("kind")
+        self.kind = self.manifest.kind
         kinds.get(self.kind)  # an unknown kind fails here
         self.loaded: dict[str, Any] = {}
 
@@ -58,9 +58,7 @@ class Model:
         """ "numpy", "onnx" or "torch" for an input of `rows` rows."""
         if not cpu_only(self.device):
             return "torch"
-        configs = [self.manifest["config"]]
-        configs += [lm["config"] for lm in self.manifest.get("context", {}).values()]
-        lstm = all(c.get("cell", "lstm") == "lstm" for c in configs)
+        lstm = all(cell == "lstm" for cell in self.manifest.cells)
         if self.kind in NUMPY_ROWS and lstm and rows <= NUMPY_ROWS[self.kind]:
             return "numpy"
         if rows <= GRAPH_ROWS.get(self.kind, 0):

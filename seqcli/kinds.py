@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from seqcli.errors import SeqcliError
+from seqcli.manifest import Manifest
 
 if TYPE_CHECKING:
     import torch
@@ -61,7 +62,7 @@ def get(name: str | None) -> Kind:
 
 def build(manifest: dict) -> torch.nn.Module:
     """The untrained model a manifest describes."""
-    return get(manifest.get("kind")).model_class().from_manifest(manifest)
+    return get(Manifest.of(manifest).kind).model_class().from_manifest(manifest)
 
 
 def load(
@@ -74,8 +75,8 @@ def load(
     """(model in eval mode on device, manifest) for a stored model, checked for kind
     (the manifest, if given, as read from the store already)."""
     manifest = manifest or store.manifest(name, kind)
-    if manifest.get("kind") not in KINDS:
-        raise SeqcliError(f"model {name!r} has unknown kind {manifest.get('kind')!r}")
+    if manifest.kind not in KINDS:
+        raise SeqcliError(f"model {name!r} has unknown kind {manifest.kind!r}")
     model = store.load_weights(build(manifest), name, manifest)
     return model.to(device), manifest
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from seqcli.errors import SeqcliError
+from seqcli.manifest import Manifest
 
 RUNTIME = "seqcli-onnx.json"  # what a runtime needs besides the graphs
 
@@ -47,6 +48,7 @@ def export(
     files written. int8: the graphs' LSTMs with int8 weights (see `quantize`)."""
     import torch
 
+    manifest = Manifest.of(manifest)
     module = export_module(model)
     folder.mkdir(parents=True, exist_ok=True)
     model = model.cpu().eval()
@@ -97,8 +99,8 @@ def export(
         }
     meta = {
         "model": name,
-        "kind": manifest["kind"],
-        "config": manifest["config"],
+        "kind": manifest.kind,
+        "config": manifest.config,
         "int8": int8,
         "graphs": described,
         **module.runtime(model, manifest),
@@ -223,7 +225,7 @@ def cache_key(manifest: dict, package: Path = Path(__file__).parent) -> str:
 
     digest = hashlib.sha256()
     versions = [
-        manifest["weights"]["sha256"],
+        Manifest.of(manifest).weights["sha256"],
         metadata.version("torch"),
         metadata.version("onnxruntime"),
     ]

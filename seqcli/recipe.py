@@ -131,7 +131,7 @@ def train(
         manifest = resumed_manifest(store, name)
         if with_dev:
             raise OptionError("--with-dev is kept from the run being resumed")
-        joined = manifest["training"].get("with_dev")
+        joined = manifest.training.get("with_dev")
     else:
         joined = _dev_run(store, with_dev, recipe.kind) if with_dev else None
         if joined:
@@ -171,14 +171,13 @@ def train(
 def _dev_run(store: Store, name: str, kind: str) -> dict:
     """What --with-dev takes from the run `name`: the epochs to its best checkpoint."""
     manifest = store.manifest(name, kind)
-    training = manifest.get("training", {})
-    if training.get("with_dev"):
+    if manifest.training.get("with_dev"):
         raise OptionError(
             f"--with-dev {name}: that model was trained with its dev data; give the "
             "run that dev chose"
         )
-    best = training.get("steps")
-    epochs = [h["epoch"] for h in manifest.get("history", []) if h["step"] == best]
+    best = manifest.training.get("steps")
+    epochs = [h["epoch"] for h in manifest.history if h["step"] == best]
     if not epochs:
         raise OptionError(
             f"--with-dev {name}: its history does not say when its best checkpoint "

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from seqcli.errors import SeqcliError
+from seqcli.manifest import Manifest
 
 FORMAT = 1
 MODEL, STATE = "manifest", "train-state"  # the JSON files' names
@@ -128,7 +129,7 @@ class Store:
         _write_pair(folder, MODEL, tensors, manifest)
         return folder
 
-    def manifest(self, name: str, kind: str | None = None) -> dict:
+    def manifest(self, name: str, kind: str | None = None) -> Manifest:
         """A model's manifest (format version checked), and its kind if given."""
         meta = _read_json(self.path(name) / f"{MODEL}.json", name)
         if meta is None:
@@ -140,11 +141,11 @@ class Store:
             raise SeqcliError(
                 f"model {name!r} is a {meta.get('kind')} model, not a {kind} model"
             )
-        return meta
+        return Manifest(meta)
 
     def load(
         self, name: str, kind: str | None = None, *, numpy: bool = False
-    ) -> tuple[dict, dict]:
+    ) -> tuple[Manifest, dict]:
         """(manifest, tensors) of a model, verified: format version, kind, sha256.
 
         numpy: the tensors as numpy arrays (without importing PyTorch).

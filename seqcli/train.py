@@ -25,6 +25,7 @@ from seqcli import console, distributed
 from seqcli.config import TrainConfig
 from seqcli.device import autocast, seed_everything
 from seqcli.errors import SeqcliError
+from seqcli.manifest import Manifest
 from seqcli.store import Store
 
 
@@ -84,20 +85,15 @@ class Position:
     stopped: str = ""  # why the last run stopped
 
 
-def new_manifest(kind: str, config: Any, vocabs: dict, **training: Any) -> dict:
+def new_manifest(kind: str, config: Any, vocabs: dict, **training: Any) -> Manifest:
     """What describes a new model: its kind, settings and vocabularies, and what it
     is trained on (`training`: data, dev...)."""
-    return {
-        "kind": kind,
-        "config": asdict(config),
-        "vocabs": vocabs,
-        "training": training,
-    }
+    return Manifest(kind=kind, config=asdict(config), vocabs=vocabs, training=training)
 
 
-def resumed_manifest(store: Store, name: str) -> dict:
+def resumed_manifest(store: Store, name: str) -> Manifest:
     """The manifest of the run saved under `name`, to continue it."""
-    return store.state_meta(name)["manifest"]
+    return Manifest(store.state_meta(name)["manifest"])
 
 
 def initial_model(network: type, manifest: dict, seed: int) -> torch.nn.Module:

@@ -18,7 +18,7 @@ import numpy as np
 from seqcli import console
 from seqcli.charlm.units import Units
 from seqcli.errors import SeqcliError
-from seqcli.vocab import Vocab
+from seqcli.manifest import Manifest
 
 
 def filter_logits(logits: np.ndarray, top_k: int = 0, top_p: float = 1.0) -> np.ndarray:
@@ -296,13 +296,14 @@ def sample_text(
     likeliest continuation with this many beams (see `beam_search`; one sample,
     which comes once the search is done), `no_repeat` and `beam_sample` its
     guard and its sampled variant (at `temperature`)."""
-    if manifest["config"].get("direction") == "backward":
+    manifest = Manifest.of(manifest)
+    if manifest.direction == "backward":
         raise SeqcliError(
-            f"{manifest.get('name', 'this model')!r} is a backward char-LM (it reads "
+            f"{manifest.name!r} is a backward char-LM (it reads "
             "text right to left): it gives a tagger context features "
             "(`train tagger --lm`), it does not generate"
         )
-    vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+    vocab = manifest.vocab("chars")
     reader = Units.from_manifest(manifest)
     split = reader.split(prime)  # a word a model has not kept whole, in characters
     unknown = vocab.unknown(split)

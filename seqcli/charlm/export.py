@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from seqcli.charlm.model import CharLM
+from seqcli.manifest import Manifest
 from seqcli.onnx import Graph
 
 
@@ -46,9 +47,9 @@ def graphs(model: CharLM, manifest: dict) -> list[Graph]:
 
 def runtime(model, manifest: dict) -> dict:
     return {
-        "vocabulary": manifest["vocabs"]["chars"],
+        "vocabulary": Manifest.of(manifest).vocab_dict("chars"),
         "never_sample": [0, 1, 2, 3],
         "start": "the priming text's ids; without one, the id of a newline",
         # a backward model reads (and predicts) text right to left
-        "direction": manifest["config"].get("direction", "forward"),
+        "direction": Manifest.of(manifest).direction,
     }

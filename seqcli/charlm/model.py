@@ -9,7 +9,7 @@ from torch import nn
 from seqcli import cells
 from seqcli.cells import State
 from seqcli.charlm.config import CharLMConfig
-from seqcli.config import config_from
+from seqcli.manifest import Manifest
 
 
 class CharLM(nn.Module):
@@ -28,7 +28,7 @@ class CharLM(nn.Module):
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> CharLM:
-        return cls(config_from(CharLMConfig, manifest["config"]))
+        return cls(Manifest.of(manifest).settings(CharLMConfig))
 
     def forward(
         self,

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from seqcli.charlm.config import CharLMConfig
-from seqcli.config import config_from
+from seqcli.manifest import Manifest
 
 Packed = tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray | None]]]
 
@@ -128,4 +128,4 @@ class NumpyLM:
 
 def build(manifest: dict, weights: dict[str, np.ndarray]) -> NumpyLM:
     """The numpy char-LM of a stored model (see seqcli.kinds.load_numpy)."""
-    return NumpyLM(config_from(CharLMConfig, manifest["config"]), weights)
+    return NumpyLM(Manifest.of(manifest).settings(CharLMConfig), weights)

@@ -20,9 +20,9 @@ from seqcli.charlm.config import CharLMConfig
 from seqcli.charlm.data import fit_batch_shape, read_corpus, streams
 from seqcli.charlm.model import CharLM, State
 from seqcli.errors import OptionError, SeqcliError
+from seqcli.manifest import Manifest
 from seqcli.recipe import Recipe
 from seqcli.train import Position, Task, new_manifest, parameters
-from seqcli.vocab import Vocab
 
 KIND = "charlm"
 
@@ -159,9 +159,9 @@ class CharLMRecipe(Recipe):
         )
 
     def task(self, model, manifest, train, dev, *, settings, device) -> CharLMTask:
-        vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+        vocab = manifest.vocab("chars")
         reader = units.Units.from_manifest(manifest)
-        if manifest["config"].get("direction") == "backward":
+        if manifest.direction == "backward":
             train, dev = train[::-1], dev[::-1]
         train_units, dev_units = reader.split(train), reader.split(dev)
         unknown = vocab.unknown(train_units + dev_units)
@@ -225,9 +225,10 @@ def evaluate(
     """`seqcli eval` for a char-LM: {loss (nats/char), bpc, perplexity, characters}."""
     if not files:
         raise OptionError("give the text file(s) to score")
-    vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
+    manifest = Manifest.of(manifest)
+    vocab = manifest.vocab("chars")
     text = read_corpus(files, encoding_errors)
-    if manifest["config"].get("direction") == "backward":
+    if manifest.direction == "backward":
         text = text[::-1]
     split = units.Units.from_manifest(manifest).split(text)
     unknown = vocab.unknown(split)

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from seqcli.charlm.config import UNITS
+from seqcli.manifest import Manifest
 from seqcli.subwords import CONTINUE, Subwords
 from seqcli.vocab import Vocab, WordTokenizer
 
@@ -45,14 +46,12 @@ class Units:
     @classmethod
     def from_manifest(cls, manifest: dict) -> Units:
         """The units a stored model reads (char for models saved before units)."""
-        cfg = manifest["config"]
-        kind = cfg.get("units", "char")
-        vocab = manifest["vocabs"]["chars"]
+        manifest = Manifest.of(manifest)
         return cls(
-            kind,
-            lang=cfg.get("lang", "en"),
-            words={t for t in vocab["tokens"] if len(t) > 1},
-            merges=manifest["vocabs"].get("merges", ()),
+            manifest.units,
+            lang=manifest.config.get("lang", "en"),
+            words={t for t in manifest.tokens("chars") if len(t) > 1},
+            merges=manifest.merges,
         )
 
     def split(self, text: str) -> list[str]:

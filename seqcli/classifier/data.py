@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from seqcli.errors import SeqcliError
+from seqcli.manifest import Manifest
 from seqcli.vocab import Vocab, WordTokenizer, word_key
 
 FASTTEXT = "__label__"
@@ -91,10 +92,11 @@ class Codec:
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> Codec:
-        cfg = manifest["config"]
+        manifest = Manifest.of(manifest)
+        cfg = manifest.config
         return cls(
-            Vocab.from_dict(manifest["vocabs"]["words"]),
-            manifest["vocabs"]["labels"]["tokens"],
+            manifest.vocab("words"),
+            manifest.tokens("labels"),
             cfg["lang"],
             cfg["max_tokens"],
         )

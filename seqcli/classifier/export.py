@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from seqcli.classifier.model import Classifier
+from seqcli.manifest import Manifest
 from seqcli.onnx import Graph
 
 
@@ -34,10 +35,11 @@ def graphs(model: Classifier, manifest: dict) -> list[Graph]:
 
 
 def runtime(model, manifest: dict) -> dict:
-    cfg = manifest["config"]
+    manifest = Manifest.of(manifest)
+    cfg = manifest.config
     return {
-        "vocabulary": manifest["vocabs"]["words"],
-        "labels": manifest["vocabs"]["labels"]["tokens"],
+        "vocabulary": manifest.vocab_dict("words"),
+        "labels": manifest.tokens("labels"),
         "tokenizer": {"spacy_blank": cfg["lang"]},
         "word_key": "lower-cased, digits replaced by 0; <br /> read as a space",
         "max_tokens": cfg["max_tokens"],

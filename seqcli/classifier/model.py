@@ -10,7 +10,7 @@ from torch import nn
 
 from seqcli import cells
 from seqcli.classifier.config import ClassifierConfig
-from seqcli.config import config_from
+from seqcli.manifest import Manifest
 
 
 class Classifier(nn.Module):
@@ -33,7 +33,7 @@ class Classifier(nn.Module):
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> Classifier:
-        return cls(config_from(ClassifierConfig, manifest["config"]))
+        return cls(Manifest.of(manifest).settings(ClassifierConfig))
 
     def pool(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """

@@ -37,7 +37,7 @@ def show(name, full):
     from seqcli.store import Store
 
     manifest = Store().manifest(name)
-    with_dev = manifest.get("training", {}).get("with_dev")
+    with_dev = manifest.training.get("with_dev")
     if with_dev:
         manifest["metrics"] = (
             f"none of its own: trained on its dev data too, for the "
@@ -46,12 +46,11 @@ def show(name, full):
         )
     if not full:
         manifest["vocabs"] = {
-            k: f"{len(v['tokens'])} tokens"
-            for k, v in manifest.get("vocabs", {}).items()
+            k: f"{len(v['tokens'])} tokens" for k, v in manifest["vocabs"].items()
         }
-        for lm in manifest.get("context", {}).values():  # a tagger's char-LMs
+        for lm in manifest.context.values():  # a tagger's char-LMs
             lm["chars"] = f"{len(lm['chars']['tokens'])} tokens"
-        history = manifest.get("history", [])
+        history = manifest.history
         manifest["history"] = (
             history[-3:] and [f"{len(history)} evaluations, last:"] + history[-1:]
         )

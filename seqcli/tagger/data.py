@@ -19,6 +19,7 @@ import numpy as np
 
 from seqcli import console
 from seqcli.errors import SeqcliError
+from seqcli.manifest import Manifest
 from seqcli.vocab import Vocab, word_key
 
 if TYPE_CHECKING:
@@ -114,14 +115,14 @@ class Batcher:
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> Batcher:
-        vocabs = manifest["vocabs"]
+        manifest = Manifest.of(manifest)
         return cls(
-            Vocab.from_dict(vocabs["words"]),
-            Vocab.from_dict(vocabs["chars"]),
-            manifest["config"]["case"],
+            manifest.vocab("words"),
+            manifest.vocab("chars"),
+            manifest.config["case"],
             {
                 direction: Vocab.from_dict(lm["chars"])
-                for direction, lm in manifest.get("context", {}).items()
+                for direction, lm in manifest.context.items()
             },
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from seqcli.manifest import Manifest
 from seqcli.tagger.config import BATCH_SIZE
 from seqcli.tagger.data import Batcher
 from seqcli.tagger.schemes import convert, to_spans
@@ -89,7 +90,7 @@ def tag_tokens(
 ) -> list[list[str]]:
     """Tags of each token list in `scheme` (default: the training data's scheme)."""
     batcher = batcher or Batcher.from_manifest(manifest)
-    scheme = scheme or manifest["input_scheme"]
+    scheme = scheme or Manifest.of(manifest).input_scheme
     tags = predict(model, batcher, token_lists, batch_size=batch_size)
     if scheme == model.cfg.scheme:
         return tags
@@ -184,7 +185,7 @@ def tag_lines(
     from seqcli.vocab import WordTokenizer
 
     batcher = Batcher.from_manifest(manifest)
-    tokenizer = WordTokenizer(lang or manifest["config"]["lang"])
+    tokenizer = WordTokenizer(lang or Manifest.of(manifest).config["lang"])
     for texts in groups(lines, batch_size * GROUP):
         yield tag_texts(
             model,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from seqcli.manifest import Manifest
 from seqcli.onnx import Graph
 from seqcli.tagger.data import CAPS, MAX_WORD_CHARS, Batcher
 from seqcli.tagger.model import Tagger
@@ -82,6 +83,7 @@ def graphs(model: Tagger, manifest: dict) -> list[Graph]:
 
 
 def runtime(model: Tagger, manifest: dict) -> dict:
+    manifest = Manifest.of(manifest)
     crf = model.crf
     return {
         # Viterbi: score(path) = start[t0] + sum emissions + transitions[ti, tj]
@@ -98,15 +100,15 @@ def runtime(model: Tagger, manifest: dict) -> dict:
             )
         },
         "vocabularies": {
-            "words": manifest["vocabs"]["words"],
-            "chars": manifest["vocabs"]["chars"],
+            "words": manifest.vocab_dict("words"),
+            "chars": manifest.vocab_dict("chars"),
         },
-        "tags": manifest["vocabs"]["tags"]["tokens"],
-        "scheme": manifest["config"]["scheme"],
-        "output_scheme": manifest["input_scheme"],
-        "tokenizer": {"spacy_blank": manifest["config"]["lang"]},
+        "tags": manifest.tokens("tags"),
+        "scheme": manifest.config["scheme"],
+        "output_scheme": manifest.input_scheme,
+        "tokenizer": {"spacy_blank": manifest.config["lang"]},
         "word_key": "digits replaced by 0; lower-cased unless case is 'cased'",
-        "case": manifest["config"]["case"],
+        "case": manifest.config["case"],
         "caps_classes": list(CAPS),
         "caps_rule": "none: no cased letters; lower; upper; title; mixed otherwise",
         "max_word_chars": MAX_WORD_CHARS,
@@ -119,6 +121,6 @@ def runtime(model: Tagger, manifest: dict) -> dict:
                 "at": "the separator after each token"
                 + (" as read right to left" if direction == "backward" else ""),
             }
-            for direction, lm in manifest.get("context", {}).items()
+            for direction, lm in manifest.context.items()
         },
     }

@@ -20,6 +20,7 @@ from torch import nn
 from seqcli import cells
 from seqcli.charlm.config import CharLMConfig
 from seqcli.config import config_from
+from seqcli.manifest import Manifest
 from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.crf import CRF
 from seqcli.tagger.data import CAPS, Batch, Batcher
@@ -98,12 +99,13 @@ class Tagger(nn.Module):
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> Tagger:
+        manifest = Manifest.of(manifest)
         return cls(
-            config_from(TaggerConfig, manifest["config"]),
-            manifest["vocabs"]["tags"]["tokens"],
+            manifest.settings(TaggerConfig),
+            manifest.tokens("tags"),
             {
                 direction: config_from(CharLMConfig, lm["config"])
-                for direction, lm in manifest.get("context", {}).items()
+                for direction, lm in manifest.context.items()
             },
         )
 

@@ -16,6 +16,7 @@ import seqcli.recipe
 from seqcli import console, distributed
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
+from seqcli.manifest import Manifest
 from seqcli.recipe import Recipe
 from seqcli.store import Store
 from seqcli.tagger import entities
@@ -144,16 +145,16 @@ def context_lms(store: Store, names: tuple[str, ...]) -> dict[str, tuple]:
     found: dict[str, tuple] = {}
     for name in names:
         manifest = store.manifest(name, "charlm")
-        if manifest["config"].get("units", "char") != "char":
+        if manifest.units != "char":
             raise SeqcliError(
                 f"--lm {name}: a tagger's context char-LMs read characters, and "
-                f"{name!r} reads {manifest['config']['units']} units"
+                f"{name!r} reads {manifest.units} units"
             )
         lm = store.load_weights(CharLM.from_manifest(manifest), name, manifest)
-        direction = manifest["config"].get("direction", "forward")
+        direction = manifest.direction
         if direction in found:
             raise SeqcliError(
-                f"--lm: two {direction} char-LMs ({found[direction][1]['name']!r} "
+                f"--lm: two {direction} char-LMs ({found[direction][1].name!r} "
                 f"and {name!r}); give at most one forward and one backward"
             )
         manifest["name"] = name
@@ -207,11 +208,14 @@ def build_manifest(
     if lms:
         manifest["context"] = {
             direction: {
-                "model": lm_manifest["name"],
-                "config": lm_manifest["config"],
-                "chars": lm_manifest["vocabs"]["chars"],
+                "model": lm.name,
+                "config": lm.config,
+                "chars": lm.vocab_dict("chars"),
             }
-            for direction, (_, lm_manifest) in lms.items()
+            for direction, lm in (
+                (direction, Manifest.of(lm_manifest))
+                for direction, (_, lm_manifest) in lms.items()
+            )
         }
     return manifest, found
 

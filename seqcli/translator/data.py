@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from seqcli import console
 from seqcli.errors import SeqcliError
+from seqcli.manifest import Manifest
 from seqcli.subwords import Subwords, learn
 from seqcli.translator.config import MAX_SOURCE_TOKENS, TranslatorConfig
 from seqcli.vocab import Vocab
@@ -143,14 +144,15 @@ class Codec:
     def __init__(self, manifest: dict):
         from seqcli.vocab import WordTokenizer
 
-        cfg = manifest["config"]
-        self.src_vocab = Vocab.from_dict(manifest["vocabs"]["src"])
-        self.tgt_vocab = Vocab.from_dict(manifest["vocabs"]["tgt"])
+        manifest = Manifest.of(manifest)
+        cfg = manifest.config
+        self.src_vocab = manifest.vocab("src")
+        self.tgt_vocab = manifest.vocab("tgt")
         self.src_tokenizer = WordTokenizer(cfg["src_lang"])
         self.subwords = None
         if cfg.get("subwords") or cfg.get("rare_subwords"):
             self.subwords = {
-                side: Subwords(manifest["subwords"][side]) for side in ("src", "tgt")
+                side: Subwords(manifest.subwords[side]) for side in ("src", "tgt")
             }
         # with rare_subwords, words of the vocabulary stay whole
         rare = cfg.get("rare_subwords")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from seqcli.manifest import Manifest
 from seqcli.onnx import Graph
 from seqcli.translator.model import DecoderState, Memory, Translator
 from seqcli.vocab import Vocab
@@ -108,14 +109,15 @@ def graphs(model: Translator, manifest: dict) -> list[Graph]:
 def runtime(model, manifest: dict) -> dict:
     from seqcli.translator import config
 
+    manifest = Manifest.of(manifest)
     runtime = {
         "vocabularies": {
-            "src": manifest["vocabs"]["src"],
-            "tgt": manifest["vocabs"]["tgt"],
+            "src": manifest.vocab_dict("src"),
+            "tgt": manifest.vocab_dict("tgt"),
         },
         "tokenizers": {
-            "src": {"spacy_blank": manifest["config"]["src_lang"]},
-            "tgt": {"spacy_blank": manifest["config"]["tgt_lang"]},
+            "src": {"spacy_blank": manifest.config["src_lang"]},
+            "tgt": {"spacy_blank": manifest.config["tgt_lang"]},
         },
         "special_ids": {
             "pad": Vocab.pad_index,
@@ -132,6 +134,6 @@ def runtime(model, manifest: dict) -> dict:
             "max_len": f"{config.MAX_LEN_RATIO} x source length + 5",
         },
     }
-    if "subwords" in manifest:
-        runtime["subwords"] = manifest["subwords"]
+    if manifest.subwords:
+        runtime["subwords"] = manifest.subwords
     return runtime

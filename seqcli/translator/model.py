@@ -21,7 +21,7 @@ from torch import nn
 
 from seqcli import cells, int8
 from seqcli.cells import State
-from seqcli.config import config_from
+from seqcli.manifest import Manifest
 from seqcli.translator.config import TranslatorConfig
 from seqcli.translator.linear_loss import linear_cross_entropy
 from seqcli.vocab import Vocab
@@ -169,7 +169,7 @@ class Translator(nn.Module):
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> Translator:
-        return cls(config_from(TranslatorConfig, manifest["config"]))
+        return cls(Manifest.of(manifest).settings(TranslatorConfig))
 
     # --- encoder ---
     def encode(self, src: torch.Tensor, lengths: torch.Tensor | None) -> Memory:

@@ -9,7 +9,6 @@ import torch
 
 import seqcli.recipe
 from seqcli import console, distributed
-from seqcli.config import config_from
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
 from seqcli.recipe import Recipe
@@ -237,7 +236,7 @@ class TranslatorRecipe(Recipe):
         return manifest
 
     def task(self, model, manifest, train, dev, *, settings, device) -> TranslatorTask:
-        config = config_from(TranslatorConfig, manifest["config"])
+        config = manifest.settings(TranslatorConfig)
         src_tokens, tgt_tokens = self.tokens(config, train)
         codec = Codec(manifest)
         src_ids = [codec.src_vocab.encode(codec.units("src", s)) for s in src_tokens]
