@@ -123,7 +123,7 @@ def main() -> None:
     records = [r for r in records if (r.get("cell"), r.get("options", "")) != same]
     records.append(record)
     path.write_text(json.dumps(records, indent=2) + "\n")
-    print(json.dumps({k: record[k] for k in ("cell", "dev_metrics", "steps")}))
+    print(json.dumps(record["ended"]))
 
 
 if __name__ == "__main__":

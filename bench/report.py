@@ -1097,6 +1097,7 @@ def translator(rep: Report) -> str:
         rep.records("translator-cells.json"),
         [
             col("cell", "cell", code),
+            col("changed", lambda r: r.get("options") or "", code),
             col("val BLEU, beam 5", "val_beam5.bleu", dec(2)),
             col("chrF", "val_beam5.chrf", dec(1)),
             col("steps in the budget", lambda r: ended(r).get("steps"), count),
@@ -1145,7 +1146,10 @@ also measured two other recipes, and the recurrent cells.
         sub(
             "Other cells",
             "The default recipe with GloVe source vectors and each `--cell`, the "
-            "same budget, each run pinned to a core of its own:",
+            "same budget, each run pinned to a core of its own (`changed`: a setting "
+            "that differs from the recipe's; the Elman cell's runs shared a busy "
+            "machine, load average 4 to 8, and made fewer steps than they would "
+            "alone):",
             cells,
         ),
         tuning(rep),
