@@ -1097,7 +1097,11 @@ def translator(rep: Report) -> str:
         rep.records("translator-cells.json"),
         [
             col("cell", "cell", code),
-            col("changed", lambda r: r.get("options") or "", code),
+            col(
+                "changed",
+                lambda r: r.get("options") or "-",
+                lambda x: x if x == "-" else code(x),
+            ),
             col("val BLEU, beam 5", "val_beam5.bleu", dec(2)),
             col("chrF", "val_beam5.chrf", dec(1)),
             col("steps in the budget", lambda r: ended(r).get("steps"), count),
