@@ -202,3 +202,25 @@ def test_training_stores_a_temperature_fitted_on_dev(tmp_path):
     assert entry["temperature"] == pytest.approx(fit_temperature(z, y), rel=1e-5)
     assert entry["nll_after"] <= entry["nll_before"]
     store.verify("m", manifest)  # the weights are those it had
+
+
+@pytest.mark.slow
+def test_the_builtin_sentiment_model_is_calibrated_on_its_dev_for_the_api():
+    import seqcli
+    from seqcli import kinds
+
+    model, manifest = kinds.load(
+        Store(), "sentiment-en", "classifier", torch.device("cpu")
+    )
+    entry = manifest["calibration"]
+    assert entry["dev"] == manifest["training"]["dev"]
+    assert entry["ece_after"] <= min(0.03, entry["ece_before"])
+    text = "Two hours of my life I will never get back."
+    z = torch.tensor(logits(model, Codec.from_manifest(manifest).ids([text]))[0])
+    expected = (z / entry["temperature"]).softmax(0)
+    # one line: the API runs the exported graph, T applied from the manifest
+    found = seqcli.load("sentiment-en", device="cpu").classify(text, top_k=2)
+    scores = {x["label"]: x["score"] for x in found["labels"]}
+    labels = manifest["vocabs"]["labels"]["tokens"]
+    for c, label in enumerate(labels):
+        assert scores[label] == pytest.approx(float(expected[c]), abs=2e-4)
