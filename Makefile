@@ -69,6 +69,7 @@ bench: install
 	$(BIN)/python bench/tagger.py --recipe --corpus wnut17 --time-budget 900
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/robustness.py --classifier
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/report.py
@@ -79,6 +80,7 @@ models: install
 	$(BIN)/python scripts/build_defaults.py wnut17
 	$(BIN)/python scripts/build_defaults.py translator
 	$(BIN)/python scripts/build_defaults.py classifier
+	$(BIN)/python scripts/calibrate.py sentiment-en
 
 lint: install
 	$(BIN)/ruff check seqcli tests bench corpora scripts

@@ -12,6 +12,8 @@
     input_scheme  a tagger's: the tag scheme of its training data, which it writes
     context       a tagger's: its context char-LMs' settings and vocabularies
     subwords      a translator's: the byte-pair merges of each side
+    calibration   a classifier's: the temperature fitted on dev, and the calibration
+                  error before and after
 
 and, written by seqcli.store on saving: format, name, created, versions, weights.
 `Manifest` is that object as a dict (saved as it is) with a name for each part, so
@@ -122,3 +124,8 @@ class Manifest(dict):
     @property
     def subwords(self) -> dict[str, dict] | None:
         return self.get("subwords")
+
+    @property
+    def temperature(self) -> float:
+        """A classifier's calibration temperature (1: its scores as they come)."""
+        return float(self.get("calibration", {}).get("temperature", 1.0))

@@ -82,6 +82,10 @@ class Recipe:
         vectors or other models, as a new run asks)."""
         raise NotImplementedError
 
+    def after_fit(self, store: Store, name: str, task: Task, *, device) -> None:
+        """What the kind learns from dev once the model is trained (a classifier's
+        calibration); not run for a model trained on its dev data."""
+
     def describe(self, name: str, model: torch.nn.Module, train: Any, dev: Any) -> str:
         """One line about the run, for stderr."""
         return f"{self.kind} {name}"
@@ -154,7 +158,7 @@ def train(
             f"{joined['model']!r} took to its best checkpoint"
         )
     console.info(recipe.describe(name, model, train_data, dev_data))
-    return fit(
+    pos = fit(
         model,
         task,
         settings,
@@ -166,6 +170,9 @@ def train(
         data_digest=digest(*task.training_data()),
         dev=not joined,
     )
+    if not joined:
+        recipe.after_fit(store, name, task, device=device)
+    return pos
 
 
 def _dev_run(store: Store, name: str, kind: str) -> dict:

@@ -129,6 +129,22 @@ class Store:
         _write_pair(folder, MODEL, tensors, manifest)
         return folder
 
+    def write_manifest(self, name: str, manifest: dict) -> None:
+        """Replace a user's model's manifest, its weights kept (what is learnt after
+        training, e.g. a classifier's calibration); the caller holds the model's
+        lock. Refused unless the manifest names the weights already there."""
+        folder = self._user_dir(name)
+        if _read_weights_name(folder / f"{MODEL}.json") != manifest["weights"]["file"]:
+            raise SeqcliError(f"model {name!r} changed meanwhile: not rewritten")
+        try:
+            _atomic_write(
+                folder / f"{MODEL}.json", json.dumps(manifest, indent=1).encode()
+            )
+        except OSError as e:
+            raise SeqcliError(
+                f"cannot rewrite {name!r} in {folder.parent}: {e.strerror or e}"
+            ) from None
+
     def manifest(self, name: str, kind: str | None = None) -> Manifest:
         """A model's manifest (format version checked), and its kind if given."""
         meta = _read_json(self.path(name) / f"{MODEL}.json", name)

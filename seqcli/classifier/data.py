@@ -84,10 +84,19 @@ def truncate(tokens: list[str], max_tokens: int) -> list[str]:
 
 class Codec:
     """Texts → word ids and class ids → labels for a model: its tokenizer, word
-    vocabulary, longest text and class names."""
+    vocabulary, longest text and class names, and the temperature its logits are
+    divided by before softmax (seqcli.classifier.calibrate; 1: uncalibrated)."""
 
-    def __init__(self, words: Vocab, labels: list[str], lang: str, max_tokens: int):
+    def __init__(
+        self,
+        words: Vocab,
+        labels: list[str],
+        lang: str,
+        max_tokens: int,
+        temperature: float = 1.0,
+    ):
         self.words, self.labels, self.max_tokens = words, labels, max_tokens
+        self.temperature = temperature
         self.tokenizer = WordTokenizer(lang)
 
     @classmethod
@@ -99,6 +108,7 @@ class Codec:
             manifest.tokens("labels"),
             cfg["lang"],
             cfg["max_tokens"],
+            manifest.temperature,
         )
 
     def keys(self, texts: Sequence[str]) -> list[list[str]]:

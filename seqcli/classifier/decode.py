@@ -13,13 +13,34 @@ GROUP = 16  # batches of lines read, classified and written at a time
 
 
 def probabilities(
-    model, id_lists: Sequence[Sequence[int]], batch_size: int = BATCH_SIZE
+    model,
+    id_lists: Sequence[Sequence[int]],
+    batch_size: int = BATCH_SIZE,
+    temperature: float = 1.0,
 ) -> list[list[float] | None]:
-    """Class probabilities of each id list, in input order (None for an empty one).
+    """Class probabilities of each id list, softmax(logits / temperature), in input
+    order (None for an empty one); temperature: the model's calibration (see
+    seqcli.classifier.calibrate; 1 leaves the scores as the network gives them).
 
     model: a Classifier (PyTorch) or its exported graph (runtime.OnnxClassifier)."""
+    return _scores(model, id_lists, batch_size, temperature)
+
+
+def logits(
+    model, id_lists: Sequence[Sequence[int]], batch_size: int = BATCH_SIZE
+) -> list[list[float] | None]:
+    """The class scores before softmax of each id list, as `probabilities`."""
+    return _scores(model, id_lists, batch_size, None)
+
+
+def _scores(model, id_lists, batch_size, temperature):
+    """Probabilities at `temperature`, or logits for None."""
     if not hasattr(model, "parameters"):
-        return [model.probabilities(ids) if ids else None for ids in id_lists]
+        if temperature is None:
+            return [model.logits(ids).tolist() if ids else None for ids in id_lists]
+        return [
+            model.probabilities(ids, temperature) if ids else None for ids in id_lists
+        ]
     import torch
 
     from seqcli.data import length_batches, pad
@@ -31,8 +52,14 @@ def probabilities(
         rows = [todo[j] for j in batch]
         ids, lengths = pad([list(id_lists[i]) for i in rows], Vocab.pad_index)
         with torch.no_grad():
-            logits, _ = model(ids.to(device), lengths)
-        for i, p in zip(rows, logits.softmax(-1).tolist(), strict=True):
+            # shape: (batch, classes)
+            scores, _ = model(ids.to(device), lengths)
+        if temperature is not None:
+            # an uncalibrated model's scores stay exactly what they were
+            if temperature != 1.0:
+                scores = scores / temperature
+            scores = scores.softmax(-1)
+        for i, p in zip(rows, scores.tolist(), strict=True):
             out[i] = p
     return out
 
@@ -66,10 +93,10 @@ def classify_texts(
     top_k: int = 1,
     batch_size: int = BATCH_SIZE,
 ) -> list[dict]:
-    """A record (see `records`) per text."""
-    return records(
-        codec, texts, probabilities(model, codec.ids(texts), batch_size), top_k
-    )
+    """A record (see `records`) per text, scored at the model's calibration
+    temperature (codec.temperature)."""
+    found = probabilities(model, codec.ids(texts), batch_size, codec.temperature)
+    return records(codec, texts, found, top_k)
 
 
 def classify_lines(

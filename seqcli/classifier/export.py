@@ -29,7 +29,8 @@ def graphs(model: Classifier, manifest: dict) -> list[Graph]:
             {"ids": {0: "batch", 1: "time"}, "logits": {0: "batch"}},
             "ids (batch, time) int64 word ids of texts of equal length (one text at a "
             "time, or texts of one length) -> logits (batch, classes); softmax gives "
-            "the probabilities.",
+            "the probabilities (a calibrated model's manifest holds "
+            "calibration.temperature: softmax(logits / temperature)).",
         )
     ]
 
@@ -44,4 +45,8 @@ def runtime(model, manifest: dict) -> dict:
         "word_key": "lower-cased, digits replaced by 0; <br /> read as a space",
         "max_tokens": cfg["max_tokens"],
         "long_texts": "keep their first max_tokens / 2 and last max_tokens / 2 tokens",
+        # for a reader of `seqcli export`'s files; seqcli itself takes T from the
+        # manifest (the cached graphs are keyed by the weights, not the manifest)
+        "temperature": manifest.temperature,
+        "scores": "softmax(logits / temperature)",
     }

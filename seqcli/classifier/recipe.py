@@ -11,6 +11,7 @@ import torch
 
 import seqcli.recipe
 from seqcli import console, distributed
+from seqcli.classifier.calibrate import calibrate_stored, eval_calibration
 from seqcli.classifier.config import EVAL_BATCH_SIZE, ClassifierConfig
 from seqcli.classifier.data import Codec, Labelled, read_labelled
 from seqcli.classifier.decode import probabilities
@@ -18,6 +19,7 @@ from seqcli.classifier.model import Classifier
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
 from seqcli.recipe import Recipe
+from seqcli.store import Store
 from seqcli.train import Position, Task, new_manifest, parameters
 from seqcli.vectors import fill_embedding
 from seqcli.vocab import Vocab
@@ -79,11 +81,13 @@ def _check_gold(path: str, data: Labelled, codec: Codec) -> None:
 
 def predict(model: Classifier, codec: Codec, ids: Sequence[Sequence[int]]) -> list:
     """The likeliest label of each id list (the commonest class for an empty one)."""
-    found = probabilities(model, ids, EVAL_BATCH_SIZE)
-    return [
-        codec.labels[max(range(len(p)), key=p.__getitem__)] if p else codec.labels[0]
-        for p in found
-    ]
+    return [_best(codec, p) for p in probabilities(model, ids, EVAL_BATCH_SIZE)]
+
+
+def _best(codec: Codec, probs: list[float] | None) -> str:
+    if not probs:
+        return codec.labels[0]
+    return codec.labels[max(range(len(probs)), key=probs.__getitem__)]
 
 
 class ClassifierTask(Task):
@@ -276,6 +280,10 @@ class ClassifierRecipe(Recipe):
             world=distributed.world_size(),
         )
 
+    def after_fit(self, store: Store, name: str, task: ClassifierTask, *, device):
+        # scores that mean what they say: a temperature fitted on dev
+        calibrate_stored(store, name, task.dev_ids, task.dev_gold, device=device)
+
     def describe(self, name: str, model: Classifier, train, dev) -> str:
         share = ", ".join(
             f"{label} {n / len(self.kept):.0%}"
@@ -330,7 +338,8 @@ def evaluate(
     files: list[str],
     encoding_errors: str = "strict",
 ) -> dict:
-    """`seqcli eval` for a classifier on labelled files: accuracy, macro-F1,
+    """`seqcli eval` for a classifier on labelled files: accuracy, macro-F1, the
+    expected calibration error of its scores (see calibrate.eval_calibration),
     per-class precision, recall, F1 and support, and the confusion matrix."""
     if not files:
         raise OptionError("give the labelled file(s) to score")
@@ -346,5 +355,9 @@ def evaluate(
         console.warn(
             f"labels the model does not have (always wrong): {', '.join(unknown)}"
         )
-    pred = predict(model, codec, codec.ids(texts))
-    return scores(gold, pred)
+    # labels from the uncalibrated scores: a temperature leaves them as they were
+    found = probabilities(model, codec.ids(texts), EVAL_BATCH_SIZE)
+    pred = [_best(codec, p) for p in found]
+    result = scores(gold, pred)
+    calibration = eval_calibration(found, gold, pred, codec.temperature)
+    return dict(list(result.items())[:2]) | calibration | result

@@ -16,8 +16,19 @@ class OnnxClassifier:
     def __init__(self, graphs: Graphs):
         self.session = graphs.session("classifier")
 
-    def probabilities(self, ids) -> list[float]:
-        """The class probabilities of one text's word ids."""
+    def logits(self, ids) -> np.ndarray:
+        """The class scores before softmax of one text's word ids: (classes,)."""
         (logits,) = self.session.run(None, {"ids": np.asarray([ids], dtype=np.int64)})
-        exp = np.exp(logits[0] - logits[0].max())
+        return logits[0]
+
+    def probabilities(self, ids, temperature: float = 1.0) -> list[float]:
+        """The class probabilities of one text's word ids, softmax(logits / T).
+
+        The graph gives the logits and T is applied here, from the manifest: the
+        cached graphs are keyed by the weights, and calibrating changes only the
+        manifest."""
+        logits = self.logits(ids)
+        if temperature != 1.0:
+            logits = logits / temperature
+        exp = np.exp(logits - logits.max())
         return (exp / exp.sum()).tolist()

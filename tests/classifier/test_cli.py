@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from seqcli.store import Store
+
 from .conftest import REVIEWS
 
 NER = REVIEWS.parent / "ner.conll"
@@ -41,6 +43,7 @@ def test_tsv(trained_store):
 def test_training_reports_on_stderr_only(trained_store):
     assert trained_store.result.stdout == ""
     assert "classifier rev: 1,080 training texts" in trained_store.result.stderr
+    assert "calibrated on dev: temperature" in trained_store.result.stderr
 
 
 def test_classify_writes_one_label_per_line_in_order(home, runner, invoke, test_tsv):
@@ -85,8 +88,15 @@ def test_eval_json_has_per_class_scores_and_the_confusion_matrix(
     assert sum(sum(row.values()) for row in confusion.values()) == 300
     correct = sum(confusion[c][c] for c in confusion)
     assert correct / 300 == pytest.approx(metrics["accuracy"])
+    # training fitted a temperature on dev: eval reports the error of both scores
+    assert (
+        metrics["temperature"]
+        == Store(home).manifest("rev")["calibration"]["temperature"]
+    )
+    assert 0 <= metrics["ece"] <= 1 and 0 <= metrics["ece_uncalibrated"] <= 1
     table = invoke(runner, "eval", "-m", "rev", test_tsv)
     assert "macro_f1" in table.stderr and "confusion" in table.stderr
+    assert "ece" in table.stderr
     assert table.stdout == ""
 
 

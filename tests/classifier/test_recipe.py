@@ -113,4 +113,7 @@ def test_learns_the_generated_reviews(tmp_path):
     assert manifest["vocabs"]["labels"]["tokens"] == ["mixed", "neg", "pos"]
     assert manifest["training"]["dev"] == "random 10% of data"
     assert pos.best >= 0.95  # held-out reviews of the same templates
+    calibration = manifest["calibration"]  # fitted on the same held-out 10%
+    assert calibration["texts"] == 150 and calibration["dev"] == "random 10% of data"
+    assert calibration["nll_after"] <= calibration["nll_before"]
     assert len(read_labelled(str(REVIEWS)).texts) == 1500
