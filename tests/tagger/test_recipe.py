@@ -46,3 +46,23 @@ def test_without_dev_a_seeded_fraction_of_the_sentences_is_held_out(overfit):
     assert lines(train) | lines(dev) == lines(doc)
     assert lines(split_dev(doc, 0.2, seed=3)[1]) == lines(dev)
     assert lines(split_dev(doc, 0.2, seed=4)[1]) != lines(dev)
+
+
+def test_with_dev_joins_dev_sentences_in_the_same_scheme_only(overfit):
+    from seqcli.errors import SeqcliError
+    from seqcli.store import Store
+    from seqcli.tagger.data import input_scheme
+    from seqcli.tagger.recipe import TaggerRecipe
+    from seqcli.tagger.schemes import convert
+
+    _, _, doc = overfit  # 30 sentences
+    recipe = TaggerRecipe("-", store=Store(builtin=None), dev_fraction=0.2)
+    train, dev = recipe.split_dev(doc, seed=3)
+    joined = recipe.join(train, dev)
+    assert len(joined.sentences) == 30
+    assert {s.line_no for s in joined.sentences} == {s.line_no for s in doc.sentences}
+    other = "bioes" if input_scheme(dev) != "bioes" else "iob1"
+    for s in dev.sentences:
+        s.labels = convert(s.labels, input_scheme(doc), other)
+    with pytest.raises(SeqcliError, match="give both in one scheme"):
+        recipe.join(train, dev)

@@ -89,3 +89,16 @@ def test_bleu_matches_a_hand_computed_example():
     assert score([ref], [ref])["bleu"] == pytest.approx(100)
     assert metrics["signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
     assert 0 < metrics["chrf"] < 100
+
+
+def test_dev_is_the_last_pairs_and_with_dev_joins_them_back(tmp_path):
+    from seqcli.translator.recipe import TranslatorRecipe
+
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("".join(f"a{i}\tb{i}\n" for i in range(40)))
+    recipe = TranslatorRecipe(pairs=str(pairs), dev_fraction=0.1)
+    data, dev = recipe.read()
+    assert dev is None
+    train, dev = recipe.split_dev(data, seed=3)
+    assert dev == (["a36", "a37", "a38", "a39"], ["b36", "b37", "b38", "b39"])
+    assert recipe.join(train, dev) == data
