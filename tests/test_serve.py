@@ -111,6 +111,26 @@ def test_each_task_gives_the_records_of_the_api(serve):
     assert found == seqcli.load("shakespeare", device="cpu").generate("KING", **options)
 
 
+def test_translate_gives_the_attention_when_asked(serve):
+    client = serve()
+    body = {"model": "multi30k-en-de", "texts": SENTENCES[1:], "attention": True}
+    found = client.post("/v1/translate", json=body)
+    assert found.status_code == 200, found.text
+    records = found.json()["records"]
+    model = seqcli.load("multi30k-en-de", device="cpu")
+    same(records, model.translate(SENTENCES[1:], attention=True))
+    for record in records:
+        attention = record["attention"]
+        rows, columns = attention["target_tokens"], attention["source_tokens"]
+        assert len(attention["weights"]) == len(rows) > 0
+        for row in attention["weights"]:
+            assert len(row) == len(columns)
+            assert sum(row) == pytest.approx(1.0, abs=len(row) * 5e-5)
+    body["attention"] = "yes"
+    refused = client.post("/v1/translate", json=body)
+    assert refused.status_code == 422 and "attention" in refused.json()["error"]
+
+
 def events(text: str) -> list[tuple[str | None, dict]]:
     """(event name, data) of each server-sent event."""
     found = []
@@ -338,6 +358,7 @@ def test_the_page_is_self_contained(serve):
     page = found.text
     assert "http://" not in page and "https://" not in page and "@import" not in page
     assert "/*COLOURS*/" not in page and "#aa9cfc" in page
+    assert "/*ATTENTION" not in page and "table.attention" in page
     HTMLParser().feed(page)
 
 
