@@ -25,6 +25,7 @@ import seqcli
 from seqcli.serve.app import Settings, create_app
 
 from .close import same
+from .conftest import SERVED
 
 with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2: it works
     warnings.filterwarnings("ignore", "Using `httpx`", UserWarning)
@@ -32,7 +33,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2: it wo
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-BUILTINS = ["conll-en", "multi30k-en-de", "sentiment-en", "shakespeare"]
+BUILTINS = SERVED
 SENTENCES = [
     "Angela Merkel met Emmanuel Macron in Paris.",
     "A man rides a horse on the beach.",
@@ -40,22 +41,10 @@ SENTENCES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graphs(tmp_path_factory) -> Path:
-    """A store holding the built-ins' exported graphs, made once for the module:
-    each test's store gets links to them instead of exporting again."""
-    root = tmp_path_factory.mktemp("graphs")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEQCLI_HOME", str(root))
-        for name in BUILTINS:
-            seqcli.load(name, device="cpu").network(1)
-    return root / ".cache"
-
-
 @pytest.fixture(autouse=True)
-def store(env_setup, graphs) -> Path:
+def store(env_setup, builtin_graphs) -> Path:
     home = Path(os.environ["SEQCLI_HOME"])
-    shutil.copytree(graphs, home / ".cache", copy_function=os.link)
+    shutil.copytree(builtin_graphs, home / ".cache", copy_function=os.link)
     return home
 
 
