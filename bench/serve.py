@@ -3,7 +3,7 @@ a time to /v1/tag, /v1/classify and /v1/translate of the built-in models, with t
 server's batching on (the defaults) and off (--max-batch 1); and a soak run of many
 requests, watching the server's resident memory.
 
-    python bench/serve.py [--seconds 5] [--clients 1 8 32 128] [--client httpx raw raw:2]
+    python bench/serve.py [--seconds 5] [--clients 1 8 32 128] [--client raw ...]
     python bench/serve.py --soak 10000
 
 Both servers run side by side, measured in turns (on, then off, at each task, client
