@@ -72,6 +72,7 @@ bench: install
 	$(BIN)/python bench/robustness.py --classifier
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/serve.py --soak 10000
 	$(BIN)/python bench/report.py
 
 models: install

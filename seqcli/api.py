@@ -254,13 +254,18 @@ class Translator(Model):
         length_penalty: float | None = None,
         max_len_ratio: float | None = None,
         replace_unk: bool = True,
+        attention: bool = False,
     ) -> dict | list[dict]:
         """Translations of each sentence: {"source", "translations": [{"text",
         "score"}]}, as `seqcli translate --json` writes them. The decoding settings
-        default to the command's (seqcli.translator.config)."""
+        default to the command's (seqcli.translator.config). With `attention`,
+        each record gains the best translation's attention, {"source_tokens",
+        "target_tokens", "weights"}, as `seqcli translate --attention` writes it
+        (weights: a row per target token, a column per source token)."""
         from seqcli.translator import config
         from seqcli.translator.data import Codec
-        from seqcli.translator.decode import records, translate_lines
+        from seqcli.translator.decode import attention_map, records, search_lines
+        from seqcli.translator.decode import texts as to_text
 
         lines, one = _texts(texts)
         beam = config.BEAM if beam is None else beam
@@ -277,11 +282,13 @@ class Translator(Model):
             max_len_ratio is None or (_number(max_len_ratio) and max_len_ratio > 0),
             "max_len_ratio must be a finite number > 0",
         )
-        found = translate_lines(
+        _check(isinstance(attention, bool), "attention must be true or false")
+        codec = self.once("codec", lambda: Codec(self.manifest))
+        tokens, hyps = search_lines(
             self.network(len(lines)),
-            self.once("codec", lambda: Codec(self.manifest)),
+            codec,
             lines,
-            replace_unk=replace_unk,
+            attention=attention,
             beam=beam,
             n_best=n_best,
             length_penalty=(
@@ -291,7 +298,13 @@ class Translator(Model):
             if max_len_ratio is None
             else max_len_ratio,
         )
-        return _one_or_all(records(lines, found), one)
+        found = to_text(codec, tokens, hyps, replace_unk)
+        maps = None
+        if attention:
+            maps = [
+                attention_map(codec, s, h[0]) for s, h in zip(tokens, hyps, strict=True)
+            ]
+        return _one_or_all(records(lines, found, maps), one)
 
 
 class Classifier(Model):

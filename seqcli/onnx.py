@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ from seqcli.errors import SeqcliError
 from seqcli.manifest import Manifest
 
 RUNTIME = "seqcli-onnx.json"  # what a runtime needs besides the graphs
+# torch.onnx.export keeps its state in globals: two exports in threads of one
+# process (a server's first requests to two models) break each other
+EXPORTING = threading.Lock()
 
 
 @dataclass
@@ -212,7 +216,8 @@ def cached(store, name: str, manifest: dict, network: Callable) -> Graphs | None
         return None
     console.info(f"exporting {name!r} to ONNX for fast CPU inference (once)")
     try:
-        return Graphs(_build(name, manifest, network(), base, folder, key))
+        with EXPORTING:
+            return Graphs(_build(name, manifest, network(), base, folder, key))
     except OSError:
         return None
 

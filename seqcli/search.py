@@ -7,10 +7,11 @@ translator's defaults are in seqcli.translator.config). A model gives `bos_index
 `eos_index` and `start(src, src_lengths, repeat) -> steps` for a padded batch, each
 sentence given `repeat` rows of decoder state; the steps object has
 
-- `step(prev, at_limit, top) -> (log_probs, ids, where)`: for (rows,) previous ids,
-  the `top` best next ids of each row with their log-probabilities, (rows, top)
+- `step(prev, at_limit, top) -> (log_probs, ids, weights)`: for (rows,) previous
+  ids, the `top` best next ids of each row with their log-probabilities, (rows, top)
   each, ids it never produces (<pad>, <bos>) left out and only <eos> allowed where
-  at_limit (rows,) is set; and (rows,) the most-attended source positions;
+  at_limit (rows,) is set; and (rows, src_len) the attention weights over the
+  source that chose them (float32, 0 at padding);
 - `select(rows, memory)`: keep the state rows `rows` (in that order) and, where
   `memory` is given, the sentences' encoder rows `memory`.
 """
@@ -30,6 +31,9 @@ class Hypothesis:
     log_prob: float  # sum of the log-probabilities, <eos> included
     score: float  # log_prob / (len(ids) + 1) ** length_penalty: what beam ranks by
     alignment: list[int]  # per id, the most-attended source position
+    # shape: (len(ids), src_len) per id, the attention weights over the source
+    # (each row sums to 1); kept only when the search is asked for them
+    attention: np.ndarray | None = None
 
 
 def max_lengths(src_lengths, ratio: float, extra: int = 5) -> np.ndarray:
@@ -68,6 +72,7 @@ def greedy(
     max_len_ratio: float,
     length_penalty: float,
     max_len_extra: int = 5,
+    attention: bool = False,
 ) -> list[Hypothesis]:
     """The likeliest next word at each step, for a batch of sentences at once.
 
@@ -76,6 +81,7 @@ def greedy(
         src_lengths: (batch,) true lengths.
         max_len_ratio, max_len_extra: see `max_lengths`.
         length_penalty: length normalisation of the reported score only.
+        attention: keep each hypothesis's attention weights (Hypothesis.attention).
     Returns:
         one Hypothesis per sentence, in input order.
     """
@@ -86,16 +92,22 @@ def greedy(
     # and most-attended source positions
     ids = np.full((batch, n_steps), model.eos_index, dtype=np.int64)
     aligns = np.zeros((batch, n_steps), dtype=np.int64)
+    lengths = np.asarray(src_lengths, dtype=np.int64)
+    width = int(lengths.max())
+    # shape: (batch, steps, width) the weights, when asked for
+    weights = np.zeros((batch, n_steps if attention else 0, width), np.float32)
     log_prob = np.zeros(batch, dtype=np.float32)  # summed log-probabilities
     rows = np.arange(batch)  # the sentence of each row still going
     prev = np.full(batch, model.bos_index, dtype=np.int64)
     done = np.zeros(batch, dtype=bool)
     for t in range(n_steps):
-        best, word, where = steps.step(prev, t + 1 >= limit[rows], 1)
+        best, word, attended = steps.step(prev, t + 1 >= limit[rows], 1)
         prev = word[:, 0]
         log_prob[rows] += np.where(done, np.float32(0), best[:, 0])
         ids[rows, t] = prev  # after a row's <eos> nothing is read
-        aligns[rows, t] = where
+        aligns[rows, t] = attended.argmax(-1)
+        if attention:
+            weights[rows, t] = attended[:, :width]
         done |= prev == model.eos_index
         if done.all():
             break
@@ -108,9 +120,10 @@ def greedy(
     for row, (seq, pos) in enumerate(zip(ids.tolist(), aligns.tolist(), strict=True)):
         n = seq.index(model.eos_index)
         lp = float(log_prob[row])
-        out.append(
-            Hypothesis(seq[:n], lp, _normalise(lp, n + 1, length_penalty), pos[:n])
-        )
+        hyp = Hypothesis(seq[:n], lp, _normalise(lp, n + 1, length_penalty), pos[:n])
+        if attention:
+            hyp.attention = weights[row, :n, : lengths[row]]
+        out.append(hyp)
     return out
 
 
@@ -124,6 +137,7 @@ def beam_search(
     length_penalty: float,
     n_best: int = 1,
     max_len_extra: int = 5,
+    attention: bool = False,
 ) -> list[list[Hypothesis]]:
     """Beam search for a batch of sentences, each with `beam` hypotheses alive.
 
@@ -142,6 +156,7 @@ def beam_search(
         n_best: hypotheses returned per sentence (at most `beam`).
         length_penalty: score = log_prob / length ** length_penalty (0: off).
         max_len_ratio, max_len_extra: see `max_lengths`.
+        attention: keep each hypothesis's attention weights (Hypothesis.attention).
     Returns:
         per sentence, in input order, up to `n_best` hypotheses, best score first.
     """
@@ -157,6 +172,10 @@ def beam_search(
     # shape: (n, k, t) the ids and alignments of each alive hypothesis so far
     tokens = np.zeros((batch, k, 0), dtype=np.int64)
     aligns = np.zeros((batch, k, 0), dtype=np.int64)
+    lengths = np.asarray(src_lengths, dtype=np.int64)
+    width = int(lengths.max())
+    # shape: (n, k, t, width) their attention weights, when asked for
+    weights = np.zeros((batch, k, 0, width if attention else 0), np.float32)
     prev = np.full(batch * k, model.bos_index, dtype=np.int64)
     active = np.arange(batch)  # the sentence of each group of rows
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
@@ -165,7 +184,7 @@ def beam_search(
         n = active.size
         at_limit = t + 1 >= limit[active]  # (n,)
         # each row's 2k best words hold every sentence's 2k best extensions
-        log_probs, words, where = steps.step(prev, np.repeat(at_limit, k), 2 * k)
+        log_probs, words, attended = steps.step(prev, np.repeat(at_limit, k), 2 * k)
         m = log_probs.shape[1]
         # shape: (n, k * m) the score of each row's best one-word extensions
         candidates = (scores[:, :, None] + log_probs.reshape(n, k, m)).reshape(n, -1)
@@ -177,22 +196,24 @@ def beam_search(
         group = np.arange(n)[:, None]
         # shape: (n, 2k, t + 1)
         paths = np.concatenate([tokens[group, origin], word[..., None]], 2)
-        spots = where.reshape(n, k)[group, origin]
+        spots = attended.argmax(-1).reshape(n, k)[group, origin]
         path_aligns = np.concatenate([aligns[group, origin], spots[..., None]], 2)
+        if attention:  # shape: (n, 2k, t + 1, width)
+            rows_weights = attended[:, :width].reshape(n, k, 1, -1)[group, origin]
+            path_weights = np.concatenate([weights[group, origin], rows_weights], 2)
         is_eos = word == model.eos_index
         ending = is_eos[:, :k] & np.isfinite(top[:, :k])
         for i, j in zip(*np.nonzero(ending), strict=True):
             lp = float(top[i, j])
-            _keep_best(
-                finished[active[i]],
-                Hypothesis(
-                    paths[i, j, :-1].tolist(),
-                    lp,
-                    _normalise(lp, t + 1, length_penalty),
-                    path_aligns[i, j, :-1].tolist(),
-                ),
-                k,
+            hyp = Hypothesis(
+                paths[i, j, :-1].tolist(),
+                lp,
+                _normalise(lp, t + 1, length_penalty),
+                path_aligns[i, j, :-1].tolist(),
             )
+            if attention:
+                hyp.attention = path_weights[i, j, :-1, : lengths[active[i]]]
+            _keep_best(finished[active[i]], hyp, k)
         # the best k extensions that do not end the sentence go on
         # shape: (n, k) positions among the 2k candidates
         ranks = np.arange(top.shape[1])
@@ -203,6 +224,8 @@ def beam_search(
             np.take_along_axis(top, keep, 1),
         )
         tokens, aligns = paths[group, keep], path_aligns[group, keep]
+        if attention:
+            weights = path_weights[group, keep]
         prev = np.take_along_axis(word, keep, 1)
         # shape: (n, k) the row of the state each kept hypothesis extends
         rows = np.take_along_axis(origin, keep, 1) + group * k
@@ -220,8 +243,8 @@ def beam_search(
         memory = None
         if not going.all():
             groups = np.flatnonzero(going)
-            active, scores, tokens, aligns = (
-                x[groups] for x in (active, scores, tokens, aligns)
+            active, scores, tokens, aligns, weights = (
+                x[groups] for x in (active, scores, tokens, aligns, weights)
             )
             prev, rows = prev[groups], rows[groups]
             memory = (groups[:, None] * k + np.arange(k)).ravel()

@@ -1,6 +1,7 @@
 """Test isolation (every test gets its own store and runs on the CPU) and the helpers
-the test files share: `runner`, `invoke`, `one_thread`, `no_onednn`, `train_once` and
-`home`, and `one_thread_while` for a kind's package-scoped training fixtures."""
+the test files share: `runner`, `invoke`, `one_thread`, `no_onednn`, `train_once`,
+`home` and `builtin_graphs`, and `one_thread_while` for a kind's package-scoped
+training fixtures."""
 
 from __future__ import annotations
 
@@ -139,6 +140,25 @@ def home(trained_store: Trained, tmp_path, monkeypatch) -> Path:
     shutil.copytree(trained_store.store, home)
     monkeypatch.setenv("SEQCLI_HOME", str(home))
     return home
+
+
+# the built-ins `seqcli serve` is tested with (tests/test_serve.py, test_page.py)
+SERVED = ["conll-en", "multi30k-en-de", "sentiment-en", "shakespeare"]
+
+
+@pytest.fixture(scope="session")
+def builtin_graphs(tmp_path_factory) -> Path:
+    """The `.cache` folder of a store holding the SERVED built-ins' exported graphs,
+    made once for the session: a test links them into its store instead of
+    exporting again (seconds per model)."""
+    import seqcli
+
+    root = tmp_path_factory.mktemp("graphs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEQCLI_HOME", str(root))
+        for name in SERVED:
+            seqcli.load(name, device="cpu").network(1)
+    return root / ".cache"
 
 
 @pytest.fixture

@@ -254,6 +254,83 @@ def test_models_list_show_rm(home, runner, invoke):
     assert invoke(runner, "models", "rm", "tiny").exit_code == 1
 
 
+def panels(path: Path) -> list:
+    """(curve, x axis, [(x, y) pixel of each point]) of each panel of an SVG plot."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(path).getroot()  # well-formed XML, or this raises
+    return [
+        (
+            g.get("data-curve"),
+            g.get("data-x"),
+            [(float(c.get("cx")), float(c.get("cy"))) for c in g.iter(f"{ns}circle")],
+        )
+        for g in root.iter(f"{ns}g")
+        if g.get("class") == "panel"
+    ]
+
+
+def test_models_plot_draws_the_training_history(home, runner, invoke, tmp_path):
+    full = invoke(runner, "models", "show", "tiny", "--full").stdout
+    history = json.loads(full)["history"]
+    assert len(history) >= 2  # an evaluation per epoch
+    result = invoke(runner, "models", "plot", "tiny", "-o", tmp_path / "c.svg")
+    assert result.exit_code == 0 and result.stdout == ""
+    # the training loss and the char-LM's dev loss against steps and against time,
+    # a point per evaluation
+    found = panels(tmp_path / "c.svg")
+    assert [(curve, x) for curve, x, _ in found] == [
+        ("train_loss", "step"),
+        ("train_loss", "seconds"),
+        ("loss", "step"),
+        ("loss", "seconds"),
+    ]
+    assert all(len(points) == len(history) for _, _, points in found)
+    for _, _, points in found[2:]:
+        # later evaluations lie to the right; a higher loss is drawn higher up
+        assert [p[0] for p in points] == sorted(p[0] for p in points)
+        by_loss = sorted(range(len(history)), key=lambda i: -history[i]["loss"])
+        by_height = sorted(range(len(history)), key=lambda i: points[i][1])
+        assert by_loss == by_height
+    pytest.importorskip("matplotlib")
+    result = invoke(runner, "models", "plot", "tiny", "-o", tmp_path / "c.png")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_models_plot_draws_a_recorded_training_loss(tmp_path):
+    from seqcli import plot
+
+    history = [
+        {"epoch": 1, "step": 10, "seconds": 1.5, "train_loss": 2.0, "f1": 0.5},
+        {"epoch": 2, "step": 20, "seconds": 3.0, "train_loss": 1.0, "f1": 0.7},
+    ]
+    manifest = {"kind": "tagger", "history": history}
+    plot.write(manifest, "t", tmp_path / "t.svg")
+    found = panels(tmp_path / "t.svg")
+    assert [curve for curve, _, _ in found] == ["train_loss"] * 2 + ["f1"] * 2
+    assert "no training loss" not in (tmp_path / "t.svg").read_text()
+
+
+def test_models_plot_errors_are_one_line(home, runner, invoke, tmp_path, monkeypatch):
+    def fails(*args, code=1):
+        result = invoke(runner, "models", "plot", *args)
+        assert result.exit_code == code and one_error_line(result), result.output
+        return result.stderr
+
+    assert "no model named 'nope'" in fails("nope", "-o", tmp_path / "c.svg")
+    assert ".svg or .png" in fails("tiny", "-o", tmp_path / "c.pdf", code=2)
+    assert "cannot write" in fails("tiny", "-o", tmp_path / "no" / "c.svg")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # not installed
+    assert "seqcli[plot]" in fails("tiny", "-o", tmp_path / "c.png")
+    manifest = json.loads((home / "tiny" / "manifest.json").read_text())
+    manifest["history"] = []
+    (home / "tiny" / "manifest.json").write_text(json.dumps(manifest))
+    assert "no training history" in fails("tiny", "-o", tmp_path / "c.svg")
+    assert not list(tmp_path.glob("c.*"))
+
+
 def test_training_refuses_to_overwrite_without_force(home, runner, tmp_path, invoke):
     corpus = tmp_path / "c.txt"
     corpus.write_text(CORPUS)

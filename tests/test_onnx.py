@@ -286,3 +286,43 @@ def test_tagger_emissions_of_every_cell(tmp_path, cell):
             {k: getattr(batch, k).numpy() for k in ("words", "caps", "chars", "types")},
         )[0]
         close(found, model.emissions(batch))
+
+
+def test_exports_in_threads_of_one_process_take_turns(tmp_path, monkeypatch):
+    """torch.onnx.export keeps its state in globals: a server's first requests to
+    two models, loading in two threads, broke each other's export."""
+    import threading
+    import time
+
+    from seqcli import onnx
+
+    inside, most = 0, 0
+
+    def build(name, manifest, model, base, folder, key):
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        time.sleep(0.2)
+        inside -= 1
+        raise OSError("not written")  # cached() then gives None
+
+    class Store:
+        def verify(self, name, manifest):
+            pass
+
+        def cache_dir(self, name):
+            return tmp_path / name
+
+    monkeypatch.setattr(onnx, "_build", build)
+    manifest = {"weights": {"sha256": "0" * 64}}
+    threads = [
+        threading.Thread(
+            target=onnx.cached, args=(Store(), f"m{i}", manifest, lambda: None)
+        )
+        for i in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1

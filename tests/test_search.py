@@ -2,6 +2,7 @@
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
@@ -232,3 +233,45 @@ def test_n_best_above_beam_is_refused():
     src, lengths = make_sources(1)
     with pytest.raises(ValueError, match="n_best"):
         beam_search(model, src, lengths, beam=2, n_best=3, **SEARCH, max_len_ratio=1.5)
+
+
+@torch.no_grad()
+def stepped_attention(model, src, length, ids):
+    """The attention weights of each id of `ids` when the model is stepped through
+    them alone (the oracle for what the search keeps)."""
+    memory = model.encode(src[None, :length], torch.tensor([length]))
+    state, prev, rows = model.init_state(memory), model.bos_index, []
+    for word in ids:
+        _, state, weights = model.step(torch.tensor([prev]), state, memory)
+        rows.append(weights[0].numpy())
+        prev = word
+    return np.array(rows, dtype=np.float32).reshape(len(ids), length)
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+@pytest.mark.parametrize("settings", VARIANTS[:3])
+def test_kept_attention_is_the_attention_that_chose_each_word(settings, beam):
+    model = make_model(seed=6, tgt_vocab=10, **settings)
+    src, lengths = make_sources(6, seed=4)
+    search = {**SEARCH, "max_len_ratio": 2.0, "attention": True}
+    if beam == 1:
+        found = [[h] for h in greedy(model, src, lengths, **search)]
+    else:
+        found = beam_search(model, src, lengths, beam=beam, n_best=2, **search)
+    for row, hyps in enumerate(found):
+        n = int(lengths[row])
+        for hyp in hyps:
+            # shape: (target tokens, source tokens), each row a distribution
+            assert hyp.attention.shape == (len(hyp.ids), n)
+            np.testing.assert_allclose(hyp.attention.sum(1), 1.0, atol=1e-5)
+            assert hyp.attention.argmax(1).tolist() == hyp.alignment
+            expected = stepped_attention(model, src[row], n, hyp.ids)
+            np.testing.assert_allclose(hyp.attention, expected, atol=1e-5)
+
+
+def test_attention_is_not_kept_unless_asked():
+    model = make_model()
+    src, lengths = make_sources(2)
+    (hyp, _) = greedy(model, src, lengths, **SEARCH, max_len_ratio=1.5)
+    ((best,), _) = beam_search(model, src, lengths, beam=2, **SEARCH, max_len_ratio=1.5)
+    assert hyp.attention is None and best.attention is None

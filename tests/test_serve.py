@@ -25,6 +25,7 @@ import seqcli
 from seqcli.serve.app import Settings, create_app
 
 from .close import same
+from .conftest import SERVED
 
 with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2: it works
     warnings.filterwarnings("ignore", "Using `httpx`", UserWarning)
@@ -32,7 +33,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2: it wo
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-BUILTINS = ["conll-en", "multi30k-en-de", "sentiment-en", "shakespeare"]
+BUILTINS = SERVED
 SENTENCES = [
     "Angela Merkel met Emmanuel Macron in Paris.",
     "A man rides a horse on the beach.",
@@ -40,22 +41,10 @@ SENTENCES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graphs(tmp_path_factory) -> Path:
-    """A store holding the built-ins' exported graphs, made once for the module:
-    each test's store gets links to them instead of exporting again."""
-    root = tmp_path_factory.mktemp("graphs")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEQCLI_HOME", str(root))
-        for name in BUILTINS:
-            seqcli.load(name, device="cpu").network(1)
-    return root / ".cache"
-
-
 @pytest.fixture(autouse=True)
-def store(env_setup, graphs) -> Path:
+def store(env_setup, builtin_graphs) -> Path:
     home = Path(os.environ["SEQCLI_HOME"])
-    shutil.copytree(graphs, home / ".cache", copy_function=os.link)
+    shutil.copytree(builtin_graphs, home / ".cache", copy_function=os.link)
     return home
 
 
@@ -109,6 +98,26 @@ def test_each_task_gives_the_records_of_the_api(serve):
     body = {"model": "shakespeare", "text": "KING", **options}
     found = client.post("/v1/generate", json=body).json()["records"]
     assert found == seqcli.load("shakespeare", device="cpu").generate("KING", **options)
+
+
+def test_translate_gives_the_attention_when_asked(serve):
+    client = serve()
+    body = {"model": "multi30k-en-de", "texts": SENTENCES[1:], "attention": True}
+    found = client.post("/v1/translate", json=body)
+    assert found.status_code == 200, found.text
+    records = found.json()["records"]
+    model = seqcli.load("multi30k-en-de", device="cpu")
+    same(records, model.translate(SENTENCES[1:], attention=True))
+    for record in records:
+        attention = record["attention"]
+        rows, columns = attention["target_tokens"], attention["source_tokens"]
+        assert len(attention["weights"]) == len(rows) > 0
+        for row in attention["weights"]:
+            assert len(row) == len(columns)
+            assert sum(row) == pytest.approx(1.0, abs=len(row) * 5e-5)
+    body["attention"] = "yes"
+    refused = client.post("/v1/translate", json=body)
+    assert refused.status_code == 422 and "attention" in refused.json()["error"]
 
 
 def events(text: str) -> list[tuple[str | None, dict]]:
@@ -338,6 +347,7 @@ def test_the_page_is_self_contained(serve):
     page = found.text
     assert "http://" not in page and "https://" not in page and "@import" not in page
     assert "/*COLOURS*/" not in page and "#aa9cfc" in page
+    assert "/*ATTENTION" not in page and "table.attention" in page
     HTMLParser().feed(page)
 
 

@@ -1,8 +1,9 @@
-"""`seqcli models`: list, show and remove stored models."""
+"""`seqcli models`: list, show, plot and remove stored models."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -55,6 +56,31 @@ def show(name, full):
             history[-3:] and [f"{len(history)} evaluations, last:"] + history[-1:]
         )
     click.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
+
+
+@models.command("plot")
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The picture to write: FILE.svg (no dependency) or FILE.png (matplotlib).",
+)
+def plot(name, output):
+    """Draw a model's training curves: the dev metric that picks its checkpoint
+    (and the training loss where its history has it) against steps and against
+    training time, from the history in its manifest.
+
+    \b
+    seqcli models plot conll-en -o curves.svg
+    seqcli models plot my-ner -o curves.png
+    """
+    from seqcli import plot
+    from seqcli.store import Store
+
+    plot.check_suffix(output)  # a wrong name fails before the store is read
+    plot.write(Store().manifest(name), name, output)
 
 
 @models.command("rm")

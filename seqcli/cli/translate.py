@@ -37,10 +37,21 @@ CHUNK = 8  # batches translated and written at a time
     help="Translations per sentence, best first (at most --beam).",
 )
 @click.option(
-    "--json",
-    "as_json",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "jsonl", "html"]),
+    default=None,
+    help="text (the default): the translations; jsonl: one JSON object per line, "
+    '{"source", "translations": [{"text", "score"}]}; html: one page, each '
+    "sentence with its translations and its attention as a heatmap.",
+)
+@click.option("--json", "as_json", is_flag=True, help="The same as --format jsonl.")
+@click.option(
+    "--attention",
     is_flag=True,
-    help='One JSON object per line: {"source", "translations": [{"text", "score"}]}.',
+    help='Each JSON object gains "attention": the best translation\'s attention '
+    'weights, {"source_tokens", "target_tokens", "weights"} (a row per target '
+    "token); implies --format jsonl, unless html.",
 )
 @click.option(
     "--batch-size",
@@ -79,7 +90,9 @@ def translate(
     model,
     beam,
     n_best,
+    fmt,
     as_json,
+    attention,
     batch_size,
     max_len_ratio,
     length_penalty,
@@ -97,16 +110,28 @@ def translate(
     echo "A man rides a horse on the beach." | seqcli translate -m en-de
     seqcli translate -m en-de --beam 1 < sentences.txt > out.txt
     seqcli translate -m en-de --n-best 3 --json sentences.txt
+    seqcli translate -m en-de --attention --format html < in.txt > attention.html
     """
     if n_best > beam:
         raise click.BadParameter(
             f"must be at most --beam ({beam})", param_hint="--n-best"
         )
+    if as_json and fmt not in (None, "jsonl"):
+        raise click.BadParameter(
+            f"--json and --format {fmt} disagree", param_hint="--json"
+        )
+    fmt = "jsonl" if as_json or (attention and fmt is None) else fmt or "text"
+    if attention and fmt == "text":
+        raise click.BadParameter(
+            "needs --format jsonl or html", param_hint="--attention"
+        )
+    attention = attention or fmt == "html"  # the page draws it
     from seqcli import inference, output
     from seqcli.data import count_lines, first_lines, groups, iter_lines
     from seqcli.store import Store
+    from seqcli.translator import html
     from seqcli.translator.data import Codec
-    from seqcli.translator.decode import records, translate_lines
+    from seqcli.translator.decode import attention_map, records, search_lines, texts
 
     # lines as they come; a pause in the input (a line typed on a terminal, a slow
     # writer) has what was read translated at once
@@ -117,27 +142,40 @@ def translate(
     codec = Codec(manifest)
 
     def emit(lines: list[str], first: int) -> None:
-        found = translate_lines(
+        tokens, hyps = search_lines(
             net,
             codec,
             lines,
             first_line=first,
-            replace_unk=replace_unk,
             beam=beam,
             n_best=n_best,
             batch_size=batch_size,
             max_len_ratio=max_len_ratio,
             length_penalty=length_penalty,
+            attention=attention,
         )
-        if as_json:
-            written = map(output.jsonl, records(lines, found))
+        found = texts(codec, tokens, hyps, replace_unk)
+        maps = None
+        if attention:
+            maps = [
+                attention_map(codec, s, h[0]) for s, h in zip(tokens, hyps, strict=True)
+            ]
+        if fmt == "jsonl":
+            written = map(output.jsonl, records(lines, found, maps))
+        elif fmt == "html":
+            written = map(html.sentence, records(lines, found, maps))
         else:
             written = output.translations(found, first=first, n_best=n_best)
         sys.stdout.write("".join(f"{x}\n" for x in written))
         sys.stdout.flush()
+
+    if fmt == "html":  # one page: its head now, its end once all is written
+        sys.stdout.write(html.head() + "\n")
 
     # sorted by length within chunks of several batches, written chunk by chunk
     first = 1
     for chunk in groups(itertools.chain(head, lines), batch_size * CHUNK):
         emit(chunk, first)
         first += len(chunk)
+    if fmt == "html":
+        sys.stdout.write(html.foot() + "\n")

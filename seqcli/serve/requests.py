@@ -14,7 +14,7 @@ MAX_BODY = 1 << 20  # bytes: far more text than one request should carry
 # each task's options: the Python API's keyword arguments
 OPTIONS = {
     "tag": ["scheme"],
-    "translate": ["beam", "n_best", "length_penalty", "max_len_ratio"],
+    "translate": ["beam", "n_best", "length_penalty", "max_len_ratio", "attention"],
     "classify": ["top_k"],
     "generate": [
         "length",

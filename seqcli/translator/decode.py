@@ -24,12 +24,14 @@ def translate_ids(
     max_len_ratio: float = MAX_LEN_RATIO,
     length_penalty: float = LENGTH_PENALTY,
     quantize: bool = True,
+    attention: bool = False,
 ):
     """Translate source id lists in batches of similar length; input order is kept.
 
     model: a Translator (PyTorch, any device) or the exported graphs
     (runtime.OnnxTranslator). quantize: PyTorch on the CPU decodes with an int8
-    output layer (Translator.int8_output).
+    output layer (Translator.int8_output). attention: keep each hypothesis's
+    attention weights (seqcli.search.Hypothesis.attention).
 
     Returns:
         per source, a list of `n_best` Hypothesis (one empty hypothesis for an empty
@@ -38,9 +40,14 @@ def translate_ids(
     from seqcli.data import length_batches
     from seqcli.search import Hypothesis, beam_search, greedy
 
-    results: list = [[Hypothesis([], 0.0, 0.0, [])] for _ in sources]
+    empty = np.zeros((0, 0), np.float32) if attention else None
+    results: list = [[Hypothesis([], 0.0, 0.0, [], empty)] for _ in sources]
     todo = [i for i, s in enumerate(sources) if s]
-    search = {"max_len_ratio": max_len_ratio, "length_penalty": length_penalty}
+    search = {
+        "max_len_ratio": max_len_ratio,
+        "length_penalty": length_penalty,
+        "attention": attention,
+    }
     for batch in length_batches([len(sources[i]) for i in todo], batch_size):
         rows = [todo[j] for j in batch]
         seqs = [list(sources[i]) for i in rows]
@@ -91,23 +98,57 @@ def translate_lines(
     first_line: the number of lines[0] in its file, for warnings; replace_unk: see
     Codec.text; search: as for `translate_ids`.
     """
+    tokens, found = search_lines(model, codec, lines, first_line=first_line, **search)
+    return texts(codec, tokens, found, replace_unk)
+
+
+def search_lines(
+    model, codec: Codec, lines: Sequence[str], *, first_line: int = 1, **search
+):
+    """(source units, n-best Hypothesis) per line: `translate_lines` before the
+    hypotheses become text, for callers that want their attention too."""
     tokens, ids = codec.sources(lines, first_line)
-    found = translate_ids(model, ids, **search)
+    return tokens, translate_ids(model, ids, **search)
+
+
+def texts(codec: Codec, tokens, found, replace_unk: bool = True):
+    """The n-best (text, score) of each line's hypotheses (see search_lines)."""
     return [
         [(codec.text(h, src, replace_unk), h.score) for h in hyps]
         for hyps, src in zip(found, tokens, strict=True)
     ]
 
 
+def attention_map(codec: Codec, source: Sequence[str], hyp) -> dict:
+    """A hypothesis's attention as a record: {"source_tokens", "target_tokens",
+    "weights"}, weights[i][j] the weight of source unit j when target unit i was
+    written (rows sum to 1; 4 decimals). The units are what the model read and
+    wrote: subword pieces where it uses them, <unk> where it had no word."""
+    # shape: (len(target_tokens), len(source))
+    weights = np.round(np.asarray(hyp.attention, dtype=np.float64), 4)
+    return {
+        "source_tokens": list(source),
+        "target_tokens": codec.tgt_vocab.decode(hyp.ids),
+        "weights": weights.tolist(),
+    }
+
+
 def records(
-    lines: Sequence[str], found: Sequence[Sequence[tuple[str, float]]]
+    lines: Sequence[str],
+    found: Sequence[Sequence[tuple[str, float]]],
+    attention: Sequence[dict] | None = None,
 ) -> list[dict]:
     """{"source", "translations": [{"text", "score"}]} per line, as `seqcli
-    translate --json` writes them."""
-    return [
+    translate --json` writes them; with `attention` (an attention_map per line,
+    of its best translation), "attention" too."""
+    out = [
         {
             "source": line,
             "translations": [{"text": t, "score": round(s, 4)} for t, s in hyps],
         }
         for line, hyps in zip(lines, found, strict=True)
     ]
+    if attention is not None:
+        for record, weights in zip(out, attention, strict=True):
+            record["attention"] = weights
+    return out

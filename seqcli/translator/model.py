@@ -398,8 +398,8 @@ class Steps:
             log_probs[at_limit] = float("-inf")
             log_probs[at_limit, self.model.eos_index] = eos
         best, ids = log_probs.topk(min(top, log_probs.size(-1)), dim=-1)
-        where = attention.argmax(-1)
-        return best.cpu().numpy(), ids.cpu().numpy(), where.cpu().numpy()
+        weights = attention.float().cpu().numpy()
+        return best.cpu().numpy(), ids.cpu().numpy(), weights
 
     def select(self, rows, memory=None) -> None:
         self.state = self.state.select(torch.from_numpy(rows).to(self.device))

@@ -77,7 +77,7 @@ class OnnxSteps:
             ids = log_probs.argmax(-1)[:, None]
         else:
             ids = np.argpartition(-log_probs, top - 1, axis=1)[:, :top]
-        return np.take_along_axis(log_probs, ids, 1), ids, attention.argmax(-1)
+        return np.take_along_axis(log_probs, ids, 1), ids, attention
 
     def select(self, rows, memory=None) -> None:
         self.state = {

@@ -531,3 +531,89 @@ def test_many_lines_run_on_pytorch(home, runner, invoke):
     result = invoke(runner, "translate", "-m", "phr", input="A dog runs.\n" * 25)
     assert result.exit_code == 0, result.output
     assert "device: cpu\n" in result.stderr and not exports(home)
+
+
+# --- the attention of the best translation ---
+
+
+@pytest.mark.numeric
+@pytest.mark.parametrize("beam", [1, 4])
+def test_attention_on_the_graphs_is_pytorchs(home, runner, invoke, beam):
+    """Tolerance: the JSON rounds weights to 4 decimals (5e-5); the two backends'
+    float32 sums differ by about 1e-6; 2e-4 (tests/close.py SCORE_ATOL) covers both."""
+    import numpy as np
+
+    from seqcli import kinds
+    from seqcli.store import Store
+    from seqcli.translator.data import Codec
+    from seqcli.translator.decode import search_lines
+
+    found, stderr = translate_json(runner, invoke, "--attention", "--beam", str(beam))
+    assert "device: cpu (onnxruntime)" in stderr
+    net, manifest = kinds.load(Store(), "phr", "translator", torch.device("cpu"))
+    codec = Codec(manifest)
+    tokens, hyps = search_lines(
+        net, codec, FEW, beam=beam, quantize=False, attention=True
+    )
+    for record, source, (best, *_) in zip(found, tokens, hyps, strict=True):
+        attention = record["attention"]
+        assert attention["source_tokens"] == source
+        assert attention["target_tokens"] == codec.tgt_vocab.decode(best.ids)
+        # shape: (target tokens, source tokens)
+        weights = np.array(attention["weights"]).reshape(len(best.ids), len(source))
+        np.testing.assert_allclose(weights.sum(1), 1.0, atol=len(source) * 5e-5)
+        np.testing.assert_allclose(weights, best.attention, atol=2e-4)
+    assert found[1]["attention"]["weights"] == []  # the empty line
+
+
+def test_attention_on_pytorch_and_as_an_html_page(home, runner, invoke):
+    from html.parser import HTMLParser
+
+    lines = ["A dog runs on the beach."] * 21  # more than the graphs' rows: PyTorch
+    result = invoke(
+        runner, "translate", "-m", "phr", "--attention", input="\n".join(lines)
+    )
+    assert result.exit_code == 0, result.output
+    assert "device: cpu\n" in result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    attention = records[0]["attention"]
+    assert len(attention["weights"]) == len(attention["target_tokens"]) > 0
+    assert all(
+        len(row) == len(attention["source_tokens"]) for row in attention["weights"]
+    )
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open, self.rows, self.heads = [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("meta",):
+                self.open.append(tag)
+            if tag == "tr" and "tbody" in self.open:
+                self.rows.append(0)
+            if tag == "td":
+                self.rows[-1] += 1
+
+        def handle_endtag(self, tag):
+            assert self.open.pop() == tag  # well nested
+
+        def handle_data(self, data):
+            if self.open[-2:] == ["tr", "th"] and "tbody" in self.open:
+                self.heads.append(data)
+
+    page = invoke(runner, "translate", "-m", "phr", "--format", "html", input=lines[0])
+    assert page.exit_code == 0, page.output
+    parser = Tables()
+    parser.feed(page.stdout)
+    parser.close()
+    assert page.stdout.startswith("<!DOCTYPE html>") and parser.open == []
+    assert parser.heads == attention["target_tokens"]  # a row per target token
+    assert parser.rows == [len(attention["source_tokens"])] * len(parser.heads)
+
+
+def test_attention_needs_a_format_that_can_hold_it(home, runner, invoke):
+    result = invoke(runner, "translate", "-m", "phr", "--attention", "--format", "text")
+    assert result.exit_code == 2 and "--attention" in result.output
+    result = invoke(runner, "translate", "-m", "phr", "--json", "--format", "html")
+    assert result.exit_code == 2
