@@ -1,10 +1,12 @@
 """The model kinds, and loading a stored model of any kind.
 
 Each kind is one package with the same parts: `config` (its settings, no torch),
-`model` (the nn.Module, built by `from_manifest`), `data`, `recipe` (`train` and
-`evaluate`), `decode` and `export` (its ONNX graphs). Commands find a kind's parts
-here, by its name in a manifest; adding a kind is adding its package and a line to
-KINDS.
+`model` (the nn.Module, built by `from_manifest`), `data`, `recipe` (its Recipe for
+seqcli.recipe, `train` and `evaluate`), `decode` and `export` (its ONNX graphs).
+Everything above the kinds finds a kind's parts here: loading and `seqcli eval` by
+the kind's name in a manifest, the command line and the server by the command that
+runs it (`seqcli/cli/COMMAND.py`, the API's method and the server's `/v1/COMMAND`).
+Adding a kind is adding its package, a line to KINDS, its command and its API class.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Kind:
     config: str  # the settings dataclass in package.config
     model: str  # the nn.Module in package.model
     builtin: str  # the built-in model its command uses by default
+    command: str  # what runs it: seqcli COMMAND, the API's method, /v1/COMMAND
 
     def module(self, part: str) -> ModuleType:
         return importlib.import_module(f"{self.package}.{part}")
@@ -44,12 +47,13 @@ class Kind:
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("charlm", "seqcli.charlm", "CharLMConfig", "CharLM", "shakespeare"),
-        Kind("tagger", "seqcli.tagger", "TaggerConfig", "Tagger", "conll-en"),
+        Kind("charlm", "seqcli.charlm", "CharLMConfig", "CharLM", "shakespeare",
+             "generate"),
+        Kind("tagger", "seqcli.tagger", "TaggerConfig", "Tagger", "conll-en", "tag"),
         Kind("translator", "seqcli.translator", "TranslatorConfig", "Translator",
-             "multi30k-en-de"),
+             "multi30k-en-de", "translate"),
         Kind("classifier", "seqcli.classifier", "ClassifierConfig", "Classifier",
-             "sentiment-en"),
+             "sentiment-en", "classify"),
     )
 }  # fmt: skip
 

@@ -74,3 +74,21 @@ def test_the_graph_cache_key_covers_every_module(tmp_path):
     assert "CAPS" in text
     data.write_text(text.replace("CAPS", "CAPS_", 1), encoding="utf-8")
     assert cache_key(manifest, copy) != before
+
+
+def test_every_kind_in_the_registry_has_its_command_api_method_and_endpoint():
+    """Everything above the kinds finds a kind through the registry: its command
+    (seqcli/cli/COMMAND.py), the Python API's class with the method of that name,
+    the server's /v1/COMMAND, `seqcli eval` (its recipe's evaluate) and a built-in."""
+    from seqcli import api
+    from seqcli.cli import cli
+    from seqcli.serve.app import KINDS as ENDPOINTS
+    from seqcli.store import BUILTIN
+
+    for kind in kinds.KINDS.values():
+        assert kind.command in cli.commands, kind.name
+        assert callable(getattr(api.MODELS[kind.name], kind.command)), kind.name
+        assert ENDPOINTS[kind.command] == kind.name
+        assert callable(kind.module("recipe").evaluate)
+        manifest = (BUILTIN / kind.builtin / "manifest.json").read_text()
+        assert f'"kind": "{kind.name}"' in manifest

@@ -57,25 +57,20 @@ def main() -> None:
     cli(prog_name="seqcli")
 
 
-# registering the commands (each module imports only click at the top)
-from seqcli.cli import (  # noqa: E402
-    classify,
-    evaluate,
-    export,
-    generate,
-    models,
-    serve,
-    tag,
-    train,
-    translate,
-)
+# registering the commands (each module imports only click at the top): training,
+# each kind's own command (seqcli/cli/COMMAND.py, named in the registry), the rest
+def _register() -> None:
+    import importlib
 
-cli.add_command(train.train)
-cli.add_command(generate.generate)
-cli.add_command(tag.tag)
-cli.add_command(translate.translate)
-cli.add_command(classify.classify)
-cli.add_command(evaluate.evaluate)
-cli.add_command(models.models)
-cli.add_command(export.export)
-cli.add_command(serve.serve)
+    from seqcli import kinds
+    from seqcli.cli import evaluate, export, models, serve, train
+
+    cli.add_command(train.train)
+    for kind in kinds.KINDS.values():
+        module = importlib.import_module(f"seqcli.cli.{kind.command}")
+        cli.add_command(getattr(module, kind.command))
+    for command in (evaluate.evaluate, models.models, export.export, serve.serve):
+        cli.add_command(command)
+
+
+_register()

@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
 from starlette.routing import Route
 
+from seqcli import kinds
 from seqcli.errors import SeqcliError
 from seqcli.serve.batching import Batcher
 from seqcli.serve.models import Models
@@ -28,12 +29,7 @@ from seqcli.serve.problems import Busy, Problem, TimedOut
 from seqcli.serve.requests import parse, read_json
 
 log = logging.getLogger("seqcli.serve")
-KINDS = {
-    "tag": "tagger",
-    "translate": "translator",
-    "classify": "classifier",
-    "generate": "charlm",
-}
+KINDS = {kind.command: kind.name for kind in kinds.KINDS.values()}  # /v1/COMMAND
 PIECE = 0.05  # seconds of generation per streamed piece (and between checks)
 ENVIRONMENT = "SEQCLI_SERVE"  # the settings, for worker processes (--workers)
 
