@@ -144,6 +144,18 @@ def test_generate_streams_pieces_then_the_record(serve):
     assert [record] == lm.generate("ROMEO:", **body)
 
 
+def test_generate_ends_a_sample_at_the_stop_text_as_the_api_does(serve):
+    client = serve()
+    body = {"model": "shakespeare", "text": "ROMEO:", "length": 400, "seed": 3}
+    found = client.post("/v1/generate", json={**body, "stop": "\n\n"}).json()
+    (record,) = found["records"]
+    continuation = record["text"][len("ROMEO:") :]
+    assert continuation.endswith("\n\n") and continuation.count("\n\n") == 1
+    assert len(continuation) < 400
+    lm = seqcli.load("shakespeare", device="cpu")
+    assert [record] == lm.generate("ROMEO:", length=400, seed=3, stop="\n\n")
+
+
 def test_only_the_models_named_are_served(serve):
     client = serve(models=["conll-en"])
     names = [row["name"] for row in client.get("/v1/models").json()["models"]]
