@@ -51,6 +51,55 @@ def config_from(cls: type, values: dict) -> Any:
     return cls(**absent | values)
 
 
+@dataclass(frozen=True)
+class Data:
+    """A data argument or option of `seqcli train KIND` (training files, dev data,
+    vectors...), declared in the kind's config.py beside its settings; the command
+    line makes a click parameter of it (seqcli/cli/train.py).
+
+    Attributes:
+        name: "--dev" for an option, "path" for an argument.
+        dest: the recipe's keyword, where it differs from the name.
+        type: text, file (one that exists), int, count (≥ 0), positive (≥ 1) or
+            fraction (in (0, 0.5]).
+        many: an argument of one or more values; an option given again and again.
+    """
+
+    name: str
+    help: str = ""
+    dest: str | None = None
+    metavar: str | None = None
+    default: Any = None
+    type: str = "text"
+    many: bool = False
+
+
+def dev_fraction(default: float) -> Data:
+    return Data(
+        "--dev-fraction",
+        "Part of the training data held back for dev when no dev data is given.",
+        default=default,
+        type="fraction",
+    )
+
+
+def vectors(vector_words: int) -> tuple[Data, Data]:
+    """--vectors, and --vector-words with this default."""
+    return (
+        Data(
+            "--vectors",
+            "Word vectors (GloVe or word2vec text, .gz allowed) to start from.",
+            metavar="FILE",
+        ),
+        Data(
+            "--vector-words",
+            "The commonest words of --vectors added to the vocabulary.",
+            default=vector_words,
+            type="count",
+        ),
+    )
+
+
 @dataclass
 class TrainConfig:
     """The training loop's settings (seqcli.train.fit); each kind has its defaults."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
+from seqcli.config import CELL_HELP, CELLS, Data, TrainConfig, dev_fraction, setting
 
 DIRECTIONS = ("forward", "backward")
 UNITS = ("char", "word", "bpe")  # seqcli.charlm.units
@@ -51,6 +51,19 @@ class CharLMConfig:
 
 
 TRAINING = TrainConfig(epochs=20, lr=3e-3, warmup=50, patience=5)
+
+# `seqcli train charlm`: its help and its data (the settings above are its options too)
+TRAIN_HELP = """Train a character-level language model (LSTM, GRU, minGRU or Elman RNN)
+on text files.
+
+\b
+seqcli train charlm book.txt more.txt --name poems --time-budget 600
+"""
+TRAIN_DATA = (
+    Data("paths", many=True, metavar="FILE..."),
+    Data("--dev", "Dev text (default: the end of FILE...).", "dev_path", "FILE"),
+    dev_fraction(0.05),
+)
 
 # generate --beam: never write the same 12 characters twice (bench/results/
 # generate.json: beams of 4 and 8 fall into loops without a guard)

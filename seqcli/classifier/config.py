@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
+from seqcli.config import (
+    CELL_HELP,
+    CELLS,
+    Data,
+    TrainConfig,
+    dev_fraction,
+    setting,
+    vectors,
+)
 
 BATCH_SIZE = 64  # texts per forward pass when classifying
 EVAL_BATCH_SIZE = 128  # and when scoring (eval, dev evaluation in training)
@@ -59,3 +67,27 @@ class ClassifierConfig:
 
 
 TRAINING = TrainConfig(epochs=10, lr=2e-3, warmup=100, patience=3, clip=5.0)
+
+# `seqcli train classifier`: its help and its data (the settings above are its options)
+TRAIN_HELP = """Train a recurrent text classifier (sentiment, topics...) on labelled
+lines.
+
+TRAIN holds one text per line, as label<TAB>text or as fastText's
+"__label__LABEL text". The best checkpoint by dev accuracy (or --metric
+macro_f1) is kept.
+
+\b
+seqcli train classifier train.tsv --dev dev.tsv --name sentiment \\
+    --vectors glove.6B.50d.txt.gz --time-budget 1200
+"""
+TRAIN_DATA = (
+    Data("path", metavar="TRAIN"),
+    Data(
+        "--dev",
+        "Dev lines (default: a seeded random --dev-fraction of TRAIN).",
+        "dev_path",
+        "FILE",
+    ),
+    dev_fraction(0.1),
+    *vectors(vector_words=0),
+)

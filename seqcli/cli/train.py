@@ -1,18 +1,16 @@
 """`seqcli train KIND ...`: build a model from a user's corpus.
 
-Each kind's command takes its data options, then its model settings and the
-training loop's settings, both made from the kind's config (seqcli/<kind>/config.py),
-where their defaults and help live.
+One command per kind in the registry (seqcli.kinds), made from what the kind's
+config.py declares: its help (TRAIN_HELP), its data arguments and options
+(TRAIN_DATA, seqcli.config.Data), its model settings and the training loop's
+settings with its defaults (TRAINING), whose defaults and help live there.
 """
 
 from __future__ import annotations
 
 import click
 
-from seqcli.charlm.config import TRAINING as CHARLM_TRAINING
-from seqcli.charlm.config import CharLMConfig
-from seqcli.classifier.config import TRAINING as CLASSIFIER_TRAINING
-from seqcli.classifier.config import ClassifierConfig
+from seqcli import kinds
 from seqcli.cli.options import (
     FloatRange,
     config_options,
@@ -21,12 +19,8 @@ from seqcli.cli.options import (
     pop_config,
     quiet_option,
 )
-from seqcli.config import TrainConfig
+from seqcli.config import Data, TrainConfig
 from seqcli.errors import OptionError, SeqcliError
-from seqcli.tagger.config import TRAINING as TAGGER_TRAINING
-from seqcli.tagger.config import TaggerConfig
-from seqcli.translator.config import BEAM, TranslatorConfig
-from seqcli.translator.config import TRAINING as TRANSLATOR_TRAINING
 
 
 @click.group()
@@ -152,171 +146,53 @@ name_option = click.option(
     help="Name of the model in the store.",
 )
 
-
-def vectors_options(vector_words: int):
-    """--vectors, and --vector-words with this default."""
-
-    def decorate(f):
-        f = click.option(
-            "--vector-words",
-            type=click.IntRange(min=0),
-            default=vector_words,
-            show_default=True,
-            help="The commonest words of --vectors added to the vocabulary.",
-        )(f)
-        return click.option(
-            "--vectors",
-            metavar="FILE",
-            help="Word vectors (GloVe or word2vec text, .gz allowed) to start from.",
-        )(f)
-
-    return decorate
+TYPES = {
+    "text": None,
+    "file": click.Path(exists=True, dir_okay=False),
+    "int": int,
+    "count": click.IntRange(min=0),
+    "positive": click.IntRange(min=1),
+    "fraction": FloatRange(0, 0.5, min_open=True),
+}
 
 
-def dev_fraction_option(default: float):
-    return click.option(
-        "--dev-fraction",
-        type=FloatRange(0, 0.5, min_open=True),
-        default=default,
-        show_default=True,
-        help="Part of the training data held back for dev when no dev data is given.",
-    )
+def data_parameter(data: Data):
+    """The click argument or option a kind's Data declares."""
+    if not data.name.startswith("--"):
+        nargs = -1 if data.many else 1
+        return click.argument(
+            data.name, nargs=nargs, required=True, metavar=data.metavar
+        )
+    names = [data.name] + ([data.dest] if data.dest else [])
+    details = {"type": TYPES[data.type], "metavar": data.metavar, "help": data.help}
+    if data.many:
+        details["multiple"] = True
+    if data.default is not None:
+        details |= {"default": data.default, "show_default": True}
+    return click.option(*names, **details)
 
 
-@train.command("charlm")
-@click.argument("paths", nargs=-1, required=True, metavar="FILE...")
-@name_option
-@click.option(
-    "--dev", "dev_path", metavar="FILE", help="Dev text (default: the end of FILE...)."
-)
-@dev_fraction_option(0.05)
-@training_options(CharLMConfig, CHARLM_TRAINING)
-def train_charlm(paths, **options):
-    """Train a character-level language model (LSTM, GRU or minGRU) on text files.
+def train_command(kind: kinds.Kind) -> click.Command:
+    """`seqcli train KIND`, from what the kind's config declares."""
+    config = kind.module("config")
+    check = getattr(config, "check_data", None)  # data given in ways that exclude
 
-    \b
-    seqcli train charlm book.txt more.txt --name poems --time-budget 600
-    """
-    run("charlm", paths=list(paths), **options)
+    def command(**options):
+        if check is not None:
+            try:
+                check(**options)
+            except OptionError as e:
+                raise click.UsageError(str(e)) from None
+        run(kind.name, **options)
 
-
-@train.command("tagger")
-@click.argument("path", metavar="TRAIN.conll")
-@click.option(
-    "--dev",
-    "dev_path",
-    metavar="FILE",
-    help="Dev CoNLL (default: a seeded random --dev-fraction of TRAIN's sentences).",
-)
-@dev_fraction_option(0.1)
-@name_option
-@click.option(
-    "--label-column",
-    type=int,
-    default=-1,
-    show_default=True,
-    help="Column of the gold labels, from 0 (negative counts from the end).",
-)
-@vectors_options(vector_words=50_000)
-@click.option(
-    "--lm",
-    "lms",
-    metavar="NAME",
-    multiple=True,
-    help="A char-LM of the store whose states become context features (repeat: "
-    "one forward and one backward, see `train charlm --direction`).",
-)
-@training_options(TaggerConfig, TAGGER_TRAINING)
-def train_tagger(**options):
-    """Train a BiLSTM-CRF named-entity tagger on CoNLL data (IOB1, IOB2 or BIOES);
-    --cell gru, mingru or rnn replaces the LSTM.
-
-    The best checkpoint by dev entity F1 (conlleval) is kept.
-
-    \b
-    seqcli train tagger train.conll --dev dev.conll --name ner --time-budget 1800
-    """
-    run("tagger", **options)
+    command.__doc__ = config.TRAIN_HELP
+    command.__name__ = f"train_{kind.name}"
+    f = training_options(kind.config_class(), config.TRAINING)(command)
+    f = name_option(f)
+    for data in reversed(config.TRAIN_DATA):
+        f = data_parameter(data)(f)
+    return train.command(kind.name)(f)
 
 
-@train.command("translator")
-@click.option("--src", metavar="FILE", help="Source sentences, one per line.")
-@click.option("--tgt", metavar="FILE", help="Their translations, line by line.")
-@click.option(
-    "--pairs", metavar="FILE", help="Instead of --src/--tgt: source<TAB>target lines."
-)
-@click.option("--dev-src", metavar="FILE", help="Dev source sentences.")
-@click.option("--dev-tgt", metavar="FILE", help="Dev reference translations.")
-@click.option("--dev-pairs", metavar="FILE", help="Dev source<TAB>target lines.")
-@click.option(
-    "--dev-beam",
-    type=click.IntRange(min=1),
-    default=BEAM,
-    show_default=True,
-    help="Beam width of the dev translations that pick the checkpoint (1: greedy, "
-    "faster).",
-)
-@dev_fraction_option(0.05)
-@name_option
-@click.option(
-    "--src-vectors",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Word vectors (GloVe or word2vec text, .gz allowed) to start the source "
-    "embeddings from, looked up lower-cased.",
-)
-@training_options(TranslatorConfig, TRANSLATOR_TRAINING)
-def train_translator(src, tgt, pairs, dev_src, dev_tgt, dev_pairs, **options):
-    """Train a recurrent encoder-decoder with attention on parallel text (LSTM,
-    GRU or minGRU: --cell).
-
-    Give the training data as --src and --tgt (line i of one translates line i of
-    the other) or as --pairs; the dev data likewise. Dev BLEU picks the checkpoint.
-
-    \b
-    seqcli train translator --src train.en --tgt train.de --dev-src val.en \\
-        --dev-tgt val.de --src-lang en --tgt-lang de --name en-de --time-budget 1800
-    """
-    if pairs and (src or tgt):
-        raise click.UsageError("give --src and --tgt, or --pairs, not both")
-    if not pairs and not (src and tgt):
-        raise click.UsageError("give the training data: --src and --tgt, or --pairs")
-    if dev_pairs and (dev_src or dev_tgt):
-        raise click.UsageError("give --dev-src and --dev-tgt, or --dev-pairs")
-    if bool(dev_src) != bool(dev_tgt):
-        raise click.UsageError("--dev-src and --dev-tgt go together")
-    run(
-        "translator",
-        src=src,
-        tgt=tgt,
-        pairs=pairs,
-        dev_src=dev_src,
-        dev_tgt=dev_tgt,
-        dev_pairs=dev_pairs,
-        **options,
-    )
-
-
-@train.command("classifier")
-@click.argument("path", metavar="TRAIN")
-@click.option(
-    "--dev",
-    "dev_path",
-    metavar="FILE",
-    help="Dev lines (default: a seeded random --dev-fraction of TRAIN).",
-)
-@dev_fraction_option(0.1)
-@name_option
-@vectors_options(vector_words=0)
-@training_options(ClassifierConfig, CLASSIFIER_TRAINING)
-def train_classifier(**options):
-    """Train a recurrent text classifier (sentiment, topics...) on labelled lines.
-
-    TRAIN holds one text per line, as label<TAB>text or as fastText's
-    "__label__LABEL text". The best checkpoint by dev accuracy (or --metric
-    macro_f1) is kept.
-
-    \b
-    seqcli train classifier train.tsv --dev dev.tsv --name sentiment \\
-        --vectors glove.6B.50d.txt.gz --time-budget 1200
-    """
-    run("classifier", **options)
+for _kind in kinds.KINDS.values():
+    train_command(_kind)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
+from seqcli.config import (
+    CELL_HELP,
+    CELLS,
+    Data,
+    TrainConfig,
+    dev_fraction,
+    setting,
+    vectors,
+)
 from seqcli.tagger.schemes import SCHEMES
 
 BATCH_SIZE = 64  # sentences per forward pass when tagging
@@ -53,3 +61,38 @@ class TaggerConfig:
 # check-slice F1 +5.3 against patience 8, and nothing lost on CoNLL-2003
 # (docs/tagger.md)
 TRAINING = TrainConfig(epochs=50, lr=2e-3, warmup=100, patience=100, clip=5.0)
+
+# `seqcli train tagger`: its help and its data (the settings above are its options too)
+TRAIN_HELP = """Train a BiLSTM-CRF named-entity tagger on CoNLL data (IOB1, IOB2 or
+BIOES); --cell gru, mingru or rnn replaces the LSTM.
+
+The best checkpoint by dev entity F1 (conlleval) is kept.
+
+\b
+seqcli train tagger train.conll --dev dev.conll --name ner --time-budget 1800
+"""
+TRAIN_DATA = (
+    Data("path", metavar="TRAIN.conll"),
+    Data(
+        "--dev",
+        "Dev CoNLL (default: a seeded random --dev-fraction of TRAIN's sentences).",
+        "dev_path",
+        "FILE",
+    ),
+    dev_fraction(0.1),
+    Data(
+        "--label-column",
+        "Column of the gold labels, from 0 (negative counts from the end).",
+        default=-1,
+        type="int",
+    ),
+    *vectors(vector_words=50_000),
+    Data(
+        "--lm",
+        "A char-LM of the store whose states become context features (repeat: one "
+        "forward and one backward, see `train charlm --direction`).",
+        "lms",
+        "NAME",
+        many=True,
+    ),
+)

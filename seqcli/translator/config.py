@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqcli.config import CELL_HELP, CELLS, TrainConfig, setting
+from seqcli.config import CELL_HELP, CELLS, Data, TrainConfig, dev_fraction, setting
+from seqcli.errors import OptionError
 
 # decoding: translating, evaluating and picking checkpoints all use these
 BEAM = 5  # beam width
@@ -104,3 +105,49 @@ class TranslatorConfig:
 
 
 TRAINING = TrainConfig(epochs=30, lr=4e-3, warmup=100, patience=5, ema=0.999)
+
+# `seqcli train translator`: its help and its data (the settings above are its options)
+TRAIN_HELP = """Train a recurrent encoder-decoder with attention on parallel text (LSTM,
+GRU, minGRU or Elman RNN: --cell).
+
+Give the training data as --src and --tgt (line i of one translates line i of
+the other) or as --pairs; the dev data likewise. Dev BLEU picks the checkpoint.
+
+\b
+seqcli train translator --src train.en --tgt train.de --dev-src val.en \\
+    --dev-tgt val.de --src-lang en --tgt-lang de --name en-de --time-budget 1800
+"""
+TRAIN_DATA = (
+    Data("--src", "Source sentences, one per line.", metavar="FILE"),
+    Data("--tgt", "Their translations, line by line.", metavar="FILE"),
+    Data("--pairs", "Instead of --src/--tgt: source<TAB>target lines.", metavar="FILE"),
+    Data("--dev-src", "Dev source sentences.", metavar="FILE"),
+    Data("--dev-tgt", "Dev reference translations.", metavar="FILE"),
+    Data("--dev-pairs", "Dev source<TAB>target lines.", metavar="FILE"),
+    Data(
+        "--dev-beam",
+        "Beam width of the dev translations that pick the checkpoint (1: greedy, "
+        "faster).",
+        default=BEAM,
+        type="positive",
+    ),
+    dev_fraction(0.05),
+    Data(
+        "--src-vectors",
+        "Word vectors (GloVe or word2vec text, .gz allowed) to start the source "
+        "embeddings from, looked up lower-cased.",
+        type="file",
+    ),
+)
+
+
+def check_data(src, tgt, pairs, dev_src, dev_tgt, dev_pairs, **_) -> None:
+    """The training and dev data given one way each."""
+    if pairs and (src or tgt):
+        raise OptionError("give --src and --tgt, or --pairs, not both")
+    if not pairs and not (src and tgt):
+        raise OptionError("give the training data: --src and --tgt, or --pairs")
+    if dev_pairs and (dev_src or dev_tgt):
+        raise OptionError("give --dev-src and --dev-tgt, or --dev-pairs")
+    if bool(dev_src) != bool(dev_tgt):
+        raise OptionError("--dev-src and --dev-tgt go together")
