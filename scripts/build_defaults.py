@@ -46,12 +46,9 @@ from seqcli import kinds  # noqa: E402
 from seqcli.charlm import config as charlm_config  # noqa: E402
 from seqcli.charlm import recipe as charlm_recipe  # noqa: E402
 from seqcli.classifier import config as classifier_config  # noqa: E402
-from seqcli.classifier import recipe as classifier_recipe  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 from seqcli.tagger import config as tagger_config  # noqa: E402
-from seqcli.tagger import recipe as tagger_recipe  # noqa: E402
 from seqcli.translator import config as translator_config  # noqa: E402
-from seqcli.translator import recipe as translator_recipe  # noqa: E402
 
 CPU = torch.device("cpu")
 
@@ -67,8 +64,27 @@ def shared(*parts: str) -> str:
     return os.path.relpath(path, ROOT)
 
 
+def glove() -> str:
+    return shared("vectors", "glove.6B.50d.txt.gz")
+
+
+def shakespeare_dev() -> str:
+    """The last 5% of Tiny Shakespeare's train part, as a file (the dev run's dev)."""
+    text = Path(shared("corpora", "shakespeare", "train.txt")).read_text("utf-8")
+    path = Path(tempfile.mkdtemp()) / "dev.txt"
+    path.write_text(text[int(len(text) * 0.95) :], encoding="utf-8")
+    return str(path)
+
+
+# each built-in: its kind (seqcli.kinds), the data its recipe trains on and how
+# seqcli eval scores it (`train_on`, `score_on`: the recipe's keywords), the figures
+# the README reports (`report`: manifest name -> the metric of seqcli eval)
 MODELS = {
     "charlm": {
+        "kind": "charlm",
+        "train_on": lambda: {"paths": [shared("corpora", "shakespeare", "train.txt")]},
+        "score_on": lambda: {"files": [shakespeare_dev()]},
+        "report": {"loss": "loss", "bpc": "bpc", "perplexity": "perplexity"},
         "name": "shakespeare",
         "training": charlm_config.TRAINING,
         "data": {
@@ -79,6 +95,14 @@ MODELS = {
         "time_budget": 600,
     },
     "tagger": {
+        "kind": "tagger",
+        "train_on": lambda: {
+            "path": shared("corpora", "conll2003", "train.txt"),
+            "dev_path": shared("corpora", "conll2003", "dev.txt"),
+            "vectors": glove(),
+        },
+        "score_on": lambda: {"files": [shared("corpora", "conll2003", "dev.txt")]},
+        "report": {k: k for k in ("precision", "recall", "f1", "per_type")},
         "name": "conll-en",
         "training": tagger_config.TRAINING,
         "data": {
@@ -91,6 +115,13 @@ MODELS = {
     },
     "wnut17": {
         "kind": "tagger",
+        "train_on": lambda: {
+            "path": shared("corpora", "wnut17", "train.txt"),
+            "dev_path": shared("corpora", "wnut17", "dev.txt"),
+            "vectors": glove(),
+        },
+        "score_on": lambda: {"files": [shared("corpora", "wnut17", "dev.txt")]},
+        "report": {k: k for k in ("precision", "recall", "f1", "per_type")},
         "name": "wnut17-en",
         "training": tagger_config.TRAINING,
         "data": {
@@ -106,6 +137,21 @@ MODELS = {
         "context_lms": True,
     },
     "translator": {
+        "kind": "translator",
+        "config": {"src_lang": "en", "tgt_lang": "de"},
+        "train_on": lambda: {
+            "src": shared("corpora", "multi30k", "train.en"),
+            "tgt": shared("corpora", "multi30k", "train.de"),
+            "dev_src": shared("corpora", "multi30k", "val.en"),
+            "dev_tgt": shared("corpora", "multi30k", "val.de"),
+            "src_vectors": glove(),
+        },
+        "score_on": lambda: {
+            "files": [],
+            "src": shared("corpora", "multi30k", "val.en"),
+            "tgt": shared("corpora", "multi30k", "val.de"),
+        },
+        "report": {"val_bleu_beam5": "bleu", "val_chrf_beam5": "chrf"},
         "name": "multi30k-en-de",
         "training": translator_config.TRAINING,
         "data": {
@@ -117,6 +163,14 @@ MODELS = {
         "time_budget": 1800,
     },
     "classifier": {
+        "kind": "classifier",
+        "train_on": lambda: {
+            "path": shared("corpora", "imdb", "train.txt"),
+            "dev_path": shared("corpora", "imdb", "dev.txt"),
+            "vectors": glove(),
+        },
+        "score_on": lambda: {"files": [shared("corpora", "imdb", "dev.txt")]},
+        "report": {"accuracy": "accuracy", "macro_f1": "macro_f1"},
         "name": "sentiment-en",
         "training": classifier_config.TRAINING,
         "data": {
@@ -209,86 +263,36 @@ def train(
     lms: tuple[str, ...] = (),
     with_dev: str | None = None,
 ) -> None:
-    kind = MODELS[key].get("kind", key)
+    spec = MODELS[key]
+    kind = kinds.get(spec["kind"])
     settings = replace(
-        MODELS[key]["training"],
-        time_budget=seconds,
-        eval_every=MODELS[key].get("eval_every", 0),
+        spec["training"], time_budget=seconds, eval_every=spec.get("eval_every", 0)
     )
-    common = {"name": name, "store": store, "device": CPU, "settings": settings}
-    common["with_dev"] = with_dev
-    if kind == "charlm":
-        path = shared("corpora", "shakespeare", "train.txt")
-        charlm_recipe.train([path], config=charlm_config.CharLMConfig(), **common)
-    elif kind == "tagger":
-        corpus = "conll2003" if key == "tagger" else key
-        tagger_recipe.train(
-            shared("corpora", corpus, "train.txt"),
-            config=tagger_config.TaggerConfig(),
-            dev_path=shared("corpora", corpus, "dev.txt"),
-            vectors=shared("vectors", "glove.6B.50d.txt.gz"),
-            lms=lms,
-            **common,
-        )
-    elif kind == "classifier":
-        classifier_recipe.train(
-            shared("corpora", "imdb", "train.txt"),
-            config=classifier_config.ClassifierConfig(),
-            dev_path=shared("corpora", "imdb", "dev.txt"),
-            vectors=shared("vectors", "glove.6B.50d.txt.gz"),
-            **common,
-        )
-    else:
-        translator_recipe.train(
-            config=translator_config.TranslatorConfig(src_lang="en", tgt_lang="de"),
-            src=shared("corpora", "multi30k", "train.en"),
-            tgt=shared("corpora", "multi30k", "train.de"),
-            dev_src=shared("corpora", "multi30k", "val.en"),
-            dev_tgt=shared("corpora", "multi30k", "val.de"),
-            src_vectors=shared("vectors", "glove.6B.50d.txt.gz"),
-            **common,
-        )
+    kind.module("recipe").train(
+        **spec["train_on"](),
+        **({"lms": lms} if lms else {}),
+        config=kind.config_class()(**spec.get("config", {})),
+        name=name,
+        store=store,
+        device=CPU,
+        settings=settings,
+        with_dev=with_dev,
+    )
 
 
 def measure(key: str, model, manifest: dict) -> dict:
-    """The quality figure the README reports for each default."""
-    kind = MODELS[key].get("kind", key)
-    if kind == "charlm":
-        text = Path(shared("corpora", "shakespeare", "train.txt")).read_text("utf-8")
-        from seqcli.vocab import Vocab, chars
-
-        vocab = Vocab.from_dict(manifest["vocabs"]["chars"])
-        dev = torch.tensor(vocab.encode(chars(text[int(len(text) * 0.95) :])))
-        return charlm_recipe.lm_metrics(charlm_recipe.lm_loss(model, dev))
-    if kind == "tagger":
-        corpus = "conll2003" if key == "tagger" else key
-        metrics = tagger_recipe.evaluate(
-            model, manifest, files=[shared("corpora", corpus, "dev.txt")]
-        )
-        return {
-            **{k: metrics[k] for k in ("precision", "recall", "f1")},
-            "per_type": metrics["per_type"],
-        }
-    if kind == "classifier":
-        metrics = classifier_recipe.evaluate(
-            model, manifest, files=[shared("corpora", "imdb", "dev.txt")]
-        )
-        return {k: metrics[k] for k in ("accuracy", "macro_f1")}
-    metrics = translator_recipe.evaluate(
-        model,
-        manifest,
-        files=[],
-        src=shared("corpora", "multi30k", "val.en"),
-        tgt=shared("corpora", "multi30k", "val.de"),
-    )
-    return {"val_bleu_beam5": metrics["bleu"], "val_chrf_beam5": metrics["chrf"]}
+    """The quality figures the README reports for a built-in (seqcli eval's)."""
+    spec = MODELS[key]
+    recipe = kinds.get(spec["kind"]).module("recipe")
+    metrics = recipe.evaluate(model, manifest, **spec["score_on"]())
+    return {name: metrics[metric] for name, metric in spec["report"].items()}
 
 
 def export(key: str, store: Store, name: str) -> None:
     """Copy a trained model into the package with float16 weights, re-measured (on
     dev; a model trained with its dev data keeps the figures of its dev run)."""
     spec = MODELS[key]
-    manifest, tensors = store.load(name, spec.get("kind", key))
+    manifest, tensors = store.load(name, spec["kind"])
     dev_run = manifest.get("training", {}).get("with_dev")
     half = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     results = {}

@@ -243,6 +243,7 @@ class TaggerRecipe(Recipe):
         self.path, self.dev_path, self.label_column = path, dev_path, label_column
         self.vectors, self.vector_words, self.lms = vectors, vector_words, lms
         self.store = store
+        self.schemes: dict[int, str] = {}  # by id(document): detected (and warned) once
         self.found = None  # the word vectors to load, for a new run
         self.context: dict[str, tuple] = {}  # the context char-LMs of a new run
         if resume and lms:
@@ -254,6 +255,12 @@ class TaggerRecipe(Recipe):
 
         return read(self.path), read(self.dev_path) if self.dev_path else None
 
+    def scheme(self, doc) -> str:
+        """The document's tag scheme (detected once: its warnings show once)."""
+        if id(doc) not in self.schemes:
+            self.schemes[id(doc)] = input_scheme(doc)
+        return self.schemes[id(doc)]
+
     def count(self, doc) -> int:
         return len(doc.sentences)
 
@@ -261,18 +268,22 @@ class TaggerRecipe(Recipe):
         from seqcli.tagger.conll import Document
 
         sentences = [doc.sentences[i] for i in indices]
-        return Document(sentences, doc.source, doc.sep, doc.n_columns)
+        part = Document(sentences, doc.source, doc.sep, doc.n_columns)
+        self.schemes[id(part)] = self.scheme(doc)
+        return part
 
     def join(self, train, dev):
         from seqcli.tagger.conll import Document
 
-        if input_scheme(dev) != input_scheme(train):
+        if self.scheme(dev) != self.scheme(train):
             raise SeqcliError(
-                f"--with-dev: the dev data is in {input_scheme(dev)}, the training "
-                f"data in {input_scheme(train)}; give both in one scheme"
+                f"--with-dev: the dev data is in {self.scheme(dev)}, the training "
+                f"data in {self.scheme(train)}; give both in one scheme"
             )
         sentences = train.sentences + dev.sentences
-        return Document(sentences, train.source, train.sep, train.n_columns)
+        joined = Document(sentences, train.source, train.sep, train.n_columns)
+        self.schemes[id(joined)] = self.scheme(train)
+        return joined
 
     def manifest(self, config: TaggerConfig, train, dev) -> dict:
         WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
@@ -280,7 +291,7 @@ class TaggerRecipe(Recipe):
         manifest, self.found = build_manifest(
             config,
             train,
-            input_scheme(train),
+            self.scheme(train),
             vectors=self.vectors,
             vector_words=self.vector_words,
             lms=self.context,
@@ -307,7 +318,7 @@ class TaggerRecipe(Recipe):
         for direction, (lm, _) in self.context.items():
             weights = {k: v for k, v in lm.state_dict().items() if k[:5] != "head."}
             model.lms[model.lm_directions.index(direction)].load_state_dict(weights)
-        cfg, scheme = model.cfg, input_scheme(train)
+        cfg, scheme = model.cfg, self.scheme(train)
         index = {tag: i for i, tag in enumerate(model.tags)}
         sentences = [s.tokens for s in train.sentences]
         tag_ids = [
@@ -325,7 +336,7 @@ class TaggerRecipe(Recipe):
             sentences,
             tag_ids,
             ([s.tokens for s in dev.sentences], [s.labels for s in dev.sentences]),
-            input_scheme(dev),
+            self.scheme(dev),
             batch_size=cfg.batch_size,
             word_dropout=cfg.word_dropout,
             rare={k for k, n in counts.items() if n == 1},
@@ -340,7 +351,7 @@ class TaggerRecipe(Recipe):
         n_tokens = sum(len(s.tokens) for s in train.sentences)
         return (
             f"{KIND} {name}: {len(train.sentences):,} training sentences "
-            f"({n_tokens:,} tokens, {input_scheme(train)}), {len(dev.sentences):,} "
+            f"({n_tokens:,} tokens, {self.scheme(train)}), {len(dev.sentences):,} "
             f"dev; {len(model.tags)} tags ({model.cfg.scheme}), "
             f"{model.cfg.word_vocab_size:,} words, {parameters(model):,} parameters"
         )

@@ -51,6 +51,7 @@ def test_without_dev_a_seeded_fraction_of_the_sentences_is_held_out(overfit):
 def test_with_dev_joins_dev_sentences_in_the_same_scheme_only(overfit):
     from seqcli.errors import SeqcliError
     from seqcli.store import Store
+    from seqcli.tagger.conll import Document
     from seqcli.tagger.data import input_scheme
     from seqcli.tagger.recipe import TaggerRecipe
     from seqcli.tagger.schemes import convert
@@ -64,5 +65,6 @@ def test_with_dev_joins_dev_sentences_in_the_same_scheme_only(overfit):
     other = "bioes" if input_scheme(dev) != "bioes" else "iob1"
     for s in dev.sentences:
         s.labels = convert(s.labels, input_scheme(doc), other)
+    dev = Document(dev.sentences, dev.source, dev.sep, dev.n_columns)  # read anew
     with pytest.raises(SeqcliError, match="give both in one scheme"):
         recipe.join(train, dev)
