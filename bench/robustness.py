@@ -13,6 +13,7 @@ With --classifier, sentiment-en's dev accuracy too, on IMDB dev and SST-2 dev (i
 punctuation" is the text's last "." "!" or "?" token, dropped from the raw text).
 
     python bench/robustness.py [--classifier] [--subset N]
+    python bench/robustness.py --from-store MODEL conll2003 --out NAME  # your tagger
 
 Results go to bench/results/robustness.json (--out NAME: bench/results/NAME.json).
 """
@@ -84,12 +85,14 @@ def variant_blocks(blocks: list[list[str]], variant: str) -> list[list[str]]:
     return blocks
 
 
-def tagger_rows(name: str, args, folder: Path) -> list[dict]:
+def tagger_rows(name: str, args, folder: Path, corpus: str | None = None) -> list[dict]:
+    """A tagger's rows: a built-in, or with `corpus` a model of the user's store."""
     from seqcli.tagger.recipe import evaluate
 
-    corpus = TAGGERS[name]
+    store = Store() if corpus else Store(folder / "empty")
+    corpus = corpus or TAGGERS[name]
     dev = CORPORA / corpus / "dev.txt"
-    model, manifest = kinds.load(Store(folder / "empty"), name, "tagger", CPU)
+    model, manifest = kinds.load(store, name, "tagger", CPU)
     blocks = sentences(dev, args.subset)
     rows = []
     for variant in VARIANTS:
@@ -170,11 +173,21 @@ def main() -> None:
     parser.add_argument("--subset", type=int, metavar="N", help="first N sentences")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="robustness", metavar="NAME")
+    parser.add_argument(
+        "--from-store",
+        nargs=2,
+        metavar=("MODEL", "CORPUS"),
+        help="a tagger of the user's store instead, on CORPUS's dev (e.g. conll2003)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.models or list(TAGGERS):
+        if args.from_store:
+            rows += tagger_rows(
+                *args.from_store[:1], args, Path(tmp), args.from_store[1]
+            )
+        for name in [] if args.from_store else args.models or list(TAGGERS):
             rows += tagger_rows(name, args, Path(tmp))
         if args.classifier:
             rows += classifier_rows(args, Path(tmp))

@@ -54,6 +54,13 @@ class TaggerConfig:
         0.3, "Chance a training word seen once reads as unknown.", min=0, max=1
     )
     batch_size: int = setting(32, "Sentences per step.", min=1)
+    # text typed without capitals (Mayhew et al. 2019: train on both)
+    lower_copies: bool = setting(
+        False,
+        "Train on a lower-cased copy of each training sentence too, for text typed "
+        "without capitals.",
+        absent=False,
+    )
 
 
 # patience 100: the cosine schedule runs to its end (early stopping cut it while the

@@ -326,6 +326,9 @@ class TaggerRecipe(Recipe):
             for s in train.sentences
         ]
         counts = Counter(word_key(t, cfg.case) for s in sentences for t in s)
+        if cfg.lower_copies:  # the same tags; word dropout still by the originals
+            sentences = sentences + [[t.lower() for t in s] for s in sentences]
+            tag_ids = tag_ids + tag_ids
 
         def context():
             console.info(f"context features of {len(sentences):,} sentences")
@@ -351,7 +354,9 @@ class TaggerRecipe(Recipe):
         n_tokens = sum(len(s.tokens) for s in train.sentences)
         return (
             f"{KIND} {name}: {len(train.sentences):,} training sentences "
-            f"({n_tokens:,} tokens, {self.scheme(train)}), {len(dev.sentences):,} "
+            f"({n_tokens:,} tokens, {self.scheme(train)}"
+            + (", and a lower-cased copy of each" if model.cfg.lower_copies else "")
+            + f"), {len(dev.sentences):,} "
             f"dev; {len(model.tags)} tags ({model.cfg.scheme}), "
             f"{model.cfg.word_vocab_size:,} words, {parameters(model):,} parameters"
         )

@@ -68,3 +68,41 @@ def test_with_dev_joins_dev_sentences_in_the_same_scheme_only(overfit):
     dev = Document(dev.sentences, dev.source, dev.sep, dev.n_columns)  # read anew
     with pytest.raises(SeqcliError, match="give both in one scheme"):
         recipe.join(train, dev)
+
+
+def test_lower_copies_add_a_lower_cased_copy_of_each_sentence_with_its_tags():
+    """--lower-copies: the task reads every training sentence twice, once as
+    written and once lower-cased, with the same tags; words seen once in the
+    originals stay the rare ones (word dropout)."""
+    from dataclasses import replace
+
+    from seqcli.config import TrainConfig
+    from seqcli.store import Store
+    from seqcli.tagger.config import TaggerConfig
+    from seqcli.tagger.model import Tagger
+    from seqcli.tagger.recipe import TaggerRecipe, build_manifest
+
+    from .conftest import TINY, ner_doc
+
+    doc = ner_doc(30)
+    found = {}
+    for copies in (False, True):
+        config = TaggerConfig(**TINY, lower_copies=copies)
+        manifest, _ = build_manifest(config, doc, "iob2", vectors=None, vector_words=0)
+        recipe = TaggerRecipe("-", store=Store(builtin=None), dev_fraction=0.2)
+        task = recipe.task(
+            Tagger.from_manifest(manifest),
+            manifest,
+            doc,
+            doc,
+            settings=replace(TrainConfig(), seed=1),
+            device=torch.device("cpu"),
+        )
+        found[copies] = task
+    plain, copied = found[False], found[True]
+    n = len(doc.sentences)
+    assert copied.sentences[:n] == plain.sentences
+    assert copied.sentences[n:] == [[t.lower() for t in s] for s in plain.sentences]
+    assert copied.tag_ids == plain.tag_ids * 2
+    assert copied.rare == plain.rare and copied.rare
+    assert any(s != [t.lower() for t in s] for s in plain.sentences)
