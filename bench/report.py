@@ -1408,6 +1408,8 @@ def robustness(rep: Report) -> str:
     f = "robustness.json"
     if not rep.has(f):
         return ""
+    copies = "robustness-lower-copies.json"
+    records = rep.files[f] + rep.files.get(copies, [])
     taggers = [r for r in rep.files[f] if "f1" in r]
     classifiers = [r for r in rep.files[f] if "accuracy" in r]
 
@@ -1417,7 +1419,7 @@ def robustness(rep: Report) -> str:
         def diff(r: dict) -> Any:
             base = [
                 x
-                for x in rep.files[f]
+                for x in records
                 if x.get("model") == r.get("model")
                 and x.get("corpus") == r.get("corpus")
                 and x.get("variant") == "as is"
@@ -1428,9 +1430,7 @@ def robustness(rep: Report) -> str:
 
         return diff
 
-    tagger_table = rep.table(
-        taggers,
-        [
+    tagger_columns = [
             col("model", "model", code),
             col("dev", "corpus"),
             col("text", "variant"),
@@ -1441,8 +1441,9 @@ def robustness(rep: Report) -> str:
             col("gold entities", "support", count),
             col("sentences", "sentences", count),
             col("tokens", "tokens", count),
-        ],
-    )
+        ]  # fmt: skip
+    tagger_table = rep.table(taggers, tagger_columns)
+    copies_table = rep.table(rep.files.get(copies, []), tagger_columns)
     classifier_table = rep.table(
         classifiers,
         [
@@ -1475,6 +1476,21 @@ barely matters to either tagger. The classifier reads lower-cased word keys, so
 case barely touches it; SST-2's text is lower-cased already.
 """,
         classifier_table,
+        copies_table
+        and """
+A tagger trained with `--lower-copies` (each CoNLL-2003 training sentence also
+lower-cased, the same tags; the `conll-en` recipe otherwise, GloVe, dev picking the
+checkpoint, 15 minutes), scored the same four ways: one run, one seed, so a trial
+of the option rather than a default (`python bench/robustness.py --from-store
+MODEL conll2003 --out robustness-lower-copies`):
+""",
+        copies_table,
+        copies_table
+        and """
+How to read it: against `conll-en` above, the copies cost 0.4 of a point as written
+(93.87 against 94.28, within one seed's spread) and turn lower-cased text from
+nothing (2.06) into 91.43; upper case gains too (89.73 against 81.03).
+""",
     )
 
 
