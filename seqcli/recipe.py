@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -21,9 +22,33 @@ import torch
 from seqcli import console
 from seqcli.config import TrainConfig
 from seqcli.data import digest, held_out
+from seqcli.device import seed_everything
 from seqcli.errors import OptionError, SeqcliError
+from seqcli.manifest import Manifest
 from seqcli.store import Store
-from seqcli.train import Position, Task, fit, initial_model, resumed_manifest
+from seqcli.train import Position, Task, fit
+
+
+def new_manifest(kind: str, config: Any, vocabs: dict, **training: Any) -> Manifest:
+    """What describes a new model: its kind, settings and vocabularies, and what it
+    is trained on (`training`: data, dev...)."""
+    return Manifest(kind=kind, config=asdict(config), vocabs=vocabs, training=training)
+
+
+def resumed_manifest(store: Store, name: str) -> Manifest:
+    """The manifest of the run saved under `name`, to continue it."""
+    return Manifest(store.state_meta(name)["manifest"])
+
+
+def initial_model(network: type, manifest: dict, seed: int) -> torch.nn.Module:
+    """The `network` (a kind's nn.Module class) that a manifest describes, with
+    initial weights drawn from `seed`."""
+    seed_everything(seed)
+    return network.from_manifest(manifest)
+
+
+def parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 class Recipe:
@@ -35,16 +60,33 @@ class Recipe:
         dev_at_end: dev is the data's last part (text whose order matters), not a
             seeded random part.
         min_part: the fewest items that a training or dev part can have.
+        dev_fraction: the part held back for dev when no dev data is given.
+
+    Args (of every recipe, after the kind's own):
+        dev_fraction: instead of the kind's.
+        encoding_errors: "strict" or "replace" for bytes that are not UTF-8.
+        store: the store the model is trained into (a recipe may read other
+            models from it).
+        resume: whether the run continues one saved under its name.
     """
 
     kind: str
     network: type
     dev_at_end = False
     min_part = 1
+    dev_fraction = 0.1
 
-    def __init__(self, *, dev_fraction: float, encoding_errors: str = "strict"):
-        self.dev_fraction = dev_fraction
+    def __init__(
+        self,
+        *,
+        dev_fraction: float | None = None,
+        encoding_errors: str = "strict",
+        store: Store | None = None,
+        resume: bool = False,
+    ):
+        self.dev_fraction = dev_fraction or self.dev_fraction
         self.errors = encoding_errors
+        self.store, self.resume = store, resume
 
     # --- the hooks ---
 
@@ -109,6 +151,18 @@ class Recipe:
         return self.take(data, train), self.take(data, dev)
 
 
+# seqcli.recipe.train's own keywords; the others are the recipe's
+RUN = ("name", "store", "device", "settings", "config", "resume", "with_dev")
+
+
+def run(recipe: type[Recipe], *data: Any, **options: Any) -> Position:
+    """Train (or resume) with a kind's recipe: the options `train` takes go there,
+    `data` and the others make the recipe (see its class for them)."""
+    run = {k: options.pop(k) for k in RUN if k in options}
+    made = recipe(*data, store=run["store"], resume=run.get("resume", False), **options)
+    return train(made, **run)
+
+
 def train(
     recipe: Recipe,
     *,
@@ -128,22 +182,21 @@ def train(
     Returns:
         The training loop's final Position.
     """
-    train_data, dev_data = recipe.read()
-    if dev_data is None:
-        train_data, dev_data = recipe.split_dev(train_data, settings.seed)
-    if resume:
-        manifest = resumed_manifest(store, name)
-        if with_dev:
-            raise OptionError("--with-dev is kept from the run being resumed")
+    if resume and with_dev:
+        raise OptionError("--with-dev is kept from the run being resumed")
+    manifest = resumed_manifest(store, name) if resume else None
+    if manifest is not None:
         joined = manifest.training.get("with_dev")
     else:
         joined = _dev_run(store, with_dev, recipe.kind) if with_dev else None
-        if joined:
-            train_data = recipe.join(train_data, dev_data)
-        manifest = recipe.manifest(config, train_data, dev_data)
-        manifest.setdefault("training", {})["with_dev"] = joined
-    if joined and resume:
+    train_data, dev_data = recipe.read()
+    if dev_data is None:
+        train_data, dev_data = recipe.split_dev(train_data, settings.seed)
+    if joined:
         train_data = recipe.join(train_data, dev_data)
+    if manifest is None:
+        manifest = recipe.manifest(config, train_data, dev_data)
+        manifest["training"]["with_dev"] = joined
     model = initial_model(recipe.network, manifest, settings.seed)
     task = recipe.task(
         model, manifest, train_data, dev_data, settings=settings, device=device

@@ -3,10 +3,8 @@
 A task (see `Task`) turns a model and data into batches, losses and dev metrics; `fit`
 does the rest: AdamW, warm-up and cosine learning rate, gradient clipping, an optional
 moving average of the weights, dev evaluation, keeping the best checkpoint, early
-stopping, a time budget, progress on stderr, and a resumable state on Ctrl-C. The
-steps every kind's recipe takes around it are here too: a new manifest or the one
-of the run being resumed, the model's initial weights, the check that a resumed run
-reads the same data.
+stopping, a time budget, progress on stderr, and a resumable state on Ctrl-C
+(seqcli/resume.py). The steps every kind takes around it are in seqcli/recipe.py.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ import math
 import signal
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -25,7 +23,7 @@ from seqcli import console, distributed
 from seqcli.config import TrainConfig
 from seqcli.device import autocast, seed_everything
 from seqcli.errors import SeqcliError
-from seqcli.manifest import Manifest
+from seqcli.resume import Position, read_state, write_state
 from seqcli.store import Store
 
 
@@ -72,41 +70,6 @@ class Interrupted(Exception):
     """Training stopped by Ctrl-C after saving a resumable state."""
 
 
-@dataclass
-class Position:
-    epoch: int = 0
-    step: int = 0  # steps done in this epoch
-    global_step: int = 0
-    elapsed: float = 0.0  # training seconds, over all runs
-    tokens: int = 0
-    best: float | None = None
-    bad_evals: int = 0
-    history: list[dict] = field(default_factory=list)
-    stopped: str = ""  # why the last run stopped
-
-
-def new_manifest(kind: str, config: Any, vocabs: dict, **training: Any) -> Manifest:
-    """What describes a new model: its kind, settings and vocabularies, and what it
-    is trained on (`training`: data, dev...)."""
-    return Manifest(kind=kind, config=asdict(config), vocabs=vocabs, training=training)
-
-
-def resumed_manifest(store: Store, name: str) -> Manifest:
-    """The manifest of the run saved under `name`, to continue it."""
-    return Manifest(store.state_meta(name)["manifest"])
-
-
-def initial_model(network: type, manifest: dict, seed: int) -> torch.nn.Module:
-    """The `network` (a kind's nn.Module class) that a manifest describes, with
-    initial weights drawn from `seed`."""
-    seed_everything(seed)
-    return network.from_manifest(manifest)
-
-
-def parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def fit(
     model: torch.nn.Module,
     task: Task,
@@ -147,7 +110,7 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume, d
     opt = _optimizer(model, cfg)
     pos = Position()
     if resume:
-        pos = _restore(store, name, model, opt, task, device, averaged, data_digest)
+        pos = read_state(store, name, model, opt, task, device, averaged, data_digest)
     kept = model if averaged is None else averaged.module  # what is evaluated and saved
     total = max(1, cfg.steps or cfg.epochs * task.steps_per_epoch())
     last_eval_seconds = 0.0
@@ -182,7 +145,7 @@ def _fit(model, task, cfg, store, name, manifest, device, data_digest, resume, d
         if not _finite(model):
             raise diverged()
         pos.elapsed = elapsed()
-        _save_state(store, name, model, opt, task, pos, manifest, cfg, averaged)
+        write_state(store, name, model, opt, task, pos, manifest, cfg, averaged)
         last_state = time.monotonic()
 
     def evaluate() -> bool:
@@ -379,79 +342,3 @@ class _StopFlag:
     def __exit__(self, *exc) -> None:
         for sig, handler in self.previous.items():
             signal.signal(sig, handler)
-
-
-# --- resumable state: weights, optimizer, RNG, data position ---
-
-
-def _save_state(store, name, model, opt, task, pos, manifest, cfg, averaged) -> None:
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    if averaged is not None:
-        tensors |= {f"ema.{k}": v for k, v in averaged.state_dict().items()}
-    opt_state = opt.state_dict()
-    scalars: dict[str, dict] = {}
-    for index, values in opt_state["state"].items():
-        for key, value in values.items():
-            if torch.is_tensor(value):
-                tensors[f"optim.{index}.{key}"] = value
-            else:
-                scalars.setdefault(str(index), {})[key] = value
-    # every rank's RNG states, so that each resumes its own dropout masks
-    for i, rng in enumerate(distributed.gather(torch.get_rng_state())):
-        tensors[f"rng.torch.{i}"] = rng
-    if torch.cuda.is_available():
-        for i, rng in enumerate(distributed.gather(torch.cuda.get_rng_state())):
-            tensors[f"rng.cuda.{i}"] = rng
-    for key, value in task.state_tensors().items():  # e.g. carried LSTM states
-        for i, part in enumerate(distributed.gather(value)):
-            tensors[f"task.{i}.{key}"] = part
-    meta = {
-        "manifest": manifest,
-        "settings": asdict(cfg),
-        "position": asdict(pos),
-        "optimizer": {"param_groups": opt_state["param_groups"], "scalars": scalars},
-    }
-    if distributed.is_main():
-        store.save_state(name, tensors, meta)
-
-
-def _restore(store, name, model, opt, task, device, averaged, digest) -> Position:
-    meta, tensors = store.load_state(name)
-    if meta["manifest"].get("training", {}).get("sha256") != digest:
-        raise SeqcliError(
-            f"the training data differs from the one {name!r} was trained on; "
-            "resume needs the same files"
-        )
-
-    def part(prefix: str) -> dict:
-        return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-    saved_ema = meta["settings"].get("ema", 0.0)
-    if (averaged is None) != (not saved_ema):
-        raise SeqcliError(
-            f"{name} was trained with --ema {saved_ema:g}: resume with the same --ema"
-        )
-    model.load_state_dict(part("model."))
-    if averaged is not None:
-        averaged.load_state_dict(part("ema."))
-    state: dict[int, dict] = {}
-    for key, value in part("optim.").items():
-        index, field_name = key.split(".", 1)
-        state.setdefault(int(index), {})[field_name] = value
-    for index, values in meta["optimizer"]["scalars"].items():
-        state.setdefault(int(index), {}).update(values)
-    opt.load_state_dict(
-        {"state": state, "param_groups": meta["optimizer"]["param_groups"]}
-    )
-    rank = distributed.rank()
-    torch.set_rng_state(tensors.get(f"rng.torch.{rank}", tensors["rng.torch.0"]))
-    if "rng.cuda.0" in tensors and torch.cuda.is_available():
-        torch.cuda.set_rng_state(tensors.get(f"rng.cuda.{rank}", tensors["rng.cuda.0"]))
-    task.load_state_tensors({k: v.to(device) for k, v in part(f"task.{rank}.").items()})
-    pos = Position(**meta["position"])
-    pos.stopped = ""
-    console.info(
-        f"resuming {name} at epoch {pos.epoch + 1}, step {pos.global_step} "
-        f"({pos.elapsed:.0f}s trained)"
-    )
-    return pos

@@ -21,8 +21,8 @@ from seqcli.charlm.data import fit_batch_shape, read_corpus, streams
 from seqcli.charlm.model import CharLM, State
 from seqcli.errors import OptionError, SeqcliError
 from seqcli.manifest import Manifest
-from seqcli.recipe import Recipe
-from seqcli.train import Position, Task, new_manifest, parameters
+from seqcli.recipe import Recipe, new_manifest, parameters
+from seqcli.train import Position, Task
 
 KIND = "charlm"
 
@@ -120,12 +120,18 @@ class CharLMTask(Task):
 
 class CharLMRecipe(Recipe):
     """A char-LM on text files; dev is the corpus's last part, the text most like
-    what follows it."""
+    what follows it.
+
+    Args:
+        paths: the training text files.
+        dev_path: dev text; by default the last `dev_fraction` of the corpus.
+    """
 
     kind = KIND
     network = CharLM
     dev_at_end = True
     min_part = 2  # characters: one to read, one to predict
+    dev_fraction = 0.05
 
     def __init__(self, paths: list[str], dev_path: str | None = None, **options):
         super().__init__(**options)
@@ -189,30 +195,13 @@ class CharLMRecipe(Recipe):
         )
 
 
-def train(
-    paths: list[str],
-    *,
-    dev_path: str | None = None,
-    dev_fraction: float = 0.05,
-    encoding_errors: str = "strict",
-    **run,
-) -> Position:
+def train(*data, **options) -> Position:
     """Train (or resume) a char-LM on text files and keep its best dev checkpoint.
 
-    Args:
-        paths: the training text files.
-        dev_path: dev text; by default the last `dev_fraction` of the corpus.
-        run: as for seqcli.recipe.train (name, store, device, settings, config:
-            the model's settings, whose vocabulary size is set from the data,
-            resume, with_dev).
-
-    Returns:
-        The training loop's final Position.
+    `data` and the options: those of CharLMRecipe and of seqcli.recipe.train.
+    Returns the training loop's final Position.
     """
-    recipe = CharLMRecipe(
-        paths, dev_path, dev_fraction=dev_fraction, encoding_errors=encoding_errors
-    )
-    return seqcli.recipe.train(recipe, **run)
+    return seqcli.recipe.run(CharLMRecipe, *data, **options)
 
 
 def evaluate(

@@ -18,9 +18,9 @@ from seqcli.classifier.decode import probabilities
 from seqcli.classifier.model import Classifier
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
-from seqcli.recipe import Recipe
+from seqcli.recipe import Recipe, new_manifest, parameters
 from seqcli.store import Store
-from seqcli.train import Position, Task, new_manifest, parameters
+from seqcli.train import Position, Task
 from seqcli.vectors import fill_embedding
 from seqcli.vocab import Vocab
 
@@ -183,7 +183,14 @@ def build_manifest(
 
 
 class ClassifierRecipe(Recipe):
-    """A classifier on labelled lines; dev is a seeded random part of them."""
+    """A classifier on labelled lines; dev is a seeded random part of them.
+
+    Args:
+        path: training lines, label<TAB>text or fastText's __label__ form.
+        dev_path: dev lines; by default a seeded random `dev_fraction` of `path`.
+        vectors: GloVe/word2vec text file to start the word embeddings from.
+        vector_words: the commonest words of `vectors` added to the vocabulary.
+    """
 
     kind = KIND
     network = Classifier
@@ -296,39 +303,13 @@ class ClassifierRecipe(Recipe):
         )
 
 
-def train(
-    path: str,
-    *,
-    dev_path: str | None = None,
-    dev_fraction: float = 0.1,
-    vectors: str | None = None,
-    vector_words: int = 0,
-    encoding_errors: str = "strict",
-    **run,
-) -> Position:
+def train(*data, **options) -> Position:
     """Train (or resume) a classifier on labelled lines; keeps its best dev metric.
 
-    Args:
-        path: training lines, label<TAB>text or fastText's __label__ form.
-        dev_path: dev lines; by default a seeded random `dev_fraction` of `path`.
-        vectors: GloVe/word2vec text file to start the word embeddings from.
-        vector_words: the commonest words of `vectors` added to the vocabulary.
-        run: as for seqcli.recipe.train (name, store, device, settings, config:
-            the model's settings, whose sizes are filled in from the data, resume,
-            with_dev).
-
-    Returns:
-        The training loop's final Position.
+    `data` and the options: those of ClassifierRecipe and of seqcli.recipe.train.
+    Returns the training loop's final Position.
     """
-    recipe = ClassifierRecipe(
-        path,
-        dev_path,
-        vectors=vectors,
-        vector_words=vector_words,
-        dev_fraction=dev_fraction,
-        encoding_errors=encoding_errors,
-    )
-    return seqcli.recipe.train(recipe, **run)
+    return seqcli.recipe.run(ClassifierRecipe, *data, **options)
 
 
 def evaluate(

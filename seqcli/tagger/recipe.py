@@ -17,7 +17,7 @@ from seqcli import console, distributed
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
 from seqcli.manifest import Manifest
-from seqcli.recipe import Recipe
+from seqcli.recipe import Recipe, new_manifest, parameters
 from seqcli.store import Store
 from seqcli.tagger import entities
 from seqcli.tagger.config import EVAL_BATCH_SIZE, TaggerConfig
@@ -25,7 +25,7 @@ from seqcli.tagger.data import Batch, Batcher, input_scheme, read_conll
 from seqcli.tagger.decode import predict, tag_tokens
 from seqcli.tagger.model import Tagger
 from seqcli.tagger.schemes import convert, tag_set
-from seqcli.train import Position, Task, new_manifest, parameters
+from seqcli.train import Position, Task
 from seqcli.vectors import fill_embedding
 from seqcli.vocab import Vocab, WordTokenizer, word_key
 
@@ -221,7 +221,18 @@ def build_manifest(
 
 
 class TaggerRecipe(Recipe):
-    """A tagger on CoNLL files; dev is a seeded random part of the sentences."""
+    """A tagger on CoNLL files; dev is a seeded random part of the sentences.
+
+    Args:
+        path: training CoNLL file (IOB1, IOB2 or BIOES; detected).
+        dev_path: dev CoNLL file, scored with conlleval's entity F1 each evaluation;
+            by default a seeded random `dev_fraction` of the training sentences.
+        label_column: column of the gold labels (negative counts from the end).
+        vectors: GloVe/word2vec text file to initialise the word embeddings.
+        vector_words: the commonest words of `vectors` added to the vocabulary.
+        lms: stored char-LMs (one forward, one backward, or both) whose states
+            become context features; their weights are copied into the tagger.
+    """
 
     kind = KIND
     network = Tagger
@@ -235,18 +246,15 @@ class TaggerRecipe(Recipe):
         vectors: str | None = None,
         vector_words: int = 50_000,
         lms: tuple[str, ...] = (),
-        store: Store,
-        resume: bool = False,
         **options,
     ):
         super().__init__(**options)
         self.path, self.dev_path, self.label_column = path, dev_path, label_column
         self.vectors, self.vector_words, self.lms = vectors, vector_words, lms
-        self.store = store
         self.schemes: dict[int, str] = {}  # by id(document): detected (and warned) once
         self.found = None  # the word vectors to load, for a new run
         self.context: dict[str, tuple] = {}  # the context char-LMs of a new run
-        if resume and lms:
+        if self.resume and lms:
             raise SeqcliError("--lm is kept from the run being resumed; leave it out")
 
     def read(self):
@@ -362,50 +370,13 @@ class TaggerRecipe(Recipe):
         )
 
 
-def train(
-    path: str,
-    *,
-    dev_path: str | None = None,
-    dev_fraction: float = 0.1,
-    label_column: int = -1,
-    vectors: str | None = None,
-    vector_words: int = 50_000,
-    lms: tuple[str, ...] = (),
-    encoding_errors: str = "strict",
-    **run,
-) -> Position:
+def train(*data, **options) -> Position:
     """Train (or resume) a tagger on a CoNLL file, keeping its best dev-F1 checkpoint.
 
-    Args:
-        path: training CoNLL file (IOB1, IOB2 or BIOES; detected).
-        dev_path: dev CoNLL file, scored with conlleval's entity F1 each evaluation;
-            by default a seeded random `dev_fraction` of the training sentences.
-        label_column: column of the gold labels (negative counts from the end).
-        vectors: GloVe/word2vec text file to initialise the word embeddings.
-        vector_words: the commonest words of `vectors` added to the vocabulary.
-        lms: stored char-LMs (one forward, one backward, or both) whose states
-            become context features; their weights are copied into the tagger.
-        encoding_errors: "strict" or "replace" for bytes that are not UTF-8.
-        run: as for seqcli.recipe.train (name, store, device, settings, config:
-            the model's settings, whose sizes are filled in from the data, resume,
-            with_dev).
-
-    Returns:
-        The training loop's final Position.
+    `data` and the options: those of TaggerRecipe and of seqcli.recipe.train.
+    Returns the training loop's final Position.
     """
-    recipe = TaggerRecipe(
-        path,
-        dev_path,
-        label_column=label_column,
-        vectors=vectors,
-        vector_words=vector_words,
-        lms=lms,
-        store=run["store"],
-        resume=run.get("resume", False),
-        dev_fraction=dev_fraction,
-        encoding_errors=encoding_errors,
-    )
-    return seqcli.recipe.train(recipe, **run)
+    return seqcli.recipe.run(TaggerRecipe, *data, **options)
 
 
 def evaluate(

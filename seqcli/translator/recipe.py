@@ -11,8 +11,8 @@ import seqcli.recipe
 from seqcli import console, distributed
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
-from seqcli.recipe import Recipe
-from seqcli.train import Position, Task, new_manifest, parameters
+from seqcli.recipe import Recipe, new_manifest, parameters
+from seqcli.train import Position, Task
 from seqcli.translator.config import (
     BATCH_SIZE,
     BEAM,
@@ -145,11 +145,21 @@ def load_source_vectors(model: Translator, vocab: Vocab, path: str) -> int:
 
 class TranslatorRecipe(Recipe):
     """A translator on parallel text: (sources, targets), line by line; dev is the
-    data's last part unless given."""
+    data's last part unless given.
+
+    Args:
+        src, tgt: line-aligned source and target files, or
+        pairs: one file of source<TAB>target lines; the dev data likewise
+            (dev_src, dev_tgt, dev_pairs), by default the last `dev_fraction`.
+        src_vectors: word vectors to start the source embeddings from (see
+            `load_source_vectors`); ignored when resuming.
+        dev_beam: beam width of the dev translations (1: greedy, faster).
+    """
 
     kind = KIND
     network = Translator
     dev_at_end = True
+    dev_fraction = 0.05
 
     def __init__(
         self,
@@ -162,13 +172,12 @@ class TranslatorRecipe(Recipe):
         dev_pairs: str | None = None,
         src_vectors: str | None = None,
         dev_beam: int = BEAM,
-        resume: bool = False,
         **options,
     ):
         super().__init__(**options)
         self.files = (src, tgt, pairs)
         self.dev_files = (dev_src, dev_tgt, dev_pairs)
-        self.src_vectors = None if resume else src_vectors
+        self.src_vectors = None if self.resume else src_vectors
         self.dev_beam = dev_beam
         self.tokenized: tuple | None = None
 
@@ -273,49 +282,13 @@ class TranslatorRecipe(Recipe):
         )
 
 
-def train(
-    *,
-    src: str | None = None,
-    tgt: str | None = None,
-    pairs: str | None = None,
-    dev_src: str | None = None,
-    dev_tgt: str | None = None,
-    dev_pairs: str | None = None,
-    dev_fraction: float = 0.05,
-    src_vectors: str | None = None,
-    dev_beam: int = BEAM,
-    encoding_errors: str = "strict",
-    **run,
-) -> Position:
+def train(*data, **options) -> Position:
     """Train (or resume) a translator on parallel text; keeps its best dev BLEU.
 
-    Args:
-        src, tgt: line-aligned source and target files, or
-        pairs: one file of source<TAB>target lines; the dev data likewise
-            (dev_src, dev_tgt, dev_pairs), by default the last `dev_fraction`.
-        src_vectors: word vectors to start the source embeddings from (see
-            `load_source_vectors`); ignored when resuming.
-        dev_beam: beam width of the dev translations (1: greedy, faster).
-        run: as for seqcli.recipe.train (name, store, device, settings, config,
-            resume, with_dev).
-
-    Returns:
-        The training loop's final Position.
+    `data` and the options: those of TranslatorRecipe and of seqcli.recipe.train.
+    Returns the training loop's final Position.
     """
-    recipe = TranslatorRecipe(
-        src,
-        tgt,
-        pairs,
-        dev_src=dev_src,
-        dev_tgt=dev_tgt,
-        dev_pairs=dev_pairs,
-        src_vectors=src_vectors,
-        dev_beam=dev_beam,
-        resume=run.get("resume", False),
-        dev_fraction=dev_fraction,
-        encoding_errors=encoding_errors,
-    )
-    return seqcli.recipe.train(recipe, **run)
+    return seqcli.recipe.run(TranslatorRecipe, *data, **options)
 
 
 def evaluate(
