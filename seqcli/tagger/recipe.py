@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import torch
 
@@ -220,6 +221,13 @@ def build_manifest(
     return manifest, found
 
 
+class Tagged(NamedTuple):
+    """CoNLL sentences and their tag scheme, detected once on reading."""
+
+    sentences: list
+    scheme: str
+
+
 class TaggerRecipe(Recipe):
     """A tagger on CoNLL files; dev is a seeded random part of the sentences.
 
@@ -251,47 +259,31 @@ class TaggerRecipe(Recipe):
         super().__init__(**options)
         self.path, self.dev_path, self.label_column = path, dev_path, label_column
         self.vectors, self.vector_words, self.lms = vectors, vector_words, lms
-        self.schemes: dict[int, str] = {}  # by id(document): detected (and warned) once
         self.found = None  # the word vectors to load, for a new run
         self.context: dict[str, tuple] = {}  # the context char-LMs of a new run
         if self.resume and lms:
             raise SeqcliError("--lm is kept from the run being resumed; leave it out")
 
-    def read(self):
+    def read(self) -> tuple[Tagged, Tagged | None]:
         def read(path):
-            return read_conll(path, label_column=self.label_column, errors=self.errors)
+            doc = read_conll(path, label_column=self.label_column, errors=self.errors)
+            return Tagged(doc.sentences, input_scheme(doc))  # warns once, here
 
         return read(self.path), read(self.dev_path) if self.dev_path else None
 
-    def scheme(self, doc) -> str:
-        """The document's tag scheme (detected once: its warnings show once)."""
-        if id(doc) not in self.schemes:
-            self.schemes[id(doc)] = input_scheme(doc)
-        return self.schemes[id(doc)]
+    def count(self, data: Tagged) -> int:
+        return len(data.sentences)
 
-    def count(self, doc) -> int:
-        return len(doc.sentences)
+    def take(self, data: Tagged, indices) -> Tagged:
+        return Tagged([data.sentences[i] for i in indices], data.scheme)
 
-    def take(self, doc, indices):
-        from seqcli.tagger.conll import Document
-
-        sentences = [doc.sentences[i] for i in indices]
-        part = Document(sentences, doc.source, doc.sep, doc.n_columns)
-        self.schemes[id(part)] = self.scheme(doc)
-        return part
-
-    def join(self, train, dev):
-        from seqcli.tagger.conll import Document
-
-        if self.scheme(dev) != self.scheme(train):
+    def join(self, train: Tagged, dev: Tagged) -> Tagged:
+        if dev.scheme != train.scheme:
             raise SeqcliError(
-                f"--with-dev: the dev data is in {self.scheme(dev)}, the training "
-                f"data in {self.scheme(train)}; give both in one scheme"
+                f"--with-dev: the dev data is in {dev.scheme}, the training data in "
+                f"{train.scheme}; give both in one scheme"
             )
-        sentences = train.sentences + dev.sentences
-        joined = Document(sentences, train.source, train.sep, train.n_columns)
-        self.schemes[id(joined)] = self.scheme(train)
-        return joined
+        return Tagged(train.sentences + dev.sentences, train.scheme)
 
     def manifest(self, config: TaggerConfig, train, dev) -> dict:
         WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
@@ -299,7 +291,7 @@ class TaggerRecipe(Recipe):
         manifest, self.found = build_manifest(
             config,
             train,
-            self.scheme(train),
+            train.scheme,
             vectors=self.vectors,
             vector_words=self.vector_words,
             lms=self.context,
@@ -326,7 +318,7 @@ class TaggerRecipe(Recipe):
         for direction, (lm, _) in self.context.items():
             weights = {k: v for k, v in lm.state_dict().items() if k[:5] != "head."}
             model.lms[model.lm_directions.index(direction)].load_state_dict(weights)
-        cfg, scheme = model.cfg, self.scheme(train)
+        cfg, scheme = model.cfg, train.scheme
         index = {tag: i for i, tag in enumerate(model.tags)}
         sentences = [s.tokens for s in train.sentences]
         tag_ids = [
@@ -347,7 +339,7 @@ class TaggerRecipe(Recipe):
             sentences,
             tag_ids,
             ([s.tokens for s in dev.sentences], [s.labels for s in dev.sentences]),
-            self.scheme(dev),
+            dev.scheme,
             batch_size=cfg.batch_size,
             word_dropout=cfg.word_dropout,
             rare={k for k, n in counts.items() if n == 1},
@@ -362,7 +354,7 @@ class TaggerRecipe(Recipe):
         n_tokens = sum(len(s.tokens) for s in train.sentences)
         return (
             f"{KIND} {name}: {len(train.sentences):,} training sentences "
-            f"({n_tokens:,} tokens, {self.scheme(train)}"
+            f"({n_tokens:,} tokens, {train.scheme}"
             + (", and a lower-cased copy of each" if model.cfg.lower_copies else "")
             + f"), {len(dev.sentences):,} "
             f"dev; {len(model.tags)} tags ({model.cfg.scheme}), "

@@ -34,11 +34,13 @@ def test_training_batches_resume_where_they_stopped(overfit):
 
 def test_without_dev_a_seeded_fraction_of_the_sentences_is_held_out(overfit):
     from seqcli.store import Store
-    from seqcli.tagger.recipe import TaggerRecipe
+    from seqcli.tagger.recipe import Tagged, TaggerRecipe
 
     _, _, doc = overfit  # 30 sentences
     recipe = TaggerRecipe("-", store=Store(builtin=None), dev_fraction=0.2)
-    split_dev = lambda doc, fraction, seed: recipe.split_dev(doc, seed)  # noqa: E731
+    split_dev = lambda doc, fraction, seed: recipe.split_dev(  # noqa: E731
+        Tagged(doc.sentences, "iob2"), seed
+    )
     train, dev = split_dev(doc, 0.2, seed=3)
     assert len(dev.sentences) == 6 and len(train.sentences) == 24
     lines = lambda d: {s.line_no for s in d.sentences}  # noqa: E731
@@ -51,21 +53,17 @@ def test_without_dev_a_seeded_fraction_of_the_sentences_is_held_out(overfit):
 def test_with_dev_joins_dev_sentences_in_the_same_scheme_only(overfit):
     from seqcli.errors import SeqcliError
     from seqcli.store import Store
-    from seqcli.tagger.conll import Document
     from seqcli.tagger.data import input_scheme
-    from seqcli.tagger.recipe import TaggerRecipe
-    from seqcli.tagger.schemes import convert
+    from seqcli.tagger.recipe import Tagged, TaggerRecipe
 
     _, _, doc = overfit  # 30 sentences
     recipe = TaggerRecipe("-", store=Store(builtin=None), dev_fraction=0.2)
-    train, dev = recipe.split_dev(doc, seed=3)
+    train, dev = recipe.split_dev(Tagged(doc.sentences, input_scheme(doc)), seed=3)
     joined = recipe.join(train, dev)
     assert len(joined.sentences) == 30
     assert {s.line_no for s in joined.sentences} == {s.line_no for s in doc.sentences}
-    other = "bioes" if input_scheme(dev) != "bioes" else "iob1"
-    for s in dev.sentences:
-        s.labels = convert(s.labels, input_scheme(doc), other)
-    dev = Document(dev.sentences, dev.source, dev.sep, dev.n_columns)  # read anew
+    other = "bioes" if dev.scheme != "bioes" else "iob1"
+    dev = Tagged(dev.sentences, other)  # as a dev file in another scheme reads
     with pytest.raises(SeqcliError, match="give both in one scheme"):
         recipe.join(train, dev)
 
@@ -80,7 +78,7 @@ def test_lower_copies_add_a_lower_cased_copy_of_each_sentence_with_its_tags():
     from seqcli.store import Store
     from seqcli.tagger.config import TaggerConfig
     from seqcli.tagger.model import Tagger
-    from seqcli.tagger.recipe import TaggerRecipe, build_manifest
+    from seqcli.tagger.recipe import Tagged, TaggerRecipe, build_manifest
 
     from .conftest import TINY, ner_doc
 
@@ -93,8 +91,8 @@ def test_lower_copies_add_a_lower_cased_copy_of_each_sentence_with_its_tags():
         task = recipe.task(
             Tagger.from_manifest(manifest),
             manifest,
-            doc,
-            doc,
+            Tagged(doc.sentences, "iob2"),
+            Tagged(doc.sentences, "iob2"),
             settings=replace(TrainConfig(), seed=1),
             device=torch.device("cpu"),
         )
