@@ -167,3 +167,33 @@ def shared_corpora():
     if not path.is_dir():
         pytest.skip("../shared/corpora is not present")
     return path
+
+
+def start_server(*args: str):
+    """A real `seqcli serve ARGS` process on a free port, once it answers /health:
+    (its URL, the process)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seqcli", "serve", "--port", str(port), *args, "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            return url, process
+        except httpx.TransportError:
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)

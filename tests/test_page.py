@@ -12,14 +12,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .conftest import SERVED
+from .conftest import SERVED, start_server
 
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "serve-page.png"
 
@@ -67,29 +65,9 @@ def browser():
 @pytest.fixture
 def server(builtin_graphs):
     """A real `seqcli serve` of the SERVED built-ins on a free port: its URL."""
-    import socket
-
     home = Path(os.environ["SEQCLI_HOME"])
     shutil.copytree(builtin_graphs, home / ".cache", copy_function=os.link)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    models = [arg for name in SERVED for arg in ("-m", name)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seqcli", "serve", "--port", str(port), *models, "-q"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/health", timeout=1)
-            break
-        except httpx.TransportError:
-            assert process.poll() is None, process.stderr.read().decode()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+    url, process = start_server(*[arg for name in SERVED for arg in ("-m", name)])
     yield url
     process.terminate()
     try:

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ import seqcli
 from seqcli.serve.app import Settings, create_app
 
 from .close import same
-from .conftest import SERVED
+from .conftest import SERVED, start_server
 
 with warnings.catch_warnings():  # Starlette 1.x would rather have httpx2: it works
     warnings.filterwarnings("ignore", "Using `httpx`", UserWarning)
@@ -392,31 +391,10 @@ def test_a_host_beyond_loopback_needs_a_token(runner):
     assert found.exit_code == 1 and "no model named 'nope'" in found.output
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live():
     """A real `seqcli serve` process: (base URL, process)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seqcli", "serve", "--port", str(port), "-q"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{url}/health", timeout=1)
-            break
-        except httpx.TransportError:
-            assert process.poll() is None, process.stderr.read().decode()
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+    url, process = start_server()
     yield url, process
     if process.poll() is None:
         process.kill()
