@@ -147,16 +147,19 @@ def test_the_page_draws_what_each_model_gives(browser, server):
     ask(browser, "shakespeare", "ROMEO:", length=4000, seed=1)
     lengths = []
 
-    def done() -> bool:
-        lengths.append(
-            browser.execute_script(
-                "const g = document.querySelector('#output .generated');"
-                "return g ? g.textContent.length : 0"
-            )
+    def length() -> int:
+        return browser.execute_script(
+            "const g = document.querySelector('#output .generated');"
+            "return g ? g.textContent.length : 0"
         )
+
+    def done() -> bool:
+        lengths.append(length())
         return "hidden" in browser.find_element(By.ID, "stop").get_attribute("class")
 
     until(browser, done, 120)
+    # the last piece may have come between reading the length and the button
+    lengths.append(length())
     assert lengths[-1] == len("ROMEO:") + 4000
     grown = sorted({n for n in lengths if 0 < n < lengths[-1]})
     assert len(grown) >= 2, lengths  # seen at least twice part-way
