@@ -14,8 +14,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable
@@ -66,6 +68,7 @@ def export(
                 warnings.catch_warnings(),
                 torch.no_grad(),
                 contextlib.redirect_stdout(sys.stderr),
+                native_stderr_without(PACKING_NOTE),
             ):
                 warnings.simplefilter("ignore")
                 logging.getLogger("torch.onnx").setLevel(logging.ERROR)
@@ -112,6 +115,32 @@ def export(
     runtime = folder / RUNTIME
     runtime.write_text(json.dumps(meta, indent=1, ensure_ascii=False))
     return [*written, runtime]
+
+
+# PyTorch's C++ side warns, straight to file descriptor 2, that it cannot infer the
+# shapes of packed sequences; the graphs' outputs are tested against PyTorch's
+PACKING_NOTE = re.compile(r"shape inference of prim::(PackPadded|PadPacked) ")
+
+
+@contextlib.contextmanager
+def native_stderr_without(note: re.Pattern):
+    """Lines written to file descriptor 2 meanwhile (by C++ code too), passed on
+    afterwards except those where `note` is found."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines = caught.read().decode("utf-8", "replace").splitlines(True)
+            kept = "".join(line for line in lines if not note.search(line))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
 
 
 def export_module(model) -> Any:

@@ -79,6 +79,13 @@ class Store:
                 }
         return sorted(found)
 
+    def has(self, name: str) -> bool:
+        """Whether `name` is one of names() (a few stats, not a listing)."""
+        user = self._user_dir(name)
+        if (user / f"{MODEL}.json").exists() or (user / f"{STATE}.json").exists():
+            return True
+        return self._builtin_dir(name) is not None
+
     def is_builtin(self, name: str) -> bool:
         return not self._user_dir(name).is_dir() and self._builtin_dir(name) is not None
 

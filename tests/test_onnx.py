@@ -80,6 +80,11 @@ def test_tagger_emissions_on_the_builtin_give_its_tags(tmp_path):
     batch = batcher.batch([sentence])
     found = tagger.session.run(None, tagger.inputs(batcher, [sentence]))[0]
     close(found, model.emissions(batch), tol=1e-4)
+    # in a padded batch with a shorter sentence, each row's scores as alone
+    short = ["Bo", "met", "Ann"]
+    both = tagger.session.run(None, tagger.inputs(batcher, [sentence, short]))[0]
+    close(both[0], model.emissions(batch)[0], tol=1e-4)
+    close(both[1, :3], model.emissions(batcher.batch([short]))[0], tol=1e-4)
     # Viterbi over the exported scores with the JSON's transitions: the same tags
     crf = {k: torch.tensor(v) for k, v in meta["crf"].items()}
     from seqcli.tagger.crf import CRF
@@ -198,8 +203,17 @@ def test_translator_encoder_and_decoder_step(tmp_path, feeding, cell):
     encoder, meta = session(tmp_path, "encoder")
     step, _ = session(tmp_path, "decoder_step")
     assert meta["special_ids"] == {"pad": 0, "unk": 1, "bos": 2, "eos": 3}
+    # a padded batch, on lengths it was not traced on: each row as encoded alone
+    batch = torch.tensor([[5, 9, 13, 4, 8, 6], [7, 5, 0, 0, 0, 0]])
+    found = encoder.run(None, {"src": batch.numpy(), "src_lengths": np.array([6, 2])})
+    for row, n in enumerate([6, 2]):
+        alone = model.encode(batch[row : row + 1, :n], torch.tensor([n]))
+        close(found[0][row, :n], alone.outputs[0])
+        close(found[2][:, row], model.init_state(alone).h[:, 0])
     src = torch.tensor([[5, 9, 13, 4, 8]])  # traced on length 3
-    outputs, keys, *state_in = encoder.run(None, {"src": src.numpy()})
+    outputs, keys, *state_in = encoder.run(
+        None, {"src": src.numpy(), "src_lengths": np.array([5])}
+    )
     memory = model.encode(src, torch.tensor([5]))
     state = model.init_state(memory)
     (
@@ -239,9 +253,12 @@ def test_classifier_scores(tmp_path, cell):
     )
     scores, meta = session(tmp_path, "classifier")
     assert meta["labels"] == ["a", "b", "c"]
-    ids = torch.tensor([[4, 9, 17, 22, 5, 6, 7]])
-    (found,) = scores.run(None, {"ids": ids.numpy()})
-    close(found, model(ids, torch.tensor([7]))[0])  # the packed path
+    # a padded batch, on lengths it was not traced on: each text as scored alone
+    ids = torch.tensor([[4, 9, 17, 22, 5, 6, 7], [8, 11, 0, 0, 0, 0, 0]])
+    lengths = np.array([7, 2])
+    (found,) = scores.run(None, {"ids": ids.numpy(), "lengths": lengths})
+    for row, n in enumerate(lengths):
+        close(found[row], model(ids[row : row + 1, :n], torch.tensor([n]))[0][0])
 
 
 def test_export_command_writes_the_graphs_and_the_runtime(runner, invoke, tmp_path):
@@ -278,14 +295,14 @@ def test_tagger_emissions_of_every_cell(tmp_path, cell):
     emissions, _ = session(tmp_path, "emissions")
     batcher = Batcher.from_manifest(manifest)
     one, two = doc.sentences[0].tokens, doc.sentences[3].tokens
-    # one sentence, and three of one length (the batch axis is free too)
-    for sentences in ([one], [two[:2]], [one[:4], two[:4], one[1:5]]):
+    names = ("words", "caps", "chars", "types", "lengths")
+    # one sentence, three of one length, three of three lengths (padded)
+    for sentences in ([one], [two[:2]], [one[:4], two[:4], one[1:5]], [one, two[:2]]):
         batch = batcher.batch(sentences)
-        found = emissions.run(
-            None,
-            {k: getattr(batch, k).numpy() for k in ("words", "caps", "chars", "types")},
-        )[0]
-        close(found, model.emissions(batch))
+        found = emissions.run(None, {k: getattr(batch, k).numpy() for k in names})[0]
+        for row, tokens in enumerate(sentences):  # as each sentence alone
+            n = len(tokens)
+            close(found[row, :n], model.emissions(batcher.batch([tokens]))[0])
 
 
 def test_exports_in_threads_of_one_process_take_turns(tmp_path, monkeypatch):

@@ -352,3 +352,15 @@ def test_export_into_a_folder_that_cannot_be_made_is_one_error_line(
     result = invoke(runner, "export", "conll-en", "-o", tmp_path / "a-file" / "out")
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines()[-1].startswith("Error: cannot write into")
+
+
+def test_has_agrees_with_names(store):
+    """has() answers the server's per-request question without listing the store."""
+    save(store, "user")
+    builtin = store.builtin / "shipped"
+    builtin.mkdir(parents=True)
+    (builtin / "manifest.json").write_text("{}")
+    (store.root / "empty").mkdir()  # a folder is not a model
+    assert store.names() == ["shipped", "user"]
+    for name in ["user", "shipped", "empty", "absent"]:
+        assert store.has(name) == (name in store.names())

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+import numpy as np
+
 from seqcli.classifier.config import BATCH_SIZE
 from seqcli.classifier.data import Codec
 from seqcli.vocab import Vocab
@@ -34,34 +36,44 @@ def logits(
 
 
 def _scores(model, id_lists, batch_size, temperature):
-    """Probabilities at `temperature`, or logits for None."""
-    if not hasattr(model, "parameters"):
-        if temperature is None:
-            return [model.logits(ids).tolist() if ids else None for ids in id_lists]
-        return [
-            model.probabilities(ids, temperature) if ids else None for ids in id_lists
-        ]
-    import torch
+    """Probabilities at `temperature`, or logits for None, a batch of texts of
+    similar length at a time. The temperature is applied here, from the manifest:
+    the cached graphs are keyed by the weights, and calibrating changes only the
+    manifest."""
+    from seqcli.data import length_batches
 
-    from seqcli.data import length_batches, pad
-
-    device = next(model.parameters()).device
+    graph = not hasattr(model, "parameters")
     out: list[list[float] | None] = [None] * len(id_lists)
     todo = [i for i, ids in enumerate(id_lists) if ids]
     for batch in length_batches([len(id_lists[i]) for i in todo], batch_size):
         rows = [todo[j] for j in batch]
-        ids, lengths = pad([list(id_lists[i]) for i in rows], Vocab.pad_index)
-        with torch.no_grad():
-            # shape: (batch, classes)
-            scores, _ = model(ids.to(device), lengths)
+        texts = [list(id_lists[i]) for i in rows]
+        # shape: (batch, classes)
+        scores = _graph_logits(model, texts) if graph else _torch_logits(model, texts)
         if temperature is not None:
             # an uncalibrated model's scores stay exactly what they were
             if temperature != 1.0:
                 scores = scores / temperature
-            scores = scores.softmax(-1)
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
         for i, p in zip(rows, scores.tolist(), strict=True):
             out[i] = p
     return out
+
+
+def _graph_logits(model, texts: list[list[int]]) -> np.ndarray:
+    return model.logits(texts).astype(np.float64)
+
+
+def _torch_logits(model, texts: list[list[int]]) -> np.ndarray:
+    import torch
+
+    from seqcli.data import pad
+
+    ids, lengths = pad(texts, Vocab.pad_index)
+    with torch.no_grad():
+        logits, _ = model(ids.to(next(model.parameters()).device), lengths)
+    return logits.double().cpu().numpy()
 
 
 def records(

@@ -15,8 +15,8 @@ class Scores(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, ids):
-        return self.model(ids, None)[0]
+    def forward(self, ids, lengths):
+        return self.model(ids, lengths)[0]
 
 
 def graphs(model: Classifier, manifest: dict) -> list[Graph]:
@@ -24,11 +24,19 @@ def graphs(model: Classifier, manifest: dict) -> list[Graph]:
         Graph(
             "classifier",
             Scores(model),
-            {"ids": torch.tensor([[4, 5, 6], [7, 8, 9]])},
+            {
+                "ids": torch.tensor([[4, 5, 6], [7, 8, 0]]),
+                "lengths": torch.tensor([3, 2]),
+            },
             ["logits"],
-            {"ids": {0: "batch", 1: "time"}, "logits": {0: "batch"}},
-            "ids (batch, time) int64 word ids of texts of equal length (one text at a "
-            "time, or texts of one length) -> logits (batch, classes); softmax gives "
+            {
+                "ids": {0: "batch", 1: "time"},
+                "lengths": {0: "batch"},
+                "logits": {0: "batch"},
+            },
+            "ids (batch, time) int64 word ids of texts padded with 0 (<pad>), lengths "
+            "(batch,) int64 each text's ids (at least 1) -> logits (batch, classes); "
+            "softmax gives "
             "the probabilities (a calibrated model's manifest holds "
             "calibration.temperature: softmax(logits / temperature)).",
         )

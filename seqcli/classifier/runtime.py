@@ -16,19 +16,12 @@ class OnnxClassifier:
     def __init__(self, graphs: Graphs):
         self.session = graphs.session("classifier")
 
-    def logits(self, ids) -> np.ndarray:
-        """The class scores before softmax of one text's word ids: (classes,)."""
-        (logits,) = self.session.run(None, {"ids": np.asarray([ids], dtype=np.int64)})
-        return logits[0]
-
-    def probabilities(self, ids, temperature: float = 1.0) -> list[float]:
-        """The class probabilities of one text's word ids, softmax(logits / T).
-
-        The graph gives the logits and T is applied here, from the manifest: the
-        cached graphs are keyed by the weights, and calibrating changes only the
-        manifest."""
-        logits = self.logits(ids)
-        if temperature != 1.0:
-            logits = logits / temperature
-        exp = np.exp(logits - logits.max())
-        return (exp / exp.sum()).tolist()
+    def logits(self, id_lists) -> np.ndarray:
+        """The class scores before softmax of non-empty id lists: (texts, classes),
+        in one call of the graph (it packs the padded texts by their lengths)."""
+        lengths = np.array([len(ids) for ids in id_lists], np.int64)
+        ids = np.zeros((len(id_lists), lengths.max()), np.int64)  # 0 is <pad>
+        for row, found in enumerate(id_lists):
+            ids[row, : len(found)] = found
+        (logits,) = self.session.run(None, {"ids": ids, "lengths": lengths})
+        return logits

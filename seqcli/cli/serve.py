@@ -141,7 +141,10 @@ def serve(
             port=port,
             workers=workers,
             log_level=log,
+            proxy_headers=False,  # no part of an answer depends on the client's address
         )
         return
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=log)
+    config = uvicorn.Config(
+        create_app(settings), host=host, port=port, log_level=log, proxy_headers=False
+    )
     Server(config).run()

@@ -97,7 +97,7 @@ def run(kind: str, *, name: str, resume: bool, force: bool, **options):
     with guard:
         if resume and not store.has_state(name):
             raise SeqcliError(f"model {name!r} has no training state to resume from")
-        if name in store.names() and not (resume or force):
+        if store.has(name) and not (resume or force):
             raise SeqcliError(
                 f"model {name!r} already exists: continue it with --resume, "
                 "replace it with --force, or choose another --name"

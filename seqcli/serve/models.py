@@ -28,7 +28,11 @@ class Models:
         no request reaches a path outside the store)."""
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise Problem(f"invalid model name {name!r}", 422)
-        if name not in self.names():
+        if self.only is not None:
+            known = name in self.only
+        else:  # a loaded model stays served until the server stops
+            known = name in self.loaded or self.store.has(name)
+        if not known:
             raise Problem(f"no model named {name!r} is served here", 404)
         return name
 

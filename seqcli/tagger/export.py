@@ -17,8 +17,8 @@ INT8 = False
 
 
 class Emissions(nn.Module):
-    """(words, caps, chars, types, and each context char-LM's text and positions) of
-    sentences of one length → emissions (batch, time, tags)."""
+    """(words, caps, chars, types, lengths, and each context char-LM's text and
+    positions) of padded sentences → emissions (batch, time, tags)."""
 
     def __init__(self, tagger: Tagger, names: list[str]):
         super().__init__()
@@ -29,20 +29,18 @@ class Emissions(nn.Module):
         features = self.tagger.features(
             x["words"], x["caps"], x["chars"], x["types"], self.tagger.context(x)
         )
-        # sentences of one length, no padding: no lengths needed
-        out, _ = self.tagger.rnn(features)
+        # packed by lengths: a sentence's emissions do not depend on its batch
+        out, _ = self.tagger.rnn(features, lengths=x["lengths"])
         return self.tagger.head(out).float()
 
 
 def graphs(model: Tagger, manifest: dict) -> list[Graph]:
-    # two sentences of 5 tokens, 7 distinct, the longest of 9 characters
-    examples = [
-        ["Anna", "flew", "to", "Reykjavik", "to"],
-        ["Bo", "met", "her", "in", "Oslo"],
-    ]
+    # two sentences of 5 and 3 tokens, the longest word of 9 characters
+    examples = [["Anna", "flew", "to", "Reykjavik", "to"], ["Bo", "met", "her"]]
     batch = Batcher.from_manifest(manifest).batch(examples)
-    names = ["words", "caps", "chars", "types"]
+    names = ["words", "caps", "chars", "types", "lengths"]
     dynamic = {
+        "lengths": {0: "batch"},
         "words": {0: "batch", 1: "time"},
         "caps": {0: "batch", 1: "time"},
         "chars": {0: "types", 1: "chars"},
@@ -50,11 +48,12 @@ def graphs(model: Tagger, manifest: dict) -> list[Graph]:
         "emissions": {0: "batch", 1: "time"},
     }
     doc = (
-        "Sentences of `time` tokens each (one, or several of equal length): "
+        "Sentences padded to `time` tokens: "
         "words (batch, time) int64 word ids (the vocabulary of word keys); caps "
         "(batch, time) int64 capitalisation classes; chars (types, chars) int64 "
         "character ids of the batch's distinct tokens, 0 after each; types "
-        "(batch, time) int64 each token's row of chars"
+        "(batch, time) int64 each token's row of chars; lengths (batch,) int64 "
+        "each sentence's tokens (at least 1)"
     )
     for direction in model.lm_directions:
         names += [f"{direction}_text", f"{direction}_at"]
@@ -67,8 +66,9 @@ def graphs(model: Tagger, manifest: dict) -> list[Graph]:
             f"{direction}_at (batch, time) int64 each token's position in it"
         )
     doc += (
-        " -> emissions (batch, time, tags) float32. The best tags are the Viterbi "
-        "path over emissions + transitions, forbidden transitions excluded."
+        " -> emissions (batch, time, tags) float32, meaningless past a sentence's "
+        "end. The best tags are the Viterbi path over its emissions + transitions, "
+        "forbidden transitions excluded."
     )
     return [
         Graph(

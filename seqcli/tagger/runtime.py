@@ -3,7 +3,6 @@ in numpy: tagging text on the CPU without importing PyTorch, for any cell."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,21 +14,34 @@ from seqcli.tagger.data import Batcher
 
 
 def viterbi(
-    emissions: np.ndarray, start: np.ndarray, trans: np.ndarray, end: np.ndarray
-) -> list[int]:
-    """The best tag ids of one sentence's emissions (time, tags) under a CRF whose
-    forbidden start, transition and end scores are -inf."""
-    score = start + emissions[0]
+    emissions: np.ndarray,
+    lengths: Sequence[int],
+    start: np.ndarray,
+    trans: np.ndarray,
+    end: np.ndarray,
+) -> list[list[int]]:
+    """The best tag ids of each sentence of a padded batch, emissions (batch, time,
+    tags), under a CRF whose forbidden start, transition and end scores are -inf.
+    One loop over time for the whole batch; past its end a sentence's scores stay
+    and its back pointers point to the same tag."""
+    batch, time, tags = emissions.shape
+    lengths = np.asarray(lengths)
+    # shape: (batch, tags)
+    score = start + emissions[:, 0]
+    same = np.broadcast_to(np.arange(tags), (batch, tags))
     pointers = []
-    for t in range(1, len(emissions)):
-        # shape: (num_tags, num_tags): from tag i to tag j
-        candidates = score[:, None] + trans
-        pointers.append(candidates.argmax(axis=0))
-        score = candidates.max(axis=0) + emissions[t]
-    best = [int((score + end).argmax())]
+    for t in range(1, time):
+        # shape: (batch, tags, tags): from tag i to tag j
+        candidates = score[:, :, None] + trans
+        going = (t < lengths)[:, None]
+        pointers.append(np.where(going, candidates.argmax(axis=1), same))
+        score = np.where(going, candidates.max(axis=1) + emissions[:, t], score)
+    best = [(score + end).argmax(axis=1)]
+    rows = np.arange(batch)
     for back in reversed(pointers):
-        best.append(int(back[best[-1]]))
-    return best[::-1]
+        best.append(back[rows, best[-1]])
+    paths = np.stack(best[::-1], axis=1)
+    return [paths[b, :n].tolist() for b, n in enumerate(lengths)]
 
 
 def crf_scores(crf: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,21 +79,14 @@ class OnnxTagger:
     def decode_tokens(
         self, batcher: Batcher, sentences: Sequence[Sequence[str]]
     ) -> list[list[int]]:
-        """Best tag ids of each non-empty token list; the graph takes sentences of
-        one length at a time (it does not pack padded ones)."""
-        by_length = defaultdict(list)
-        for i, tokens in enumerate(sentences):
-            by_length[len(tokens)].append(i)
-        paths: list[list[int]] = [[] for _ in sentences]
+        """Best tag ids of each non-empty token list, all in one call of the graph
+        (it packs the padded sentences by their lengths)."""
+        (emissions,) = self.session.run(None, self.inputs(batcher, sentences))
+        lengths = [len(tokens) for tokens in sentences]
         with np.errstate(invalid="ignore"):  # -inf + -inf in unreachable tags
-            for rows in by_length.values():
-                batch = [sentences[i] for i in rows]
-                (emissions,) = self.session.run(None, self.inputs(batcher, batch))
-                for i, scores in zip(rows, emissions, strict=True):
-                    paths[i] = viterbi(scores, self.start, self.trans, self.end)
-        return paths
+            return viterbi(emissions, lengths, self.start, self.trans, self.end)
 
     def inputs(self, batcher: Batcher, batch: Sequence[Sequence[str]]) -> dict:
-        """The graph's inputs for `batch` (token lists of one length)."""
+        """The graph's inputs for `batch` (non-empty token lists)."""
         arrays = batcher.arrays(batch)
         return {name: arrays[name] for name in self.reads}

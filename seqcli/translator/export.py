@@ -13,14 +13,15 @@ from seqcli.vocab import Vocab
 
 
 class Encoder(nn.Module):
-    """src (batch, src_len) of unpadded sources → memory and the initial state."""
+    """src (batch, src_len) of padded sources and their lengths → memory and the
+    initial state."""
 
     def __init__(self, model: Translator):
         super().__init__()
         self.model = model
 
-    def forward(self, src):
-        memory = self.model.encode(src, None)
+    def forward(self, src, src_lengths):
+        memory = self.model.encode(src, src_lengths)
         state = self.model.init_state(memory)
         extra = () if state.feed is None else (state.feed,)
         return (memory.outputs, memory.keys, *state.layers(slice(None)), *extra)
@@ -48,9 +49,10 @@ class Step(nn.Module):
 def graphs(model: Translator, manifest: dict) -> list[Graph]:
     feeding = model.cfg.input_feeding
     names = ["h", "c"] if model.cfg.cell == "lstm" else ["h"]
-    src = torch.tensor([[4, 5, 6, 7], [7, 8, 9, 10], [11, 12, 13, 14]])
+    src = torch.tensor([[4, 5, 6, 7], [7, 8, 9, 10], [11, 12, 0, 0]])
+    src_lengths = torch.tensor([4, 4, 2])
     with torch.no_grad():
-        outputs, keys, *state = Encoder(model)(src)
+        outputs, keys, *state = Encoder(model)(src, src_lengths)
     step_inputs = {
         "prev": torch.full((3,), Vocab.bos_index),
         "outputs": outputs,
@@ -65,16 +67,17 @@ def graphs(model: Translator, manifest: dict) -> list[Graph]:
         Graph(
             "encoder",
             Encoder(model),
-            {"src": src},
+            {"src": src, "src_lengths": src_lengths},
             ["outputs", "keys", *(f"{n}0" for n in names)],
             {
                 "src": {0: "batch", 1: "src_len"},
+                "src_lengths": {0: "batch"},
                 **{name: {0: "batch", 1: "src_len"} for name in ("outputs", "keys")},
                 **{f"{name}0": {1: "batch"} for name in recurrent},
                 **({"feed0": {0: "batch"}} if feeding else {}),
             },
-            "src (batch, src_len) int64 source ids, sources of equal length (one "
-            "sentence at a time, or padded rows encoded one by one) -> outputs "
+            "src (batch, src_len) int64 source ids padded with 0 (<pad>), "
+            "src_lengths (batch,) int64 each source's ids (at least 1) -> outputs "
             "(batch, src_len, 2*hidden), keys (batch, src_len, key) for attention, "
             f"and the decoder's initial {states} (layers, batch, hidden) as "
             + ", ".join(f"{n}0" for n in recurrent)

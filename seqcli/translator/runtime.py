@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqcli.onnx import Graphs
+from seqcli.search import top_k
 from seqcli.vocab import Vocab
 
 
@@ -29,26 +30,18 @@ class OnnxTranslator:
         ]
 
     def start(self, src, src_lengths, repeat: int) -> OnnxSteps:
-        """Encodes each source alone (the graph takes unpadded rows), then pads."""
+        """Encodes the padded sources in one call (the graph packs them by their
+        lengths)."""
         src = np.asarray(src, dtype=np.int64)
         lengths = np.asarray(src_lengths, dtype=np.int64)
-        batch, width = src.shape
-        parts = [
-            self.encoder.run(None, {"src": src[i : i + 1, : lengths[i]]})
-            for i in range(batch)
-        ]
-        outputs = np.zeros((batch, width, parts[0][0].shape[-1]), np.float32)
-        keys = np.zeros((batch, width, parts[0][1].shape[-1]), np.float32)
-        for i, (out, key, *_) in enumerate(parts):
-            outputs[i, : lengths[i]], keys[i, : lengths[i]] = out[0], key[0]
-        mask = np.arange(width)[None] < lengths[:, None]
-        state = {}
-        for j, name in enumerate(self.state_names):
-            axis = 0 if name == "feed" else 1  # h and c are (layers, batch, hidden)
-            state[name] = np.concatenate([p[2 + j] for p in parts], axis)
+        outputs, keys, *parts = self.encoder.run(
+            None, {"src": src, "src_lengths": lengths}
+        )
+        mask = np.arange(src.shape[1])[None] < lengths[:, None]
+        state = dict(zip(self.state_names, parts, strict=True))
         steps = OnnxSteps(self, {"outputs": outputs, "keys": keys, "mask": mask}, state)
         if repeat > 1:
-            rows = np.repeat(np.arange(batch), repeat)
+            rows = np.repeat(np.arange(len(src)), repeat)
             steps.select(rows, rows)
         return steps
 
@@ -76,7 +69,7 @@ class OnnxSteps:
         if top == 1:
             ids = log_probs.argmax(-1)[:, None]
         else:
-            ids = np.argpartition(-log_probs, top - 1, axis=1)[:, :top]
+            ids = top_k(log_probs, top)
         return np.take_along_axis(log_probs, ids, 1), ids, attention
 
     def select(self, rows, memory=None) -> None:

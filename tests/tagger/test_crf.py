@@ -143,6 +143,25 @@ class TestBruteForce:
         assert paths.tolist() == [pad(best, seq_len) for _, best, _, _ in oracle]
         torch.testing.assert_close(scores, torch.stack([s for _, _, s, _ in oracle]))
 
+    def test_numpy_viterbi_of_the_exported_graph(
+        self, num_tags, seq_len, lengths, constrained
+    ):
+        """seqcli.tagger.runtime's batched Viterbi (onnxruntime's emissions, the
+        runtime JSON's scores with -inf where forbidden) against enumeration."""
+        import numpy as np
+
+        from seqcli.tagger.runtime import crf_scores, viterbi
+
+        crf, emissions, mask, oracle = self.build(
+            num_tags, seq_len, lengths, constrained
+        )
+        names = ("allowed", "allowed_start", "allowed_end", "transitions")
+        names += ("start_transitions", "end_transitions")
+        scores = crf_scores({n: getattr(crf, n).detach().tolist() for n in names})
+        with np.errstate(invalid="ignore"):
+            paths = viterbi(emissions.detach().numpy(), lengths, *scores)
+        assert paths == [list(best) for _, best, _, _ in oracle]
+
     def test_gradients(self, num_tags, seq_len, lengths, constrained):
         crf, emissions, mask, oracle = self.build(
             num_tags, seq_len, lengths, constrained
