@@ -268,6 +268,35 @@ def test_concurrent_requests_are_batched(serve):
         assert response.json()["records"] == [tagger.tag(text)]
 
 
+def test_a_lone_request_does_not_wait_for_company():
+    """The wait window (here 30 s) is spent only while batches hold several
+    requests; one request alone runs at once, then a burst is gathered."""
+    import asyncio
+
+    from seqcli.serve.batching import Batcher
+
+    calls = []
+
+    def run(texts):
+        calls.append(list(texts))
+        time.sleep(0.2)  # the burst below arrives while this runs
+        return [{"text": t} for t in texts]
+
+    async def main():
+        batcher = Batcher(run, max_batch=8, wait=30.0, max_queue=64)
+        alone = await asyncio.wait_for(batcher.submit(["a"], {}), 10)
+        first = asyncio.create_task(batcher.submit(["b"], {}))
+        await asyncio.sleep(0.05)  # b's call has begun
+        burst = [batcher.submit([t], {}) for t in "cde"]
+        found = await asyncio.wait_for(asyncio.gather(first, *burst), 10)
+        return alone, found
+
+    alone, found = asyncio.run(main())
+    assert alone == [{"text": "a"}]
+    assert [r[0]["text"] for r in found] == list("bcde")
+    assert calls == [["a"], ["b"], ["c", "d", "e"]]
+
+
 def test_a_batch_stays_on_the_backend_of_one_row():
     from seqcli.serve.app import batch_rows
 
