@@ -20,6 +20,7 @@ Results go to bench/results/sentiment-joint.json (--out NAME: NAME.json).
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import tempfile
 import time
@@ -53,10 +54,15 @@ def sst2_lines(path: Path) -> list[str]:
     return out
 
 
-def joined(folder: Path, split: str) -> Path:
+def joined(folder: Path, split: str, sst2: int | None = None) -> Path:
+    """IMDB's and SST-2's lines of `split` in one file; `sst2`: that many of SST-2's,
+    a seeded random sample (its 67,349 phrases outnumber IMDB's 22,500 reviews)."""
     imdb = (CORPORA / "imdb" / f"{split}.txt").read_text(encoding="utf-8").splitlines()
-    path = folder / f"imdb+sst2-{split}.txt"
-    lines = imdb + sst2_lines(CORPORA / "sst2" / f"{split}.txt")
+    phrases = sst2_lines(CORPORA / "sst2" / f"{split}.txt")
+    if sst2 is not None and sst2 < len(phrases):
+        phrases = random.Random(1).sample(phrases, sst2)
+    path = folder / f"imdb+sst2-{split}{'' if sst2 is None else f'-{sst2}'}.txt"
+    lines = imdb + phrases
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -79,6 +85,9 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
+        "--sst2", type=int, metavar="N", help="SST-2 train phrases (default: all)"
+    )
+    parser.add_argument(
         "--patience", type=int, default=TRAINING.patience, help="dev evaluations"
     )
     args = parser.parse_args()
@@ -87,7 +96,7 @@ def main() -> None:
     JOINED.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        train, dev = joined(JOINED, "train"), joined(JOINED, "dev")
+        train, dev = joined(JOINED, "train", args.sst2), joined(JOINED, "dev")
         sst2_dev = JOINED / "sst2-dev-neg-pos.txt"
         sst2_dev.write_text(
             "\n".join(sst2_lines(CORPORA / "sst2" / "dev.txt")) + "\n", "utf-8"
@@ -123,7 +132,8 @@ def main() -> None:
         records.append(
             {
                 "bench": "sentiment",
-                "model": f"IMDB + SST-2 train, {args.seconds:g} s (store: {args.name})",
+                "model": f"IMDB + {'all' if args.sst2 is None else f'{args.sst2:,}'} "
+                f"SST-2 train, {args.seconds:g} s (store: {args.name})",
                 "corpus": corpus,
                 **joint[corpus],
                 "seed": args.seed,
