@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -178,7 +179,23 @@ def quality(
         held = recipe.evaluate(model, manifest, files=[str(check)])
         record["check_fraction"] = args.check_fraction
         record["check_metrics"] = {k: held[k] for k in ("f1", "precision", "recall")}
+        # the check slice lower-cased too: what --lower-copies is for
+        lowered = check.with_name("check-lower.txt")
+        lowered.write_text(lower_tokens(check.read_text("utf-8")), encoding="utf-8")
+        held = recipe.evaluate(model, manifest, files=[str(lowered)])
+        record["check_lower_metrics"] = {
+            k: held[k] for k in ("f1", "precision", "recall")
+        }
     return record
+
+
+def lower_tokens(text: str) -> str:
+    """A CoNLL text with each line's token (its first column) lower-cased."""
+    lines = []
+    for line in text.split("\n"):
+        token, rest = re.match(r"(\S*)(.*)", line, re.DOTALL).groups()
+        lines.append(line if token == "-DOCSTART-" else token.lower() + rest)
+    return "\n".join(lines)
 
 
 def plain_text(dev: Path) -> list[str]:
@@ -341,7 +358,12 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-vectors", action="store_true")
     parser.add_argument("--only-vectors", action="store_true")
-    parser.add_argument("--keep", metavar="NAME", help="save the last model under NAME")
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="save the last model (with --recipe: the recipe's model) under NAME "
+        "in the user's store",
+    )
     parser.add_argument(
         "--subset", type=int, help="Use the first N train and dev sentences."
     )
@@ -442,6 +464,10 @@ def recipe_run(args) -> None:
             store.save(lm, tensors, manifest)
         train, check = split_check(corpus / "train.txt", args.check_fraction, 0, folder)
         record = quality(train, corpus / "dev.txt", store, "r", args, VECTORS, check)
+        if args.keep:  # into the user's store, e.g. for bench/robustness.py
+            manifest, tensors = store.load("r")
+            Store().save(args.keep, tensors, {**manifest, "name": args.keep})
+            record["kept_as"] = args.keep
     record = {**record, "threads": torch.get_num_threads(), **environment()}
     with RECIPES.open("a") as f:
         f.write(json.dumps(record) + "\n")
