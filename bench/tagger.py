@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import write  # noqa: E402
+from bench.robustness import token_case  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 from seqcli.tagger import recipe  # noqa: E402
 from seqcli.tagger.config import TRAINING, TaggerConfig  # noqa: E402
@@ -180,22 +180,17 @@ def quality(
         record["check_fraction"] = args.check_fraction
         record["check_metrics"] = {k: held[k] for k in ("f1", "precision", "recall")}
         # the check slice lower-cased too: what --lower-copies is for
+        lines = check.read_text("utf-8").split("\n")
         lowered = check.with_name("check-lower.txt")
-        lowered.write_text(lower_tokens(check.read_text("utf-8")), encoding="utf-8")
+        lowered.write_text(
+            "\n".join(token_case(x, str.lower) if x.strip() else x for x in lines),
+            encoding="utf-8",
+        )
         held = recipe.evaluate(model, manifest, files=[str(lowered)])
         record["check_lower_metrics"] = {
             k: held[k] for k in ("f1", "precision", "recall")
         }
     return record
-
-
-def lower_tokens(text: str) -> str:
-    """A CoNLL text with each line's token (its first column) lower-cased."""
-    lines = []
-    for line in text.split("\n"):
-        token, rest = re.match(r"(\S*)(.*)", line, re.DOTALL).groups()
-        lines.append(line if token == "-DOCSTART-" else token.lower() + rest)
-    return "\n".join(lines)
 
 
 def plain_text(dev: Path) -> list[str]:
