@@ -57,6 +57,11 @@ def check_name(name: str) -> str:
     return name
 
 
+def holds_model(folder: Path) -> bool:
+    """A model's folder: a manifest, or a training's state before the first save."""
+    return (folder / f"{MODEL}.json").exists() or (folder / f"{STATE}.json").exists()
+
+
 class Store:
     """Models under `root` (the user's, writable) and `builtin` (shipped, read-only)."""
 
@@ -72,19 +77,12 @@ class Store:
         found = set()
         for base in (self.root, self.builtin):
             if base is not None and base.is_dir():
-                found |= {
-                    d.name
-                    for d in base.iterdir()
-                    if (d / f"{MODEL}.json").exists() or (d / f"{STATE}.json").exists()
-                }
+                found |= {d.name for d in base.iterdir() if holds_model(d)}
         return sorted(found)
 
     def has(self, name: str) -> bool:
         """Whether `name` is one of names() (a few stats, not a listing)."""
-        user = self._user_dir(name)
-        if (user / f"{MODEL}.json").exists() or (user / f"{STATE}.json").exists():
-            return True
-        return self._builtin_dir(name) is not None
+        return holds_model(self._user_dir(name)) or self._builtin_dir(name) is not None
 
     def is_builtin(self, name: str) -> bool:
         return not self._user_dir(name).is_dir() and self._builtin_dir(name) is not None
@@ -92,7 +90,7 @@ class Store:
     def path(self, name: str) -> Path:
         """The folder of an existing model (the user's first, then the built-in)."""
         user = self._user_dir(name)
-        if (user / f"{MODEL}.json").exists() or (user / f"{STATE}.json").exists():
+        if holds_model(user):
             return user
         builtin = self._builtin_dir(name)
         if builtin is not None:
