@@ -33,9 +33,12 @@ def viterbi(
     for t in range(1, time):
         # shape: (batch, tags, tags): from tag i to tag j
         candidates = score[:, :, None] + trans
+        best = candidates.argmax(axis=1)
+        # shape: (batch, tags) the best score into each tag, read at its argmax
+        into = np.take_along_axis(candidates, best[:, None], axis=1)[:, 0]
         going = (t < lengths)[:, None]
-        pointers.append(np.where(going, candidates.argmax(axis=1), same))
-        score = np.where(going, candidates.max(axis=1) + emissions[:, t], score)
+        pointers.append(np.where(going, best, same))
+        score = np.where(going, into + emissions[:, t], score)
     best = [(score + end).argmax(axis=1)]
     rows = np.arange(batch)
     for back in reversed(pointers):
