@@ -1348,8 +1348,9 @@ its best C on dev) and NBSVM (Wang & Manning 2012: binary word unigrams and bigr
 scaled by their naive-Bayes log-count ratios, then a linear SVM interpolated with
 its mean weight, beta 0.25, or logistic regression as NB-LR; the best C on dev), all
 in one run on the same texts. seqcli uses its default recipe (GloVe 6B 50d,
-attention pooling): on SST-2 trained in the run, on IMDB the built-in `sentiment-en`.
-Rows marked "baselines only" come from a run of the classical tools without seqcli
+attention pooling): on SST-2 trained in the run, on IMDB the built-in `sentiment-en`
+of the run's day (trained on IMDB alone; today's is trained on SST-2 too, see "One
+model for sentences and reviews" below). Rows marked "baselines only" come from a run of the classical tools without seqcli
 (`--baselines-only`); compare speeds within one run only. Speeds are raw text in,
 labels out, over the same whitespace word count for every tool.
 """,
@@ -1430,11 +1431,11 @@ def sentiment(rep: Report) -> str:
         """
 What it measures: sentiment-en's recipe trained on IMDB train and SST-2 train
 together (SST-2's 0/1 read as neg/pos; dev picking the checkpoint on both dev sets
-joined), scored on IMDB dev and SST-2 dev apart, beside the built-in sentiment-en
-(IMDB train only) on the same files. Training runs on one thread; the built-in was
-trained on two. Bar for replacing the built-in: each dev figure at least that of a
-model trained on that corpus alone, minus 0.5 (IMDB: the built-in's 90.16; SST-2:
-the recipe on SST-2 alone, 84.40 in the classifier table above).
+joined), scored on IMDB dev and SST-2 dev apart, beside the IMDB-only sentiment-en
+that shipped before it on the same files. The bar for replacing that model: each dev
+figure at least that of a model trained on that corpus alone, minus 0.5 (IMDB: the
+IMDB-only model's 90.16; SST-2: the recipe on SST-2 alone, 84.40 in the classifier
+table above).
 """,
         run(
             "python bench/sentiment.py --seconds 1200",
@@ -1444,15 +1445,25 @@ the recipe on SST-2 alone, 84.40 in the classifier table above).
             "--name sentiment-joint-22k --out sentiment-joint-22k",
             "python bench/sentiment.py --seconds 1200 --threads 2 "
             "--name sentiment-joint-2t --out sentiment-joint-2threads",
+            "python bench/sentiment.py --seconds 1200 --threads 2 --seed 2 "
+            "--name sentiment-joint-s2 --out sentiment-joint-2threads-s2",
+            "python bench/sentiment.py --seconds 1200 --threads 2 --seed 2 "
+            "--patience 8 --name sentiment-joint-s2p8 "
+            "--out sentiment-joint-2threads-s2-p8",
         ),
         table,
         """
 How to read it: on one thread no run clears the bar on IMDB (89.66): all SST-2
 (89.36, 89.16 without early stopping) and a sample of SST-2 as large as IMDB train
 (89.52, SST-2 then 83.72, below its own bar of 83.90). On two threads, as the
-built-in was trained, all SST-2 clears both: IMDB 89.92, SST-2 86.01 (five points
-above the built-in's 80.62), with one seed. sentiment-en is still the IMDB-only
-model: a second seed should agree before it is replaced.
+built-in is trained, all SST-2 cleared both with seed 1 (IMDB 89.92, SST-2 86.01).
+Seed 2 stopped early at step 2,450 (IMDB 87.60): dev every 350 steps with a patience
+of 3 ends a run within the first epoch of the joined data (about 2,800 steps), where
+dev still jumps at the epoch's end. With a patience of 8 seed 2 trained to the time
+budget and cleared both (IMDB 90.24, SST-2 85.55); a larger patience can only move a
+run's checkpoint to a better joint dev figure. That model, calibrated again on the
+joined dev after its float16 conversion, is the built-in `sentiment-en` (README),
+and `scripts/build_defaults.py` trains it so (a patience of 8).
 """,
     )
 

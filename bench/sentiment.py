@@ -8,7 +8,8 @@ The model is then scored on IMDB dev and SST-2 dev apart (accuracy, macro-F1, an
 the expected calibration error of its scores), beside the built-in sentiment-en
 (IMDB train only) on the same two files. The joined files are written to
 JOINED (in the system's temporary folder, never into the project), a fixed place:
-the model's manifest names its dev file, and scripts/calibrate.py reads it there.
+the model's manifest names its dev file, and scripts/calibrate.py reads it there
+(scripts/build_defaults.py writes them, as for the built-in).
 
     python bench/sentiment.py [--seconds 1200] [--seed 1] [--patience 3] [--name N]
 
@@ -20,7 +21,6 @@ Results go to bench/results/sentiment-joint.json (--out NAME: NAME.json).
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import tempfile
 import time
@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import write  # noqa: E402
+
+# sentiment-en's data, as the release build joins it
+from scripts.build_defaults import joined, sst2_dev  # noqa: E402
 from seqcli import kinds  # noqa: E402
 from seqcli.classifier import recipe  # noqa: E402
 from seqcli.classifier.config import TRAINING, ClassifierConfig  # noqa: E402
@@ -41,30 +44,6 @@ from seqcli.store import Store  # noqa: E402
 CORPORA = ROOT.parent / "shared" / "corpora"
 VECTORS = ROOT.parent / "shared" / "vectors" / "glove.6B.50d.txt.gz"
 CPU = torch.device("cpu")
-SST2_LABELS = {"0": "neg", "1": "pos"}
-JOINED = Path(tempfile.gettempdir()) / "seqcli-sentiment"
-
-
-def sst2_lines(path: Path) -> list[str]:
-    """SST-2's label<TAB>text lines with 0/1 read as neg/pos."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        label, _, text = line.partition("\t")
-        out.append(f"{SST2_LABELS[label]}\t{text}")
-    return out
-
-
-def joined(folder: Path, split: str, sst2: int | None = None) -> Path:
-    """IMDB's and SST-2's lines of `split` in one file; `sst2`: that many of SST-2's,
-    a seeded random sample (its 67,349 phrases outnumber IMDB's 22,500 reviews)."""
-    imdb = (CORPORA / "imdb" / f"{split}.txt").read_text(encoding="utf-8").splitlines()
-    phrases = sst2_lines(CORPORA / "sst2" / f"{split}.txt")
-    if sst2 is not None and sst2 < len(phrases):
-        phrases = random.Random(1).sample(phrases, sst2)
-    path = folder / f"imdb+sst2-{split}{'' if sst2 is None else f'-{sst2}'}.txt"
-    lines = imdb + phrases
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def scores(model, manifest, files: dict[str, Path]) -> dict:
@@ -93,15 +72,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     store = Store()
-    JOINED.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        train, dev = joined(JOINED, "train", args.sst2), joined(JOINED, "dev")
-        sst2_dev = JOINED / "sst2-dev-neg-pos.txt"
-        sst2_dev.write_text(
-            "\n".join(sst2_lines(CORPORA / "sst2" / "dev.txt")) + "\n", "utf-8"
-        )
-        files = {"imdb dev": CORPORA / "imdb" / "dev.txt", "sst2 dev": sst2_dev}
+        train, dev = joined("train", args.sst2), joined("dev")
+        files = {"imdb dev": CORPORA / "imdb" / "dev.txt", "sst2 dev": sst2_dev()}
         settings = replace(
             TRAINING,
             time_budget=args.seconds,
