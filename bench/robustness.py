@@ -13,6 +13,7 @@ With --classifier, sentiment-en's dev accuracy too, on IMDB dev and SST-2 dev (i
 punctuation" is the text's last "." "!" or "?" token, dropped from the raw text).
 
     python bench/robustness.py [--classifier] [--subset N]
+    python bench/robustness.py --models --classifier --out robustness-sentiment
     python bench/robustness.py --from-store MODEL conll2003 --out NAME  # your tagger
 
 Results go to bench/results/robustness.json (--out NAME: bench/results/NAME.json).
@@ -166,7 +167,13 @@ def classifier_rows(args, folder: Path) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", choices=list(TAGGERS), default=None)
+    parser.add_argument(
+        "--models",
+        nargs="*",
+        choices=list(TAGGERS),
+        default=None,
+        help="the taggers to score (default: both; none: only --classifier)",
+    )
     parser.add_argument(
         "--classifier", action="store_true", help="sentiment-en on IMDB and SST-2 too"
     )
@@ -187,7 +194,8 @@ def main() -> None:
             rows += tagger_rows(
                 *args.from_store[:1], args, Path(tmp), args.from_store[1]
             )
-        for name in [] if args.from_store else args.models or list(TAGGERS):
+        taggers = list(TAGGERS) if args.models is None else args.models
+        for name in [] if args.from_store else taggers:
             rows += tagger_rows(name, args, Path(tmp))
         if args.classifier:
             rows += classifier_rows(args, Path(tmp))
