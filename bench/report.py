@@ -1480,7 +1480,9 @@ def robustness(rep: Report) -> str:
     # their dev runs': the shipped taggers were trained on dev too)
     sentiment = "robustness-sentiment.json"
     classifiers = [r for r in rep.files.get(sentiment, rep.files[f]) if "accuracy" in r]
-    records += rep.files.get(sentiment, [])
+    if rep.has(sentiment):  # the earlier model's rows: superseded, not shown
+        rep.used.update(id(r) for r in rep.files[f] if "accuracy" in r)
+    records = classifiers + records  # each row's own as-is row comes first
 
     def change(key: str) -> Callable[[dict], Any]:
         """The difference from the same model's as-is figure on the same corpus."""
