@@ -131,3 +131,13 @@ def test_a_corrupted_copy_of_a_default_is_refused(
     monkeypatch.setattr(store_module, "BUILTIN", copy)
     result = invoke(runner, "generate", "-n", 5)
     assert result.exit_code == 1 and "damaged" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["shakespeare", "conll-en", "wnut17-en"])
+def test_a_builtin_trained_with_dev_shows_its_dev_runs_figures(runner, invoke, name):
+    """Released with --with-dev: no dev score of its own, its dev run's instead."""
+    shown = json.loads(invoke(runner, "models", "show", name).stdout)
+    assert "trained on its dev data too" in shown["metrics"]
+    assert shown["training"]["with_dev"]["model"] == name
+    assert shown["dev_run_metrics"] and shown["seen_dev_metrics"]
+    assert "(trained on too)" in shown["data"]["dev"]
