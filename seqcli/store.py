@@ -275,6 +275,8 @@ class Store:
             "builtin": self.is_builtin(name),
             "status": meta.get("status", "ok"),
             "with_dev": bool(meta.get("training", {}).get("with_dev")),
+            # a --with-dev model has no dev score of its own: its dev run's
+            "dev_run_metrics": meta.get("dev_run_metrics", {}),
         }
 
 

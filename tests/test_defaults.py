@@ -133,7 +133,9 @@ def test_a_corrupted_copy_of_a_default_is_refused(
     assert result.exit_code == 1 and "damaged" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["shakespeare", "conll-en", "wnut17-en"])
+@pytest.mark.parametrize(
+    "name", ["shakespeare", "conll-en", "wnut17-en", "multi30k-en-de"]
+)
 def test_a_builtin_trained_with_dev_shows_its_dev_runs_figures(runner, invoke, name):
     """Released with --with-dev: no dev score of its own, its dev run's instead."""
     shown = json.loads(invoke(runner, "models", "show", name).stdout)

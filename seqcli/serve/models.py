@@ -81,4 +81,9 @@ class Models:
                     "status": row["status"],
                 }
             )
+            if row["with_dev"]:  # no dev score of its own
+                rows[-1] |= {
+                    "with_dev": True,
+                    "dev_run_metrics": row["dev_run_metrics"],
+                }
         return rows
