@@ -1727,21 +1727,23 @@ under 250 ms for tag and classify.
         run("python bench/serve.py --seconds 5 --client raw raw:2"),
         table,
         """
-How to read it: one client has nothing to batch with and pays the wait (never
-longer than the model's last call, at most `--wait-ms`). The clients share the
-machine's 2 cores with the server: with httpx, the clients' own work (one Python
-process) bounds the requests per second in both settings, so its ratio says little
-about the server; the raw client leaves the server most of the CPU and shows what
-batching changes in the server itself. What batching can save is the model's work per
-request; the HTTP work per request (parsing, routing, JSON, the event loop) stays,
-and for the tagger and classifier, whose sentence takes less time than that HTTP
-work, it bounds the gain. The translator's decoder steps are compute-bound: one
-step of its exported graph costs about 184 µs a hypothesis for one sentence's 5
-and 100 µs for 20 sentences' 100 (most of it the output layer, 256 × 8,018
-multiply-adds a row),
-so batching can at most about halve its work. A batch stops at the rows the
-exported graphs run on the CPU, so that a request's records do not depend on who
-else asked.
+How to read it: one client has nothing to batch with and pays the wait (never longer
+than the model's last call, at most `--wait-ms`). Runs differ: a run of the raw
+client alone, the same code on the same idle machine just before this one, gave
+3.16× for tag (p99 17 ms), 2.51× for classify and 2.74× for translate at 32 clients,
+so a ratio here moves by about 0.3 from run to run and 3× is not reached reliably.
+The clients share the machine's 2 cores with the server: with httpx, the clients'
+own work (one Python process) bounds the requests per second in both settings, so
+its ratio says little about the server; the raw client leaves the server most of the
+CPU and shows what batching changes in the server itself. What batching can save is
+the model's work per request; the HTTP work per request (parsing, routing, JSON, the
+event loop) stays, and for the tagger and classifier, whose sentence takes less time
+than that HTTP work, it bounds the gain. The translator's decoder steps are
+compute-bound: one step of its exported graph costs about 184 µs a hypothesis for
+one sentence's 5 and 100 µs for 20 sentences' 100 (most of it the output layer, 256
+× 8,018 multiply-adds a row), so batching can at most about halve its work. A batch
+stops at the rows the exported graphs run on the CPU, so that a request's records do
+not depend on who else asked.
 "load before" is the machine's one-minute load average as the setting began: other
 work on a shared machine shows there.
 """,
