@@ -230,8 +230,9 @@ MODELS = {
         },
         "time_budget": 1200,
         # dev every 350 steps: an epoch of the joined data is about 2,800; patience
-        # 3 stopped one seed at step 2,450 with IMDB dev at 87.6 (bench/README)
-        "settings": {"eval_every": 350, "patience": 8},
+        # 3 stopped one seed at step 2,450 with IMDB dev at 87.6 (bench/README).
+        # Seed 2 is the shipped run's (seed 1, patience 3: bench/README as well)
+        "settings": {"eval_every": 350, "patience": 8, "seed": 2},
     },
 }
 
