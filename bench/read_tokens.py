@@ -57,7 +57,7 @@ def main() -> None:
     found = {}
     for n in sorted({trained, *args.lengths}):
         reading = copy.deepcopy(manifest)
-        reading["config"]["max_tokens"] = n
+        reading["config"]["read_tokens"] = n
         codec = Codec.from_manifest(reading)
         found[n] = predict(model, codec, codec.ids(data.texts))
     records = []

@@ -1464,7 +1464,9 @@ dev still jumps at the epoch's end. With a patience of 8 seed 2 trained to the t
 budget and cleared both (IMDB 90.24, SST-2 85.55); a larger patience can only move a
 run's checkpoint to a better joint dev figure. That model, calibrated again on the
 joined dev after its float16 conversion, is the built-in `sentiment-en` (README),
-and `scripts/build_defaults.py` trains it so (a patience of 8).
+and `scripts/build_defaults.py` trains it so (a patience of 8). As shipped it reads
+up to 800 tokens of a review when classifying (`--read-tokens`, the 400 it was
+trained on in this table): IMDB dev 90.72 (the robustness table below).
 """,
     )
 

@@ -94,8 +94,12 @@ class Codec:
         lang: str,
         max_tokens: int,
         temperature: float = 1.0,
+        read_tokens: int | None = None,
     ):
         self.words, self.labels, self.max_tokens = words, labels, max_tokens
+        self.read_tokens = (
+            read_tokens or max_tokens
+        )  # classifying; max_tokens: training
         self.temperature = temperature
         self.tokenizer = WordTokenizer(lang)
 
@@ -109,6 +113,8 @@ class Codec:
             cfg["lang"],
             cfg["max_tokens"],
             manifest.temperature,
+            # a model from before read_tokens reads as it was trained
+            cfg.get("read_tokens", cfg["max_tokens"]),
         )
 
     def keys(self, texts: Sequence[str]) -> list[list[str]]:
@@ -116,9 +122,8 @@ class Codec:
         cleaned = [_BREAK.sub(" ", t) for t in texts]
         return [[word_key(t) for t, _ in doc] for doc in self.tokenizer.batch(cleaned)]
 
-    def ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Word ids of each text, truncated to max_tokens ([] for an empty text)."""
-        return [
-            self.words.encode(truncate(keys, self.max_tokens))
-            for keys in self.keys(texts)
-        ]
+    def ids(self, texts: Sequence[str], limit: int | None = None) -> list[list[int]]:
+        """Word ids of each text, truncated to `limit` tokens (default: read_tokens)
+        ([] for an empty text)."""
+        limit = limit or self.read_tokens
+        return [self.words.encode(truncate(keys, limit)) for keys in self.keys(texts)]

@@ -51,7 +51,7 @@ def runtime(model, manifest: dict) -> dict:
         "labels": manifest.tokens("labels"),
         "tokenizer": {"spacy_blank": cfg["lang"]},
         "word_key": "lower-cased, digits replaced by 0; <br /> read as a space",
-        "max_tokens": cfg["max_tokens"],
+        "max_tokens": cfg.get("read_tokens", cfg["max_tokens"]),  # read, not trained
         "long_texts": "keep their first max_tokens / 2 and last max_tokens / 2 tokens",
         # for a reader of `seqcli export`'s files; seqcli itself takes T from the
         # manifest (the cached graphs are keyed by the weights, not the manifest)

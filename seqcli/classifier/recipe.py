@@ -255,7 +255,7 @@ class ClassifierRecipe(Recipe):
         unknown = sorted(set(train.labels) - set(classes))
         if unknown:
             raise SeqcliError(f"labels the model does not have: {', '.join(unknown)}")
-        ids = codec.ids(train.texts)
+        ids = codec.ids(train.texts, codec.max_tokens)
         self.kept = [i for i, x in enumerate(ids) if x]
         if len(self.kept) < len(ids):
             console.warn(f"left out {len(ids) - len(self.kept)} empty text(s)")

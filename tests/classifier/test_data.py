@@ -57,3 +57,25 @@ def test_codec_reads_words_lower_cased_without_html_breaks():
     (ids,) = codec.ids(["A <br />fine FILM<br/> in 1999!"])
     assert codec.words.decode(ids) == ["a", "fine", "0000", "!"]  # start and end
     assert codec.ids([""]) == [[]]
+
+
+def test_classifying_reads_read_tokens_and_training_max_tokens():
+    words = Vocab(list("abcdefghij"))
+    codec = Codec(words, ["neg", "pos"], "en", 4, read_tokens=6)
+    (read,) = codec.ids([" ".join("abcdefghij")])
+    (trained,) = codec.ids([" ".join("abcdefghij")], codec.max_tokens)
+    assert words.decode(read) == list("abchij")
+    assert words.decode(trained) == list("abij")
+
+
+def test_a_model_from_before_read_tokens_reads_as_it_was_trained():
+    config = {"lang": "en", "max_tokens": 4}
+    vocabs = {"words": Vocab(["a"]).to_dict(), "labels": {"tokens": ["neg", "pos"]}}
+    old = Codec.from_manifest(
+        {"kind": "classifier", "config": config, "vocabs": vocabs}
+    )
+    new = Codec.from_manifest(
+        {"kind": "classifier", "config": config | {"read_tokens": 6}, "vocabs": vocabs}
+    )
+    assert (old.max_tokens, old.read_tokens) == (4, 4)
+    assert (new.max_tokens, new.read_tokens) == (4, 6)
