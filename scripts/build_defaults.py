@@ -129,7 +129,7 @@ MODELS = {
         "data": {
             "corpus": "Tiny Shakespeare, train part (first 90% of the char-rnn text)",
             "license": "public domain text",
-            "dev": "the last 5% of that train part, held out from training",
+            "dev": "the last 5% of that train part (its dev run held it out)",
         },
         "time_budget": 600,
     },
