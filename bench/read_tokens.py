@@ -61,9 +61,9 @@ def main() -> None:
         codec = Codec.from_manifest(reading)
         found[n] = predict(model, codec, codec.ids(data.texts))
     records = []
+    base = [p == g for p, g in zip(found[trained], data.labels, strict=True)]
     for n, pred in found.items():
         right = [p == g for p, g in zip(pred, data.labels, strict=True)]
-        base = [p == g for p, g in zip(found[trained], data.labels, strict=True)]
         gained = sum(r and not b for r, b in zip(right, base, strict=True))
         lost = sum(b and not r for r, b in zip(right, base, strict=True))
         records.append(

@@ -97,9 +97,8 @@ class Codec:
         read_tokens: int | None = None,
     ):
         self.words, self.labels, self.max_tokens = words, labels, max_tokens
-        self.read_tokens = (
-            read_tokens or max_tokens
-        )  # classifying; max_tokens: training
+        # max_tokens cuts the texts trained on, read_tokens those classified
+        self.read_tokens = read_tokens or max_tokens
         self.temperature = temperature
         self.tokenizer = WordTokenizer(lang)
 

@@ -71,19 +71,15 @@ class Models:
                 row = self.store.describe(name)
             except SeqcliError:  # removed meanwhile
                 continue
-            rows.append(
-                {
-                    "name": name,
-                    "kind": row["kind"],
-                    "loaded": name in self.loaded,
-                    "metrics": row["metrics"],
-                    "builtin": row["builtin"],
-                    "status": row["status"],
-                }
-            )
+            found = {
+                "name": name,
+                "kind": row["kind"],
+                "loaded": name in self.loaded,
+                "metrics": row["metrics"],
+                "builtin": row["builtin"],
+                "status": row["status"],
+            }
             if row["with_dev"]:  # no dev score of its own
-                rows[-1] |= {
-                    "with_dev": True,
-                    "dev_run_metrics": row["dev_run_metrics"],
-                }
+                found |= {"with_dev": True, "dev_run_metrics": row["dev_run_metrics"]}
+            rows.append(found)
         return rows
