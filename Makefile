@@ -69,6 +69,7 @@ bench: install
 	$(BIN)/python bench/tagger.py --recipe --corpus wnut17 --time-budget 900
 	$(BIN)/python bench/distributed.py
 	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/ngram_ensemble.py
 	$(BIN)/python bench/robustness.py --classifier
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/serve.py

@@ -1369,6 +1369,7 @@ error of an accuracy on that many texts is a tie.
 """,
         calibration(rep),
         sentiment(rep),
+        ngram_ensemble(rep),
     )
 
 
@@ -1473,6 +1474,56 @@ trained on in this table): IMDB dev 90.72 (the robustness table below). The same
 recipe with seed 1, run after `--read-tokens` existed (so dev read 800 tokens too),
 agrees: IMDB 90.28, SST-2 86.24 (store: sentiment-joint-s1p8, beside the shipped
 model, "IMDB + SST-2").
+""",
+    )
+
+
+def ngram_ensemble(rep: Report) -> str:
+    f = "ngram-ensemble.json"
+    if not rep.has(f):
+        return ""
+    table = rep.table(
+        rep.files[f],
+        [
+            col("dev", "dev"),
+            col("n-grams fitted on", "ngram_data"),
+            col("features", "ngram_features"),
+            col("sentiment-en", "rnn_accuracy", pct()),
+            col("NB-LR alone", "ngram_accuracy", pct()),
+            col("logits added", "sum_accuracy", pct()),
+            col("turned right", "turned_right"),
+            col("turned wrong", "turned_wrong"),
+            col("McNemar p", "mcnemar_p", dec(4)),
+            col("NB-LR x0.5", "mix_0.5_accuracy", pct()),
+            col("NB-LR x2", "mix_2_accuracy", pct()),
+        ],
+    )
+    return sub(
+        "A bag of n-grams beside the recurrent model (`bench/ngram_ensemble.py`)",
+        """
+What it measures: the shipped `sentiment-en`'s logits (uncalibrated) plus those of
+NB-LR (the baseline above: binary word uni+bigrams scaled by their naive-Bayes
+log-count ratios, logistic regression, C 0.25 throughout), fitted here on IMDB train
+alone or on IMDB and SST-2 train as `sentiment-en` was trained, the SST-2 phrases
+either weighing as much as a review, 0.1 each, or every text its number of words
+over 100 (at most 1). "model ids" are the features a branch inside the network
+could compute itself: its own word ids (its vocabulary, texts cut as it reads
+them), unigrams and bigrams hashed into 2^20 buckets. The texts that turn right and
+wrong are against `sentiment-en` alone. Inference of the shipped model only; no
+default is changed by it.
+""",
+        run("python bench/ngram_ensemble.py"),
+        table,
+        """
+How to read it: added to the recurrent model, a bag of n-grams fitted with the
+short phrases weighing little gains about 1.6 points on IMDB dev (about 60 reviews
+turn right and 20 wrong, p < 0.001) and leaves SST-2 dev where it was (within its
+spread); fitted on the phrases at full weight it gains half a point, which is no
+gain; fitted on IMDB alone it gains 1.8 on IMDB (92.52) and costs SST-2 0.2.
+Weighing each text by its length does as well as naming the corpora. Read
+from the network's own word ids the bag gains 1.0 on IMDB. None of these reaches
+the issue's IMDB target of 92.5 together with one point over NBSVM (92.60), nor
+SST-2 88.
 """,
     )
 
@@ -1736,10 +1787,13 @@ under 250 ms for tag and classify.
         table,
         """
 How to read it: one client has nothing to batch with and pays the wait (never longer
-than the model's last call, at most `--wait-ms`). Runs differ: a run of the raw
-client alone, the same code on the same idle machine just before this one, gave
-3.16× for tag (p99 17 ms), 2.51× for classify and 2.74× for translate at 32 clients,
-so a ratio here moves by about 0.3 from run to run and 3× is not reached reliably.
+than the model's last call, at most `--wait-ms`). Runs differ: at 32 raw clients the
+run recorded before this one (the same code, another day's machine) gave 2.64× for
+tag, 2.66× for classify and 2.21× for translate, and the batcher's settings table
+below, run the same day as this one, 4.13× for tag and 3.49× for classify with the
+defaults; so a ratio here moves by half a point or more from run to run. Tag reaches
+3× in the recent runs; classify does in some (2.61× with two client processes
+here) and translate in none: 3× is not reached reliably.
 The clients share the machine's 2 cores with the server: with httpx, the clients'
 own work (one Python process) bounds the requests per second in both settings, so
 its ratio says little about the server; the raw client leaves the server most of the
@@ -1756,6 +1810,59 @@ not depend on who else asked.
 work on a shared machine shows there.
 """,
         soak(rep),
+        batcher_settings(rep),
+    )
+
+
+def batcher_settings(rep: Report) -> str:
+    f = "serve-batching.json"
+    if not rep.has(f):
+        return ""
+    records = rep.files[f]
+    off = {}
+    for r in records:
+        if r["setting"] == "batching off":
+            off.setdefault(r["task"], []).append(r["requests_per_s"])
+    rows = []
+    for r in records:
+        if r["setting"] != "batching off" and r["round"] == 1:
+            same = [
+                x["requests_per_s"]
+                for x in records
+                if (x["task"], x["setting"]) == (r["task"], r["setting"])
+            ]
+            mean = statistics.mean(same)
+            rows.append(
+                {
+                    **r,
+                    "mean": mean,
+                    "rounds": ", ".join(f"{x:,}" for x in same),
+                    "x_off": mean / statistics.mean(off[r["task"]]),
+                }
+            )
+    table = rep.table(
+        rows,
+        [
+            col("endpoint", "task", lambda x: f"`/v1/{x}`"),
+            col("setting", "setting"),
+            col("requests/s, per round", "rounds"),
+            col("÷ batching off", "x_off", ratio()),
+        ],
+    )
+    return sub(
+        "The batcher's settings (`bench/serve_workers.py --compare batching`)",
+        """
+What it measures: servers with the batcher's settings around their defaults, and
+one with batching off, all running at once, measured in turns (two rounds of 5 s):
+32 raw clients in two processes posting single sentences. "÷ batching off" is the
+mean over the rounds against batching off's mean.
+""",
+        run("python bench/serve_workers.py --compare batching"),
+        table,
+        """
+How to read it: no setting moves the speed by more than the rounds differ from
+each other, except a batch of at most 8, which is slower; the defaults stay.
+""",
     )
 
 
