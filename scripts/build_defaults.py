@@ -22,7 +22,11 @@ store instead of training them.
 sentiment-en trains on IMDB and SST-2 together: their lines joined into one train
 and one dev file under JOINED (SST-2's labels 0/1 read as neg/pos). Its temperature
 is fitted on that dev by the training itself; after the conversion to float16,
-`python scripts/calibrate.py sentiment-en` fits it again on the shipped weights.
+`python scripts/calibrate.py sentiment-en` fits it again on the shipped weights. Its
+bag of n-grams is fitted by the training too (seqcli.classifier.ngrams); the shipped
+network was trained before the bag existed, and its bag was fitted onto it by
+`python scripts/fit_bag.py sentiment-en --data JOINED/imdb+sst2-train.txt --name
+sentiment-bag` (the same fit on the same data), then exported with `--from-store`.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import write  # noqa: E402
 from seqcli import kinds  # noqa: E402
 from seqcli.classifier.calibrate import (  # noqa: E402
+    Scaling,
     calibration,
     dev_logits,
     eval_calibration,
@@ -50,13 +51,15 @@ def labelled(path: str, mapping: dict[str, str]) -> tuple[list[str], list[str]]:
 def check(model, codec: Codec, path: str, mapping: dict[str, str]) -> dict:
     """Accuracy and ECE at T = 1 and at the codec's temperature on one file."""
     texts, gold = labelled(path, mapping)
-    found = probabilities(model, codec.ids(texts), EVAL_BATCH_SIZE)
+    ids = codec.ids(texts)
+    found = probabilities(model, ids, EVAL_BATCH_SIZE)
     pred = [
         codec.labels[max(range(len(p)), key=p.__getitem__)] if p else codec.labels[0]
         for p in found
     ]
-    plain = eval_calibration(found, gold, pred, 1.0)["ece"]
-    after = eval_calibration(found, gold, pred, codec.temperature)["ece"]
+    lengths = [len(x) for x in ids]
+    plain = eval_calibration(found, gold, pred, Scaling(), lengths)["ece"]
+    after = eval_calibration(found, gold, pred, codec.scaling, lengths)["ece"]
     result = scores(gold, pred)
     return {
         "file": path,
@@ -64,6 +67,7 @@ def check(model, codec: Codec, path: str, mapping: dict[str, str]) -> dict:
         "accuracy": result["accuracy"],
         "macro_f1": result["macro_f1"],
         "temperature": codec.temperature,
+        "length_slope": codec.scaling.slope,
         "ece_before": plain,
         "ece_after": after,
     }
@@ -88,8 +92,8 @@ def main() -> None:
         sys.exit(f"error: no dev file ({dev!r}): give --dev")
     texts, gold = labelled(dev, {})
     codec = Codec.from_manifest(manifest)
-    logits, targets = dev_logits(model, codec, codec.ids(texts), gold)
-    entry = calibration(logits, targets) | {"dev": dev}
+    logits, targets, lengths = dev_logits(model, codec, codec.ids(texts), gold)
+    entry = calibration(logits, targets, lengths) | {"dev": dev}
     manifest = {**manifest, "calibration": entry}
     if store.is_builtin(args.name):
         path = store.path(args.name) / f"{MODEL}.json"
@@ -98,7 +102,8 @@ def main() -> None:
         with store.lock(args.name):
             store.write_manifest(args.name, manifest)
     print(
-        f"{args.name}: temperature {entry['temperature']:.4f}; dev ECE "
+        f"{args.name}: temperature {entry['temperature']:.4f}, length slope "
+        f"{entry.get('length_slope', 0.0):.4f}; dev ECE "
         f"{entry['ece_before']:.4f} -> {entry['ece_after']:.4f} ({dev})"
     )
     store.verify(args.name, manifest)  # the weights are the ones it names

@@ -124,6 +124,10 @@ class Recipe:
         vectors or other models, as a new run asks)."""
         raise NotImplementedError
 
+    def complete(self, store: Store, name: str, task: Task, *, device) -> None:
+        """What the kind fits from its training data once the network is trained (a
+        classifier's bag of n-grams); run for a model trained on its dev data too."""
+
     def after_fit(self, store: Store, name: str, task: Task, *, device) -> None:
         """What the kind learns from dev once the model is trained (a classifier's
         calibration); not run for a model trained on its dev data."""
@@ -223,6 +227,7 @@ def train(
         data_digest=digest(*task.training_data()),
         dev=not joined,
     )
+    recipe.complete(store, name, task, device=device)
     if not joined:
         recipe.after_fit(store, name, task, device=device)
     return pos

@@ -9,12 +9,20 @@ dev negative log-likelihood. The manifest keeps it as
 {"calibration": {"temperature", "ece_before", "ece_after", "bins", "dev", "texts"}};
 seqcli.classifier.data.Codec reads it, so PyTorch and the exported graph divide by
 the same T. A model without it gives the scores it always gave (T = 1).
+
+A model whose scores grow with the length of the text (a bag of n-grams adds a
+score per n-gram: seqcli.classifier.ngrams) is surer of a review than of a sentence
+in a way one T cannot undo for both. Its T then depends on the text's length n (in
+word ids): T(n) = T * exp(slope * (log(1 + n) - center)), T and slope fitted on dev
+together ("length_slope" and "length_center" in the entry; a model without them has
+slope 0). A T per text still keeps each text's label.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from seqcli import console, distributed
 from seqcli.errors import SeqcliError
@@ -25,15 +33,48 @@ BINS = 15  # equal-width bins of the top probability, as Guo et al. use
 LOW, HIGH = 0.05, 20.0
 
 
-def nll(logits, targets, temperature: float) -> float:
+@dataclass(frozen=True)
+class Scaling:
+    """What a text's logits are divided by: T(n) for a text of n word ids."""
+
+    temperature: float = 1.0
+    slope: float = 0.0
+    center: float = 0.0
+
+    @classmethod
+    def of(cls, entry: dict | None) -> Scaling:
+        """The scaling of a manifest's "calibration" entry (None: none)."""
+        entry = entry or {}
+        return cls(
+            float(entry.get("temperature", 1.0)),
+            float(entry.get("length_slope", 0.0)),
+            float(entry.get("length_center", 0.0)),
+        )
+
+    def __call__(self, length: int) -> float:
+        if not self.slope:
+            return self.temperature
+        return self.temperature * math.exp(
+            self.slope * (math.log1p(length) - self.center)
+        )
+
+    @property
+    def identity(self) -> bool:
+        return self.temperature == 1.0 and not self.slope
+
+
+def nll(logits, targets, temperature) -> float:
     """The mean negative log-likelihood of `targets` under softmax(logits / T).
 
     Args:
-        logits: (texts, classes) float64 tensor; targets: (texts,) class ids.
+        logits: (texts, classes) float64 tensor; targets: (texts,) class ids;
+            temperature: one T, or (texts,) a T per text.
     """
+    import torch
     import torch.nn.functional as F
 
-    return float(F.cross_entropy(logits / temperature, targets))
+    t = torch.as_tensor(temperature, dtype=logits.dtype)
+    return float(F.cross_entropy(logits / (t[:, None] if t.dim() else t), targets))
 
 
 def fit_temperature(logits, targets, tol: float = 1e-6) -> float:
@@ -103,60 +144,103 @@ def rescale(probs: Sequence[float], temperature: float) -> list[float]:
     return [p / total for p in raised]
 
 
-def calibration(logits, targets, bins: int = BINS) -> dict:
-    """The manifest's "calibration" entry for dev `logits` and `targets`: T and the
-    dev ECE before and after."""
+def fit_slope(logits, targets, lengths, temperature: float) -> tuple[float, float]:
+    """(T, slope) of T(n) that minimise the dev NLL, from (temperature, 0), by
+    L-BFGS on (log T, slope): the NLL is smooth in both."""
+    import torch
+
+    x = torch.log1p(torch.as_tensor(lengths, dtype=torch.float64))
+    x = x - x.mean()
+    found = torch.tensor([math.log(temperature), 0.0], dtype=torch.float64)
+    found.requires_grad_(True)
+    solver = torch.optim.LBFGS([found], max_iter=100, line_search_fn="strong_wolfe")
+
+    def cost():
+        solver.zero_grad()
+        t = torch.exp(found[0] + found[1] * x)
+        value = torch.nn.functional.cross_entropy(logits / t[:, None], targets)
+        value.backward()
+        return value
+
+    solver.step(cost)
+    log_t, slope = found.detach().tolist()
+    return math.exp(log_t), slope
+
+
+def calibration(logits, targets, lengths=None, bins: int = BINS) -> dict:
+    """The manifest's "calibration" entry for dev `logits` and `targets`: T (and
+    with the texts' `lengths`, in word ids, its slope over them) and the dev ECE
+    before and after."""
     import torch
 
     logits = torch.as_tensor(logits, dtype=torch.float64)
     targets = torch.as_tensor(targets, dtype=torch.long)
-    t = fit_temperature(logits, targets)
+    scaling = Scaling(fit_temperature(logits, targets))
+    if lengths is not None and len(set(lengths)) > 1:
+        center = sum(math.log1p(n) for n in lengths) / len(lengths)
+        t, slope = fit_slope(logits, targets, lengths, scaling.temperature)
+        sloped = Scaling(t, slope, center)
+        per_text = [sloped(n) for n in lengths]
+        if nll(logits, targets, per_text) < nll(logits, targets, scaling.temperature):
+            scaling = sloped
+    ts = [scaling(n) for n in lengths] if lengths is not None else scaling.temperature
     right = (logits.argmax(1) == targets).tolist()
 
-    def error(temp: float) -> float:
-        return ece((logits / temp).softmax(1).tolist(), right, bins)
+    def error(temp) -> float:
+        t = torch.as_tensor(temp, dtype=torch.float64)
+        return ece(
+            (logits / (t[:, None] if t.dim() else t)).softmax(1).tolist(), right, bins
+        )
 
-    return {
-        "temperature": round(t, 6),
+    entry = {"temperature": round(scaling.temperature, 6)}
+    if scaling.slope:
+        entry |= {
+            "length_slope": round(scaling.slope, 6),
+            "length_center": round(scaling.center, 6),
+        }
+    return entry | {
         "ece_before": round(error(1.0), 6),
-        "ece_after": round(error(t), 6),
+        "ece_after": round(error(ts), 6),
         "bins": bins,
         "nll_before": round(nll(logits, targets, 1.0), 6),
-        "nll_after": round(nll(logits, targets, t), 6),
+        "nll_after": round(nll(logits, targets, ts), 6),
         "texts": len(right),
     }
 
 
-def dev_logits(model, codec, ids, gold) -> tuple[list[list[float]], list[int]]:
-    """(logits, class ids) of the dev texts the model can be scored on: those with
-    words and a label the model has."""
+def dev_logits(model, codec, ids, gold) -> tuple[list[list[float]], list[int], list]:
+    """(logits, class ids, lengths in word ids) of the dev texts the model can be
+    scored on: those with words and a label the model has."""
     from seqcli.classifier.config import EVAL_BATCH_SIZE
     from seqcli.classifier.decode import logits
 
     classes = {label: c for c, label in enumerate(codec.labels)}
     keep = [i for i, x in enumerate(ids) if x and gold[i] in classes]
     found = logits(model, [ids[i] for i in keep], EVAL_BATCH_SIZE)
-    return found, [classes[gold[i]] for i in keep]
+    return found, [classes[gold[i]] for i in keep], [len(ids[i]) for i in keep]
 
 
-def eval_calibration(found, gold, pred, temperature: float) -> dict:
+def eval_calibration(found, gold, pred, scaling: Scaling, lengths) -> dict:
     """`seqcli eval`'s calibration figures: "ece" of the scores the model gives
-    (at its temperature), and for a calibrated model also "temperature" and
-    "ece_uncalibrated". Texts without words (no score) are left out.
+    (at its temperature), and for a calibrated model also "temperature" (and
+    "length_slope") and "ece_uncalibrated". Texts without words (no score) are left
+    out.
 
     Args:
         found: each text's probabilities at T = 1 (or None), as
-            decode.probabilities gives them; gold, pred: its labels.
+            decode.probabilities gives them; gold, pred: its labels; lengths: its
+            word ids.
     """
     kept = [i for i, p in enumerate(found) if p]
     right = [gold[i] == pred[i] for i in kept]
     raw = [found[i] for i in kept]
-    if temperature == 1.0:
+    if scaling.identity:
         return {"ece": ece(raw, right)}
-    scaled = [rescale(p, temperature) for p in raw]
+    scaled = [rescale(found[i], scaling(lengths[i])) for i in kept]
     return {
         "ece": ece(scaled, right),
-        "temperature": temperature,
+        "temperature": scaling.temperature,
+        **({"length_slope": scaling.slope} if scaling.slope else {}),
         "ece_uncalibrated": ece(raw, right),
     }
 
@@ -179,13 +263,13 @@ def calibrate_stored(store, name: str, ids, gold, *, device) -> dict | None:
             manifest = store.manifest(name)
             model = Classifier.from_manifest(manifest)
             store.load_weights(model, name, manifest).to(device)
-            logits, targets = dev_logits(
+            logits, targets, lengths = dev_logits(
                 model, Codec.from_manifest(manifest), ids, gold
             )
             if not targets:
                 return None
             dev = manifest.training.get("dev")
-            entry = calibration(logits, targets) | {"dev": dev}
+            entry = calibration(logits, targets, lengths) | {"dev": dev}
             store.write_manifest(name, {**manifest, "calibration": entry})
     except SeqcliError as e:  # no dev evaluation was reached, or a read-only store
         console.warn(f"not calibrated: {e}")

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from seqcli.classifier.calibrate import Scaling
 from seqcli.errors import SeqcliError
 from seqcli.manifest import Manifest
 from seqcli.vocab import Vocab, WordTokenizer, word_key
@@ -85,7 +86,8 @@ def truncate(tokens: list[str], max_tokens: int) -> list[str]:
 class Codec:
     """Texts → word ids and class ids → labels for a model: its tokenizer, word
     vocabulary, longest text and class names, and the temperature its logits are
-    divided by before softmax (seqcli.classifier.calibrate; 1: uncalibrated)."""
+    divided by before softmax (seqcli.classifier.calibrate: one T, or a T by the
+    text's length; 1: uncalibrated)."""
 
     def __init__(
         self,
@@ -93,13 +95,16 @@ class Codec:
         labels: list[str],
         lang: str,
         max_tokens: int,
-        temperature: float = 1.0,
+        temperature: float | Scaling = 1.0,
         read_tokens: int | None = None,
     ):
         self.words, self.labels, self.max_tokens = words, labels, max_tokens
         # max_tokens cuts the texts trained on, read_tokens those classified
         self.read_tokens = read_tokens or max_tokens
-        self.temperature = temperature
+        if not isinstance(temperature, Scaling):
+            temperature = Scaling(temperature)
+        self.scaling = temperature  # a text's T, by its length
+        self.temperature = temperature.temperature
         self.tokenizer = WordTokenizer(lang)
 
     @classmethod
@@ -111,7 +116,7 @@ class Codec:
             manifest.tokens("labels"),
             cfg["lang"],
             cfg["max_tokens"],
-            manifest.temperature,
+            Scaling.of(manifest.get("calibration")),
             # a model from before read_tokens reads as it was trained
             cfg.get("read_tokens", cfg["max_tokens"]),
         )
@@ -124,5 +129,11 @@ class Codec:
     def ids(self, texts: Sequence[str], limit: int | None = None) -> list[list[int]]:
         """Word ids of each text, truncated to `limit` tokens (default: read_tokens)
         ([] for an empty text)."""
+        return self.encode(self.keys(texts), limit)
+
+    def encode(
+        self, keys: Sequence[list[str]], limit: int | None = None
+    ) -> list[list[int]]:
+        """`ids` of texts already split into word keys."""
         limit = limit or self.read_tokens
-        return [self.words.encode(truncate(keys, limit)) for keys in self.keys(texts)]
+        return [self.words.encode(truncate(k, limit)) for k in keys]

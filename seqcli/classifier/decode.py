@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from seqcli.classifier.calibrate import Scaling
 from seqcli.classifier.config import BATCH_SIZE
 from seqcli.classifier.data import Codec
 from seqcli.vocab import Vocab
@@ -18,13 +19,16 @@ def probabilities(
     model,
     id_lists: Sequence[Sequence[int]],
     batch_size: int = BATCH_SIZE,
-    temperature: float = 1.0,
+    temperature: float | Scaling = 1.0,
 ) -> list[list[float] | None]:
     """Class probabilities of each id list, softmax(logits / temperature), in input
-    order (None for an empty one); temperature: the model's calibration (see
-    seqcli.classifier.calibrate; 1 leaves the scores as the network gives them).
+    order (None for an empty one); temperature: the model's calibration, one T or
+    a T by the text's length (see seqcli.classifier.calibrate; 1 leaves the scores
+    as the network gives them).
 
     model: a Classifier (PyTorch) or its exported graph (runtime.OnnxClassifier)."""
+    if not isinstance(temperature, Scaling):
+        temperature = Scaling(temperature)
     return _scores(model, id_lists, batch_size, temperature)
 
 
@@ -52,8 +56,10 @@ def _scores(model, id_lists, batch_size, temperature):
         scores = _graph_logits(model, texts) if graph else _torch_logits(model, texts)
         if temperature is not None:
             # an uncalibrated model's scores stay exactly what they were
-            if temperature != 1.0:
-                scores = scores / temperature
+            if not temperature.identity:
+                scores = (
+                    scores / np.asarray([temperature(len(x)) for x in texts])[:, None]
+                )
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
         for i, p in zip(rows, scores.tolist(), strict=True):
@@ -107,7 +113,7 @@ def classify_texts(
 ) -> list[dict]:
     """A record (see `records`) per text, scored at the model's calibration
     temperature (codec.temperature)."""
-    found = probabilities(model, codec.ids(texts), batch_size, codec.temperature)
+    found = probabilities(model, codec.ids(texts), batch_size, codec.scaling)
     return records(codec, texts, found, top_k)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from seqcli.classifier.calibrate import Scaling
 from seqcli.classifier.model import Classifier
 from seqcli.manifest import Manifest
 from seqcli.onnx import Graph
@@ -38,7 +39,8 @@ def graphs(model: Classifier, manifest: dict) -> list[Graph]:
             "(batch,) int64 each text's ids (at least 1) -> logits (batch, classes); "
             "softmax gives "
             "the probabilities (a calibrated model's manifest holds "
-            "calibration.temperature: softmax(logits / temperature)).",
+            "calibration.temperature: softmax(logits / T), T as the runtime "
+            "metadata's `scores` says).",
         )
     ]
 
@@ -46,6 +48,7 @@ def graphs(model: Classifier, manifest: dict) -> list[Graph]:
 def runtime(model, manifest: dict) -> dict:
     manifest = Manifest.of(manifest)
     cfg = manifest.config
+    scaling = Scaling.of(manifest.get("calibration"))
     return {
         "vocabulary": manifest.vocab_dict("words"),
         "labels": manifest.tokens("labels"),
@@ -55,6 +58,9 @@ def runtime(model, manifest: dict) -> dict:
         "long_texts": "keep their first max_tokens / 2 and last max_tokens / 2 tokens",
         # for a reader of `seqcli export`'s files; seqcli itself takes T from the
         # manifest (the cached graphs are keyed by the weights, not the manifest)
-        "temperature": manifest.temperature,
-        "scores": "softmax(logits / temperature)",
+        "temperature": scaling.temperature,
+        "length_slope": scaling.slope,
+        "length_center": scaling.center,
+        "scores": "softmax(logits / T), T = temperature * exp(length_slope * "
+        "(log(1 + n) - length_center)) for a text of n ids",
     }

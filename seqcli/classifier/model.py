@@ -1,6 +1,7 @@
 """The text classifier: word embeddings → bidirectional recurrent layers over the
 text (LSTM by default, see seqcli.cells) → pooling over time (max, mean or
-attention) → a linear layer over the classes."""
+attention) → a linear layer over the classes, plus the scores of a bag of word
+n-grams (seqcli.classifier.ngrams) where the model has one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from torch import nn
 
 from seqcli import cells
 from seqcli.classifier.config import ClassifierConfig
+from seqcli.classifier.ngrams import Bag
 from seqcli.manifest import Manifest
 
 
@@ -30,6 +32,9 @@ class Classifier(nn.Module):
             self.attention = nn.Linear(2 * cfg.hidden, 1)
         self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(2 * cfg.hidden, cfg.num_classes)
+        self.bag = None
+        if cfg.ngrams:
+            self.bag = Bag(cfg.vocab_size, cfg.ngram_buckets, cfg.num_classes)
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> Classifier:
@@ -79,6 +84,8 @@ class Classifier(nn.Module):
             < lengths.to(ids.device)[:, None]
         )
         logits = self.head(self.drop(self.pool(out, mask))).float()
+        if self.bag is not None:
+            logits = logits + self.bag(ids, mask)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits, targets, weight=class_weights)

@@ -11,6 +11,7 @@ import torch
 
 import seqcli.recipe
 from seqcli import console, distributed
+from seqcli.classifier import ngrams
 from seqcli.classifier.calibrate import calibrate_stored, eval_calibration
 from seqcli.classifier.config import EVAL_BATCH_SIZE, ClassifierConfig
 from seqcli.classifier.data import Codec, Labelled, read_labelled
@@ -255,13 +256,18 @@ class ClassifierRecipe(Recipe):
         unknown = sorted(set(train.labels) - set(classes))
         if unknown:
             raise SeqcliError(f"labels the model does not have: {', '.join(unknown)}")
-        ids = codec.ids(train.texts, codec.max_tokens)
+        keys = codec.keys(train.texts)
+        ids = codec.encode(keys, codec.max_tokens)
         self.kept = [i for i, x in enumerate(ids) if x]
         if len(self.kept) < len(ids):
             console.warn(f"left out {len(ids) - len(self.kept)} empty text(s)")
         ids = [ids[i] for i in self.kept]
         targets = [classes[train.labels[i]] for i in self.kept]
         cfg = model.cfg
+        # the bag of n-grams is fitted on the texts as they are read when classifying
+        self.bag_ids = None
+        if cfg.ngrams:
+            self.bag_ids = codec.encode([keys[i] for i in self.kept])
         if self.found is not None:
             filled = fill_embedding(model.words.weight, codec.words, self.found)
             console.info(f"word vectors for {filled:,} of {len(codec.words):,} words")
@@ -286,6 +292,29 @@ class ClassifierRecipe(Recipe):
             rank=distributed.rank(),
             world=distributed.world_size(),
         )
+
+    def complete(self, store: Store, name: str, task: ClassifierTask, *, device):
+        """The bag of n-grams, fitted on the training texts once the network is
+        trained; the dev metrics, measured again with it, become the model's."""
+        if self.bag_ids is None or not distributed.is_main():
+            return
+        console.info("fitting the bag of word n-grams")
+        with store.lock(name):
+            manifest = store.manifest(name)
+            model = Classifier.from_manifest(manifest)
+            store.load_weights(model, name, manifest).to(task.device)
+            found = ngrams.fit(model.bag, self.bag_ids, task.targets)
+            metrics = manifest["metrics"]
+            if not manifest.training.get("with_dev"):
+                found["dev_without"] = metrics
+                metrics = task.evaluate(model)
+                console.info(
+                    f"dev {task.metric} with the bag: "
+                    f"{found['dev_without'][task.metric]:.4f} -> "
+                    f"{metrics[task.metric]:.4f}"
+                )
+            state = {k: v.cpu() for k, v in model.state_dict().items()}
+            store.save(name, state, {**manifest, "metrics": metrics, "ngrams": found})
 
     def after_fit(self, store: Store, name: str, task: ClassifierTask, *, device):
         # scores that mean what they say: a temperature fitted on dev
@@ -337,8 +366,10 @@ def evaluate(
             f"labels the model does not have (always wrong): {', '.join(unknown)}"
         )
     # labels from the uncalibrated scores: a temperature leaves them as they were
-    found = probabilities(model, codec.ids(texts), EVAL_BATCH_SIZE)
+    ids = codec.ids(texts)
+    found = probabilities(model, ids, EVAL_BATCH_SIZE)
     pred = [_best(codec, p) for p in found]
     result = scores(gold, pred)
-    calibration = eval_calibration(found, gold, pred, codec.temperature)
+    lengths = [len(x) for x in ids]
+    calibration = eval_calibration(found, gold, pred, codec.scaling, lengths)
     return dict(list(result.items())[:2]) | calibration | result

@@ -187,6 +187,25 @@ def test_pytorch_and_the_exported_graph_apply_the_same_temperature(tmp_path):
     assert (raw - torch.tensor(on_torch)).abs().max() > 1e-2  # T did something
 
 
+def test_a_temperature_by_length_undoes_scores_that_grow_with_length():
+    # a model as sure of a long text as its length makes it, and as often right:
+    # its log-odds are 0.1 per word, right 80% of the time at any length
+    g = torch.Generator().manual_seed(0)
+    lengths = torch.randint(5, 400, (2000,), generator=g)
+    right = torch.rand(2000, generator=g) < 0.8
+    margin = 0.1 * lengths.double()
+    logits = torch.stack([torch.zeros(2000, dtype=torch.float64), margin], 1)
+    targets = torch.where(right, 1, 0)
+    entry = calibrate.calibration(logits, targets, lengths.tolist())
+    scaling = calibrate.Scaling.of(entry)
+    assert entry["length_slope"] > 0.5  # T grows about as the margin does
+    t = torch.tensor([scaling(n) for n in lengths.tolist()], dtype=torch.float64)
+    for part in (lengths < 50, lengths > 300):  # short and long texts alike
+        p = (logits[part] / t[part, None]).softmax(1)[:, 1]
+        assert p.mean().item() == pytest.approx(0.8, abs=0.05)
+    assert entry["nll_after"] < nll(logits, targets, fit_temperature(logits, targets))
+
+
 def test_training_stores_a_temperature_fitted_on_dev(tmp_path):
     # the hook on its own, on a saved model: as `train` calls it after `fit`
     store, model = tiny_model(tmp_path)
@@ -198,8 +217,13 @@ def test_training_stores_a_temperature_fitted_on_dev(tmp_path):
     manifest = store.manifest("m")
     assert manifest["calibration"] == entry
     assert entry["texts"] == 23 and entry["bins"] == 15
-    z, y = calibrate.dev_logits(model, codec, codec.ids(TEXTS), gold)
-    assert entry["temperature"] == pytest.approx(fit_temperature(z, y), rel=1e-5)
+    z, y, _ = calibrate.dev_logits(model, codec, codec.ids(TEXTS), gold)
+    one = fit_temperature(z, y)
+    if "length_slope" in entry:  # a T by length is kept only where it beats one T
+        z64 = torch.tensor(z, dtype=torch.float64)
+        assert entry["nll_after"] < nll(z64, torch.tensor(y), one)
+    else:
+        assert entry["temperature"] == pytest.approx(one, rel=1e-5)
     assert entry["nll_after"] <= entry["nll_before"]
     store.verify("m", manifest)  # the weights are those it had
 
@@ -216,8 +240,9 @@ def test_the_builtin_sentiment_model_is_calibrated_on_its_dev_for_the_api():
     assert entry["dev"] == manifest["training"]["dev"]
     assert entry["ece_after"] <= min(0.03, entry["ece_before"])
     text = "Two hours of my life I will never get back."
-    z = torch.tensor(logits(model, Codec.from_manifest(manifest).ids([text]))[0])
-    expected = (z / entry["temperature"]).softmax(0)
+    ids = Codec.from_manifest(manifest).ids([text])
+    z = torch.tensor(logits(model, ids)[0])
+    expected = (z / calibrate.Scaling.of(entry)(len(ids[0]))).softmax(0)
     # one line: the API runs the exported graph, T applied from the manifest
     found = seqcli.load("sentiment-en", device="cpu").classify(text, top_k=2)
     scores = {x["label"]: x["score"] for x in found["labels"]}

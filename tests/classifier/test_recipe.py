@@ -113,6 +113,9 @@ def test_learns_the_generated_reviews(tmp_path):
     assert manifest["vocabs"]["labels"]["tokens"] == ["mixed", "neg", "pos"]
     assert manifest["training"]["dev"] == "random 10% of data"
     assert pos.best >= 0.95  # held-out reviews of the same templates
+    bag = manifest["ngrams"]  # fitted once the network was, then dev scored again
+    assert bag["texts"] == 1350 and bag["features"] > 100
+    assert "accuracy" in bag["dev_without"] and manifest["metrics"]["accuracy"] >= 0.95
     calibration = manifest["calibration"]  # fitted on the same held-out 10%
     assert calibration["texts"] == 150 and calibration["dev"] == "random 10% of data"
     assert calibration["nll_after"] <= calibration["nll_before"]

@@ -1,0 +1,80 @@
+"""The bag of n-grams beside the classifier: its features against a set-based
+count, its fit against scikit-learn's logistic regression, and a training that fits
+it and scores dev with it."""
+
+import numpy as np
+import pytest
+import torch
+
+from seqcli.classifier import ngrams
+from seqcli.data import pad
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def test_each_text_reads_its_distinct_unigrams_and_hashed_bigrams():
+    vocab, buckets = 30, 17  # few buckets: bigrams collide, as they may
+    rng = np.random.default_rng(0)
+    texts = [rng.integers(1, vocab, n).tolist() for n in (1, 2, 9, 40, 40)]
+    texts[3] = [5, 6, 5, 6, 5, 6] * 6  # repeats
+    ids, lengths = pad(texts, 0)
+    mask = torch.arange(ids.size(1))[None] < lengths[:, None]
+    rows = ngrams.grams(ids, mask, vocab, buckets)
+    for row, text in zip(rows.tolist(), texts, strict=True):
+        pairs = {
+            vocab + (a * ngrams.PRIME + b) % buckets
+            for a, b in zip(text[:-1], text[1:], strict=True)
+        }
+        found = [x for x in row if x]
+        assert sorted(found) == sorted(set(text) | pairs)  # each once, no padding
+
+
+def test_the_fit_is_scikit_learns_logistic_regression_on_nb_scaled_features():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    vocab, buckets = 40, 64
+    y = rng.integers(0, 2, 300)
+    # words 2-9 lean positive, 10-17 negative, the rest are noise; lengths vary
+    # around ngrams.LONG, so that the texts weigh differently
+    texts = []
+    for label in y:
+        n = int(rng.integers(3, 150))
+        lean = rng.integers(2, 10, n) if label else rng.integers(10, 18, n)
+        noise = rng.integers(18, vocab, n)
+        texts.append(np.where(rng.random(n) < 0.3, lean, noise).tolist())
+    bag = ngrams.Bag(vocab, buckets, 2)
+    ngrams.fit(bag, texts, y.tolist())
+    # the oracle: the same binary features, the naive-Bayes ratios by hand, and
+    # scikit-learn's regression (C, sample weights) on them
+    text, row = ngrams.features(bag, texts)
+    seen = np.unique(row)  # the features that occur, Wang & Manning's dictionary
+    x = np.zeros((len(texts), vocab + buckets))
+    x[text, row] = 1
+    x = x[:, seen]
+    w = np.minimum(1.0, np.asarray([len(t) for t in texts]) / ngrams.LONG)
+    p = ngrams.ALPHA + (w[:, None] * x)[y == 1].sum(0)
+    q = ngrams.ALPHA + (w[:, None] * x)[y == 0].sum(0)
+    r = np.log(p / p.sum()) - np.log(q / q.sum())
+    model = LogisticRegression(C=ngrams.C, tol=1e-10, max_iter=10000)
+    model.fit(x * r, y, sample_weight=w)
+    expected = model.decision_function(x * r)
+    ids, lengths = pad(texts, 0)
+    mask = torch.arange(ids.size(1))[None] < lengths[:, None]
+    with torch.no_grad():
+        scores = bag(ids, mask)
+    assert scores[:, 0].abs().max() == 0  # the first class's score stays 0
+
+    # the same optimum: the objective (float64) at our float32 solution is within
+    # 1e-5 of scikit-learn's float64 one, and the scores (up to about 7) within 0.02
+    def objective(z, weights):
+        loss = np.logaddexp(0, z) - y * z
+        return (w * loss).sum() + (weights**2).sum() / (2 * ngrams.C)
+
+    ours = bag.rows.weight[seen, 1].double().numpy() / r
+    theirs = objective(expected, model.coef_.ravel())
+    assert objective(scores[:, 1].double().numpy(), ours) == pytest.approx(
+        theirs, rel=1e-5
+    )
+    np.testing.assert_allclose(scores[:, 1].numpy(), expected, atol=0.02)
+    assert ((scores[:, 1].numpy() > 0) == y).mean() > 0.9
