@@ -112,7 +112,7 @@ def classify_texts(
     batch_size: int = BATCH_SIZE,
 ) -> list[dict]:
     """A record (see `records`) per text, scored at the model's calibration
-    temperature (codec.temperature)."""
+    temperature (codec.scaling: by the text's length where the model has a slope)."""
     found = probabilities(model, codec.ids(texts), batch_size, codec.scaling)
     return records(codec, texts, found, top_k)
 
