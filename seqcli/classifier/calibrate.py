@@ -70,11 +70,17 @@ def nll(logits, targets, temperature) -> float:
         logits: (texts, classes) float64 tensor; targets: (texts,) class ids;
             temperature: one T, or (texts,) a T per text.
     """
-    import torch
     import torch.nn.functional as F
 
+    return float(F.cross_entropy(divide(logits, temperature), targets))
+
+
+def divide(logits, temperature):
+    """logits / T, for one T or (texts,) a T per text."""
+    import torch
+
     t = torch.as_tensor(temperature, dtype=logits.dtype)
-    return float(F.cross_entropy(logits / (t[:, None] if t.dim() else t), targets))
+    return logits / (t[:, None] if t.dim() else t)
 
 
 def fit_temperature(logits, targets, tol: float = 1e-6) -> float:
@@ -144,13 +150,14 @@ def rescale(probs: Sequence[float], temperature: float) -> list[float]:
     return [p / total for p in raised]
 
 
-def fit_slope(logits, targets, lengths, temperature: float) -> tuple[float, float]:
-    """(T, slope) of T(n) that minimise the dev NLL, from (temperature, 0), by
-    L-BFGS on (log T, slope): the NLL is smooth in both."""
+def fit_slope(logits, targets, lengths, temperature: float) -> Scaling:
+    """The T(n) that minimises the dev NLL, from (temperature, slope 0), by L-BFGS
+    on (log T, slope): the NLL is smooth in both."""
     import torch
 
     x = torch.log1p(torch.as_tensor(lengths, dtype=torch.float64))
-    x = x - x.mean()
+    center = float(x.mean())
+    x = x - center
     found = torch.tensor([math.log(temperature), 0.0], dtype=torch.float64)
     found.requires_grad_(True)
     solver = torch.optim.LBFGS([found], max_iter=100, line_search_fn="strong_wolfe")
@@ -164,7 +171,7 @@ def fit_slope(logits, targets, lengths, temperature: float) -> tuple[float, floa
 
     solver.step(cost)
     log_t, slope = found.detach().tolist()
-    return math.exp(log_t), slope
+    return Scaling(math.exp(log_t), slope, center)
 
 
 def calibration(logits, targets, lengths=None, bins: int = BINS) -> dict:
@@ -177,9 +184,7 @@ def calibration(logits, targets, lengths=None, bins: int = BINS) -> dict:
     targets = torch.as_tensor(targets, dtype=torch.long)
     scaling = Scaling(fit_temperature(logits, targets))
     if lengths is not None and len(set(lengths)) > 1:
-        center = sum(math.log1p(n) for n in lengths) / len(lengths)
-        t, slope = fit_slope(logits, targets, lengths, scaling.temperature)
-        sloped = Scaling(t, slope, center)
+        sloped = fit_slope(logits, targets, lengths, scaling.temperature)
         per_text = [sloped(n) for n in lengths]
         if nll(logits, targets, per_text) < nll(logits, targets, scaling.temperature):
             scaling = sloped
@@ -187,10 +192,7 @@ def calibration(logits, targets, lengths=None, bins: int = BINS) -> dict:
     right = (logits.argmax(1) == targets).tolist()
 
     def error(temp) -> float:
-        t = torch.as_tensor(temp, dtype=torch.float64)
-        return ece(
-            (logits / (t[:, None] if t.dim() else t)).softmax(1).tolist(), right, bins
-        )
+        return ece(divide(logits, temp).softmax(1).tolist(), right, bins)
 
     entry = {"temperature": round(scaling.temperature, 6)}
     if scaling.slope:

@@ -104,8 +104,12 @@ class Codec:
         if not isinstance(temperature, Scaling):
             temperature = Scaling(temperature)
         self.scaling = temperature  # a text's T, by its length
-        self.temperature = temperature.temperature
         self.tokenizer = WordTokenizer(lang)
+
+    @property
+    def temperature(self) -> float:
+        """The base T (a text's T where the model has no length slope)."""
+        return self.scaling.temperature
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> Codec:
