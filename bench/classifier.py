@@ -271,6 +271,20 @@ def nb_text(text: str) -> str:
     return BREAK.sub(" ", text).lower()
 
 
+def nbsvm_vectorizer():
+    """NBSVM's binary word uni+bigram features (scikit-learn's CountVectorizer)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(
+        ngram_range=(1, 2),
+        binary=True,
+        preprocessor=nb_text,
+        token_pattern=NBSVM_TOKENS,
+        dtype=np.float32,
+    )
+
+
 def log_count_ratio(x, y, alpha: float = NBSVM_ALPHA):
     """r = log((p / |p|_1) / (q / |q|_1)), p and q the smoothed sums of the binary
     features over the positive and the negative texts (y 1 and 0)."""
@@ -287,20 +301,13 @@ def run_nbsvm(corpus, train: Labelled, dev: Labelled, labels, args):
     import numpy as np
     import sklearn
     from scipy import sparse
-    from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
     if len(labels) != 2:
         raise SystemExit(f"NBSVM takes two classes; {corpus} has {len(labels)}")
     start = time.perf_counter()
-    vectorizer = CountVectorizer(
-        ngram_range=(1, 2),
-        binary=True,
-        preprocessor=nb_text,
-        token_pattern=NBSVM_TOKENS,
-        dtype=np.float32,
-    )
+    vectorizer = nbsvm_vectorizer()
     x = vectorizer.fit_transform(train.texts)
     y = (np.asarray(train.labels) == labels[1]).astype(np.int64)
     r = log_count_ratio(x, y).astype(np.float32)

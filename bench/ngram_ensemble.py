@@ -10,14 +10,14 @@ The n-gram model is fitted on IMDB train alone, on IMDB and SST-2 train together
 sentiment-en was trained), and on both with each SST-2 phrase weighing 0.1 (its
 67,349 short phrases otherwise pull the weights of a bag made for reviews), or with
 each text weighing its number of words over 100, at most 1 (the same idea without
-naming the corpora). Its
-features are bench/classifier.py's NBSVM words, or, for the last fit, what a branch
-inside the network would read: the model's own word ids (its 50,000-word vocabulary,
-texts cut as it reads them), unigrams and bigrams hashed into 2^20 buckets. C is
-0.25 throughout, NB-LR's best on IMDB dev in bench/classifier.py: nothing here is
-chosen on the dev sets scored. The two models' logits are added (weight 1; 0.5 and
-2 are shown too); against sentiment-en alone, the texts that turn right and wrong
-(McNemar's exact p). Results go to bench/results/ngram-ensemble.json.
+naming the corpora). Its features are bench/classifier.py's NBSVM words, or, for
+the last fit, those of the classifier's own bag (seqcli.classifier.ngrams): the
+model's word ids (its 50,000-word vocabulary, texts cut as it reads them), unigrams
+and bigrams hashed into 2^20 rows after the vocabulary's. C is 0.25 throughout,
+NB-LR's best on IMDB dev in bench/classifier.py: nothing here is chosen on the dev
+sets scored. The two models' logits are added (weight 1; 0.5 and 2 are shown too);
+against sentiment-en alone, the texts that turn right and wrong (McNemar's exact p).
+Results go to bench/results/ngram-ensemble.json.
 """
 
 from __future__ import annotations
@@ -33,15 +33,16 @@ sys.path.insert(0, str(ROOT))
 
 from bench.classifier import (  # noqa: E402
     CORPORA,
-    NBSVM_TOKENS,
     log_count_ratio,
-    nb_text,
+    nbsvm_vectorizer,
 )
 from bench.common import write  # noqa: E402
 from bench.read_tokens import mcnemar  # noqa: E402
 from seqcli import kinds  # noqa: E402
+from seqcli.classifier import ngrams  # noqa: E402
 from seqcli.classifier.data import Codec, Labelled, read_labelled  # noqa: E402
 from seqcli.classifier.decode import logits  # noqa: E402
+from seqcli.classifier.ngrams import Bag  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 
 C = 0.25
@@ -59,37 +60,20 @@ def read(corpus: str, split: str) -> Labelled:
 
 
 def word_features(train_texts: list[str]):
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    vectorizer = CountVectorizer(
-        ngram_range=(1, 2),
-        binary=True,
-        preprocessor=nb_text,
-        token_pattern=NBSVM_TOKENS,
-        dtype=np.float32,
-    )
-    vectorizer.fit(train_texts)
-    return vectorizer.transform
+    return nbsvm_vectorizer().fit(train_texts).transform
 
 
 def id_features(codec: Codec):
-    """Binary uni+bigram features of the model's word ids (bigrams hashed)."""
+    """The features of the classifier's own bag (seqcli.classifier.ngrams)."""
     from scipy import sparse
 
-    vocab = len(codec.words)
+    bag = Bag(len(codec.words), BUCKETS, len(codec.labels))
 
     def transform(texts: list[str]):
-        rows, cols = [], []
-        for row, ids in enumerate(codec.ids(texts)):
-            a = np.asarray(ids, dtype=np.int64)
-            grams = set(a.tolist())
-            if len(a) > 1:
-                pairs = vocab + (a[:-1] * 1_000_003 + a[1:]) % (BUCKETS - vocab)
-                grams |= set(pairs.tolist())
-            rows += [row] * len(grams)
-            cols += sorted(grams)
-        values = np.ones(len(cols), np.float32)
-        return sparse.csr_matrix((values, (rows, cols)), shape=(len(texts), BUCKETS))
+        text, row = ngrams.features(bag, codec.ids(texts))
+        values = np.ones(len(row), np.float32)
+        shape = (len(texts), bag.rows.num_embeddings)
+        return sparse.csr_matrix((values, (text, row)), shape=shape)
 
     return transform
 

@@ -26,22 +26,22 @@ from bench.serve import load, sentences, start  # noqa: E402
 
 CLIENTS, SECONDS, ROUNDS = 32, 5.0, 2
 OFF = ["--max-batch", "1"]
-# each comparison: its servers, by the fields its records give them
+# each comparison: its servers, as the fields their records give them and options
 COMPARE = {
-    "workers": {
-        (("workers", 1), ("batching", "on")): [],
-        (("workers", 1), ("batching", "off")): OFF,
-        (("workers", 2), ("batching", "on")): ["--workers", "2"],
-        (("workers", 2), ("batching", "off")): ["--workers", "2", *OFF],
-    },
-    "batching": {
-        (("setting", "batching off"),): OFF,
-        (("setting", "defaults (max batch 32, wait 5 ms)"),): [],
-        (("setting", "wait 1 ms"),): ["--wait-ms", "1"],
-        (("setting", "wait 0 ms"),): ["--wait-ms", "0"],
-        (("setting", "max batch 16"),): ["--max-batch", "16"],
-        (("setting", "max batch 8"),): ["--max-batch", "8"],
-    },
+    "workers": [
+        ({"workers": 1, "batching": "on"}, []),
+        ({"workers": 1, "batching": "off"}, OFF),
+        ({"workers": 2, "batching": "on"}, ["--workers", "2"]),
+        ({"workers": 2, "batching": "off"}, ["--workers", "2", *OFF]),
+    ],
+    "batching": [
+        ({"setting": "batching off"}, OFF),
+        ({"setting": "defaults (max batch 32, wait 5 ms)"}, []),
+        ({"setting": "wait 1 ms"}, ["--wait-ms", "1"]),
+        ({"setting": "wait 0 ms"}, ["--wait-ms", "0"]),
+        ({"setting": "max batch 16"}, ["--max-batch", "16"]),
+        ({"setting": "max batch 8"}, ["--max-batch", "8"]),
+    ],
 }
 
 
@@ -52,16 +52,15 @@ def main() -> None:
     texts = sentences()
     records = []
     with tempfile.TemporaryDirectory() as store:
-        servers = {
-            fields: start(store, options)
-            for fields, options in COMPARE[args.compare].items()
-        }
+        servers = [
+            (fields, start(store, options)) for fields, options in COMPARE[args.compare]
+        ]
         try:
             for task in ("tag", "classify"):
-                for _, url in servers.values():  # each worker loads its model
+                for _, (_, url) in servers:  # each worker loads its model
                     load("raw:2", url, task, CLIENTS, 2.0, texts)
                 for turn in range(1, ROUNDS + 1):
-                    for fields, (_, url) in servers.items():
+                    for fields, (_, url) in servers:
                         found, errors, seconds = load(
                             "raw:2", url, task, CLIENTS, SECONDS, texts
                         )
@@ -69,7 +68,7 @@ def main() -> None:
                             {
                                 "bench": f"serve {args.compare}",
                                 "task": task,
-                                **dict(fields),
+                                **fields,
                                 "client": "raw:2",
                                 "clients": CLIENTS,
                                 "round": turn,
@@ -79,7 +78,7 @@ def main() -> None:
                         )
                         print(records[-1], flush=True)
         finally:
-            for process, _ in servers.values():
+            for _, (process, _) in servers:
                 process.terminate()
                 process.wait(30)
     name = "serve-workers" if args.compare == "workers" else "serve-batching"
