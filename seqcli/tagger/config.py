@@ -61,6 +61,14 @@ class TaggerConfig:
         "without capitals.",
         absent=False,
     )
+    # a sentence in one case tells nothing by its capitals; with its own class the
+    # model keeps what capitals tell in cased text (see seqcli.tagger.data)
+    caseless: bool = setting(
+        False,
+        "Read a sentence in one case (no capitals, or no small letters) lower-cased, "
+        "its words in a capitalisation class of their own (meant with --lower-copies).",
+        absent=False,
+    )
 
 
 # patience 100: the cosine schedule runs to its end (early stopping cut it while the

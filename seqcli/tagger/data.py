@@ -4,6 +4,9 @@ sentences.
 
 Words are looked up by seqcli.vocab.word_key (digits as 0; with case="lower",
 lower-cased); the capitalisation class then carries what lower-casing removed.
+With `caseless`, a sentence in one case (typed without capitals, or shouting) is
+read lower-cased, its cased words in a class of their own, CASELESS: capitals
+that mean nothing there are not read as if they did, nor their absence.
 A tagger with context char-LMs also reads each sentence as one line of text (its
 tokens joined by spaces), and for each token where in that line its features are.
 """
@@ -20,6 +23,7 @@ import numpy as np
 from seqcli import console
 from seqcli.errors import SeqcliError
 from seqcli.manifest import Manifest
+from seqcli.tagger.config import TaggerConfig
 from seqcli.vocab import Vocab, word_key
 
 if TYPE_CHECKING:
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
 
 # capitalisation classes; 0 is padding
 CAPS = ("<pad>", "lower", "upper", "title", "mixed", "none")
+CASELESS = len(CAPS)  # a word of a sentence in one case (models with `caseless`)
 MAX_WORD_CHARS = 40  # longer tokens keep their first and last 20 characters
 
 
@@ -41,6 +46,13 @@ def caps_class(token: str) -> int:
     if token.istitle():
         return 3
     return 4
+
+
+def in_one_case(tokens: Sequence[str]) -> bool:
+    """Whether the sentence lacks capitals or lacks small letters (its case says
+    nothing about its words)."""
+    text = "".join(tokens)
+    return text.lower() == text or text.upper() == text
 
 
 def word_chars(token: str) -> str:
@@ -102,14 +114,21 @@ class Batcher:
         words: vocabulary of word keys (see `word_key`).
         chars: vocabulary of characters.
         case: "lower" or "cased", as the model was trained.
+        caseless: read sentences in one case lower-cased, in the class CASELESS.
         lms: the character vocabulary of each context char-LM, by direction
             ("forward", "backward").
     """
 
     def __init__(
-        self, words: Vocab, chars: Vocab, case: str, lms: dict[str, Vocab] | None = None
+        self,
+        words: Vocab,
+        chars: Vocab,
+        case: str,
+        lms: dict[str, Vocab] | None = None,
+        caseless: bool = False,
     ):
         self.words, self.chars, self.case = words, chars, case
+        self.caseless = caseless
         self.lms = lms or {}
         self._char_cache: dict[str, list[int]] = {}
 
@@ -124,6 +143,7 @@ class Batcher:
                 direction: Vocab.from_dict(lm["chars"])
                 for direction, lm in manifest.context.items()
             },
+            manifest.settings(TaggerConfig).caseless,
         )
 
     def char_ids(self, token: str) -> list[int]:
@@ -161,7 +181,18 @@ class Batcher:
         lengths = np.array([len(s) for s in sentences], np.int64)
         # shape: (batch, time); True on tokens, in the order of the flat lists below
         mask = np.arange(lengths.max())[None, :] < lengths[:, None]
+        caseless = [self.caseless and in_one_case(s) for s in sentences]
+        if any(caseless):
+            sentences = [
+                [t.lower() for t in s] if one else s
+                for s, one in zip(sentences, caseless, strict=True)
+            ]
         tokens = [t for s in sentences for t in s]
+        caps = [
+            CASELESS if one and c != 5 else c
+            for s, one in zip(sentences, caseless, strict=True)
+            for c in map(caps_class, s)
+        ]
         keys = [word_key(t, self.case) for t in tokens]
         ids = self.words.encode(keys)
         if rare and word_dropout and rng is not None:
@@ -187,7 +218,7 @@ class Batcher:
         chars[char_mask] = [c for ids in char_lists for c in ids]
         out = {
             "words": padded(ids, self.words.pad_index),
-            "caps": padded([caps_class(t) for t in tokens]),
+            "caps": padded(caps),
             "chars": chars,
             "types": padded(rows),
             "lengths": lengths,

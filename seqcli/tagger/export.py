@@ -84,7 +84,7 @@ def graphs(model: Tagger, manifest: dict) -> list[Graph]:
 
 def runtime(model: Tagger, manifest: dict) -> dict:
     manifest = Manifest.of(manifest)
-    crf = model.crf
+    crf, caseless = model.crf, model.cfg.caseless
     return {
         # Viterbi: score(path) = start[t0] + sum emissions + transitions[ti, tj]
         # + end[tn]; a transition, start or end not allowed is never taken
@@ -109,8 +109,15 @@ def runtime(model: Tagger, manifest: dict) -> dict:
         "tokenizer": {"spacy_blank": manifest.config["lang"]},
         "word_key": "digits replaced by 0; lower-cased unless case is 'cased'",
         "case": manifest.config["case"],
-        "caps_classes": list(CAPS),
-        "caps_rule": "none: no cased letters; lower; upper; title; mixed otherwise",
+        "caps_classes": list(CAPS) + ["caseless"] * caseless,
+        "caps_rule": "none: no cased letters; lower; upper; title; mixed otherwise"
+        + (
+            "; a sentence whose text equals its lower- or its upper-cased text is "
+            "read lower-cased (words, characters, context text) and its words with "
+            "cased letters are caseless"
+            if caseless
+            else ""
+        ),
         "max_word_chars": MAX_WORD_CHARS,
         "long_words": "keep their first and last max_word_chars / 2 characters",
         "context": {

@@ -77,7 +77,8 @@ class Tagger(nn.Module):
         self.caps = None
         width = cfg.embedding + cfg.char_filters
         if cfg.case == "lower":
-            self.caps = nn.Embedding(len(CAPS), cfg.caps_embedding, padding_idx=0)
+            rows = len(CAPS) + cfg.caseless  # CASELESS is the row after CAPS
+            self.caps = nn.Embedding(rows, cfg.caps_embedding, padding_idx=0)
             width += cfg.caps_embedding
         width += sum(c.hidden for c in (context or {}).values())
         self.chars = nn.Embedding(

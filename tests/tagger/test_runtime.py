@@ -210,6 +210,7 @@ def test_a_wrong_model_fails_before_the_input_is_read(runner, stored, name, mess
         {"cell": "mingru"},
         {"lms": {}},
         {"lms": {"cell": "gru"}},
+        {"lms": {}, "caseless": True},
     ],
 )
 def test_onnxruntime_gives_the_torch_tagger_paths(tmp_path, settings):
@@ -223,6 +224,7 @@ def test_onnxruntime_gives_the_torch_tagger_paths(tmp_path, settings):
     model, manifest, doc = stored_tagger(store, "t", **settings)
     encoder = Batcher.from_manifest(manifest)
     sentences = [s.tokens for s in doc.sentences]
+    sentences += [[t.upper() for t in s] for s in sentences[:10]]  # in one case
     assert len({len(s) for s in sentences}) < len(sentences)  # some of one length
     torch_paths = model.decode_tokens(encoder, sentences)
     assert len({tuple(p) for p in torch_paths}) > 15  # varied, not all "O"
