@@ -8,6 +8,11 @@ recall and F1 by seqcli's own scorer (seqcli.tagger.recipe.evaluate, conlleval's
 rules, the same as `seqcli eval`); only the first column of a CoNLL line (the
 token) changes, -DOCSTART- lines stay. Inference only: nothing is trained.
 
+A CoNLL-2003 tagger is scored twice more on names it cannot have seen, in cased
+text: the dev entities (gold or found) whose words are all outside its vocabulary
+("as is, unseen names"), and corpora/ner.conll, the project's sentences with
+made-up names ("made-up names").
+
 With --classifier, sentiment-en's dev accuracy too, on IMDB dev and SST-2 dev (its
 0/1 labels read as neg/pos) the same four ways (for a text classifier "final
 punctuation" is the text's last "." "!" or "?" token, dropped from the raw text).
@@ -43,6 +48,7 @@ TAGGERS = {"conll-en": "conll2003", "wnut17-en": "wnut17"}
 FINAL = {".", "!", "?"}
 VARIANTS = ("as is", "lower-cased", "upper-cased", "no final punctuation")
 DOCSTART = "-DOCSTART-"
+MADE_UP = ROOT / "corpora" / "ner.conll"  # the project's own: made-up names
 
 
 def sentences(path: Path, limit: int | None = None) -> list[list[str]]:
@@ -118,7 +124,54 @@ def tagger_rows(name: str, args, folder: Path, corpus: str | None = None) -> lis
         }
         print(f"  {name} {variant}: F1 {row['f1']:.4f} ({row['seconds']} s)")
         rows.append(row)
+    if corpus == "conll2003":  # names it cannot have seen, in cased text
+        rows.append({**rows[0], **unseen_names(model, manifest, blocks)})
+        found = evaluate(model, manifest, files=[str(MADE_UP)])
+        rows.append(
+            {
+                **rows[0],
+                "corpus": "corpora/ner.conll",
+                "variant": "made-up names",
+                **{k: found[k] for k in ("f1", "precision", "recall", "support")},
+                **{k: found[k] for k in ("predicted", "sentences", "tokens")},
+            }
+        )
+        for row in rows[-2:]:
+            print(f"  {name} {row['variant']}: F1 {row['f1']:.4f}")
     return rows
+
+
+def unseen_names(model, manifest: dict, blocks: list[list[str]]) -> dict:
+    """Entity scores over the dev entities (gold or found) all of whose words are
+    outside the model's vocabulary: names it has no word vector for."""
+    from seqcli.tagger.data import Batcher
+    from seqcli.tagger.entities import chunks
+    from seqcli.tagger.schemes import convert
+    from seqcli.vocab import word_key
+
+    batcher = Batcher.from_manifest(manifest)
+    blocks = [b for b in blocks if not b[0].startswith(DOCSTART)]
+    tokens = [[line.split()[0] for line in b] for b in blocks]
+    gold = [convert([line.split()[-1] for line in b], "iob1", "iob2") for b in blocks]
+    paths = model.decode_tokens(batcher, tokens)
+    correct = support = predicted = 0
+    for words, labels, path in zip(tokens, gold, paths, strict=True):
+        tags = convert([model.tags[i] for i in path], model.cfg.scheme, "iob2")
+
+        known = [word_key(w) in batcher.words for w in words]
+        wanted = {c for c in chunks(labels) if not any(known[c[0] : c[1]])}
+        found = {c for c in chunks(tags) if not any(known[c[0] : c[1]])}
+        correct += len(wanted & found)
+        support, predicted = support + len(wanted), predicted + len(found)
+    p, r = correct / max(predicted, 1), correct / max(support, 1)
+    return {
+        "variant": "as is, unseen names",
+        "f1": 2 * p * r / max(p + r, 1e-9),
+        "precision": p,
+        "recall": r,
+        "support": support,
+        "predicted": predicted,
+    }
 
 
 def classifier_text(text: str, variant: str) -> str:

@@ -148,6 +148,8 @@ MODELS = {
         "report": {k: k for k in ("precision", "recall", "f1", "per_type")},
         "name": "conll-en",
         "training": tagger_config.TRAINING,
+        # text typed without capitals (bench/README.md, robustness)
+        "config": {"lower_copies": True, "caseless": True},
         "data": {
             "corpus": "CoNLL-2003 English NER, eng.train (Reuters news, IOB1)",
             "license": "CoNLL-2003 / Reuters RCV1: research use",
@@ -167,6 +169,7 @@ MODELS = {
         "report": {k: k for k in ("precision", "recall", "f1", "per_type")},
         "name": "wnut17-en",
         "training": tagger_config.TRAINING,
+        "config": {"lower_copies": True, "caseless": True},
         "data": {
             "corpus": "WNUT-17 emerging entities, train (English tweets, Reddit, "
             "YouTube comments, Stack Overflow; IOB2, six types)",
