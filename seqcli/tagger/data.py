@@ -50,8 +50,9 @@ def caps_class(token: str) -> int:
 
 def in_one_case(tokens: Sequence[str]) -> bool:
     """Whether the sentence lacks capitals or lacks small letters (its case says
-    nothing about its words)."""
-    text = "".join(tokens)
+    nothing about its words); the pronoun "I" is not counted, as people who type
+    in lower case often write it so."""
+    text = "".join(t for t in tokens if t != "I")
     return text.lower() == text or text.upper() == text
 
 

@@ -112,9 +112,9 @@ def runtime(model: Tagger, manifest: dict) -> dict:
         "caps_classes": list(CAPS) + ["caseless"] * caseless,
         "caps_rule": "none: no cased letters; lower; upper; title; mixed otherwise"
         + (
-            "; a sentence whose text equals its lower- or its upper-cased text is "
-            "read lower-cased (words, characters, context text) and its words with "
-            "cased letters are caseless"
+            "; a sentence whose text (its tokens other than 'I') equals its lower- "
+            "or its upper-cased text is read lower-cased (words, characters, context "
+            "text) and its words with cased letters are caseless"
             if caseless
             else ""
         ),

@@ -45,3 +45,12 @@ def test_with_caseless_a_sentence_in_one_case_reads_lower_cased_in_its_own_class
     assert not (off["forward_text"][1] == off["forward_text"][2]).all()
     # the lower- and upper-cased sentences' words are one set of rows
     assert on["chars"].shape[0] == len(set(cased) | set(sentences[1])) == 9
+
+
+def test_a_sentence_in_lower_case_but_for_the_pronoun_i_is_in_one_case():
+    from seqcli.tagger.data import in_one_case
+
+    assert in_one_case("I think john moved to paris".split())
+    assert in_one_case("I".split()) and in_one_case("I THINK SO".split())
+    assert not in_one_case("I think John moved".split())
+    assert not in_one_case("Indeed john moved".split())
