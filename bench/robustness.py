@@ -145,30 +145,28 @@ def unseen_names(model, manifest: dict, blocks: list[list[str]]) -> dict:
     """Entity scores over the dev entities (gold or found) all of whose words are
     outside the model's vocabulary: names it has no word vector for."""
     from seqcli.tagger.data import Batcher
-    from seqcli.tagger.entities import chunks
-    from seqcli.tagger.schemes import convert
+    from seqcli.tagger.entities import chunks, prf
     from seqcli.vocab import word_key
 
     batcher = Batcher.from_manifest(manifest)
     blocks = [b for b in blocks if not b[0].startswith(DOCSTART)]
     tokens = [[line.split()[0] for line in b] for b in blocks]
-    gold = [convert([line.split()[-1] for line in b], "iob1", "iob2") for b in blocks]
     paths = model.decode_tokens(batcher, tokens)
-    correct = support = predicted = 0
-    for words, labels, path in zip(tokens, gold, paths, strict=True):
-        tags = convert([model.tags[i] for i in path], model.cfg.scheme, "iob2")
 
+    def unseen(labels: list[str], known: list[bool]) -> set:
+        # chunks reads any scheme as conlleval does: the file's IOB1, the model's own
+        return {c for c in chunks(labels) if not any(known[c[0] : c[1]])}
+
+    correct = support = predicted = 0
+    for words, block, path in zip(tokens, blocks, paths, strict=True):
         known = [word_key(w) in batcher.words for w in words]
-        wanted = {c for c in chunks(labels) if not any(known[c[0] : c[1]])}
-        found = {c for c in chunks(tags) if not any(known[c[0] : c[1]])}
+        wanted = unseen([x.split()[-1] for x in block], known)
+        found = unseen([model.tags[i] for i in path], known)
         correct += len(wanted & found)
         support, predicted = support + len(wanted), predicted + len(found)
-    p, r = correct / max(predicted, 1), correct / max(support, 1)
     return {
         "variant": "as is, unseen names",
-        "f1": 2 * p * r / max(p + r, 1e-9),
-        "precision": p,
-        "recall": r,
+        **prf(correct, predicted, support),
         "support": support,
         "predicted": predicted,
     }

@@ -101,7 +101,8 @@ def _steps(
         yield _BOUNDARY
 
 
-def _prf(correct: int, predicted: int, support: int) -> dict[str, float]:
+def prf(correct: int, predicted: int, support: int) -> dict[str, float]:
+    """Precision, recall and F1 from chunk counts (0 where undefined)."""
     precision = correct / predicted if predicted else 0.0
     recall = correct / support if support else 0.0
     total = precision + recall
@@ -174,14 +175,14 @@ def score(
             "predicted": found_guessed[kind],
             "support": found_correct[kind],
         }
-        per_type[kind] = {**_prf(**counts), **counts}
+        per_type[kind] = {**prf(**counts), **counts}
     counts = {
         "correct": sum(correct_chunk.values()),
         "predicted": sum(found_guessed.values()),
         "support": sum(found_correct.values()),
     }
     return {
-        **_prf(**counts),
+        **prf(**counts),
         "accuracy": correct_tags / tokens if tokens else 0.0,
         **counts,
         "tokens": tokens,
