@@ -35,7 +35,8 @@ thread=2.
    the paper.
 4. seqcli: on SST-2 a classifier trained by seqcli's recipe (default
    ClassifierConfig and TRAINING, GloVe 6B 50d, --sst2-seconds, dev evaluation
-   every 500 steps; dev picks the checkpoint, as in `seqcli train classifier`). On
+   every 500 steps; dev picks the checkpoint, as in `seqcli train classifier`; with
+   --lm NAME, from that pretrained encoder instead of the vectors). On
    IMDB the built-in model sentiment-en (nothing is trained: that takes 20 minutes),
    or with --imdb-seconds S one trained by the recipe for S seconds (dev evaluation
    every 350 steps). Dev scores from seqcli.classifier.recipe.evaluate.
@@ -59,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -397,9 +399,15 @@ def seqcli_predictor(model, manifest):
     return predict
 
 
-def train_seqcli(corpus, train_path, dev_path, store, seconds):
-    """A classifier trained by seqcli's recipe: (record, predictor or None)."""
+def train_seqcli(corpus, train_path, dev_path, store, seconds, lm=None):
+    """A classifier trained by seqcli's recipe: (record, predictor or None); with
+    `lm`, from that pretrained encoder of the user's store (copied into `store`)."""
     settings = replace(TRAINING, time_budget=seconds, eval_every=EVAL_EVERY[corpus])
+    source = {"vectors": str(VECTORS)}
+    if lm:
+        if not store.has(lm):
+            shutil.copytree(Store().path(lm), store.root / lm)
+        source = {"lm": lm}
     start = time.perf_counter()
     pos = recipe.train(
         str(train_path),
@@ -409,13 +417,14 @@ def train_seqcli(corpus, train_path, dev_path, store, seconds):
         settings=settings,
         config=ClassifierConfig(),
         dev_path=str(dev_path),
-        vectors=str(VECTORS),
+        **source,
     )
     wall = time.perf_counter() - start
     record = {
         "tool": "seqcli",
         "corpus": corpus,
-        "model": f"trained here for {seconds:g} s",
+        "model": f"trained here for {seconds:g} s"
+        + (f" from the pretrained encoder {lm}" if lm else ""),
         "train_seconds": round(wall, 1),
         "loop_seconds": round(pos.elapsed, 1),
         "steps": pos.global_step,
@@ -432,10 +441,25 @@ def train_seqcli(corpus, train_path, dev_path, store, seconds):
     record["settings"] = {
         "config": manifest["config"],
         "training": manifest["training"]["settings"],
-        "vectors": VECTORS.name,
+        "vectors": None if lm else VECTORS.name,
+        "lm": lm and pretrained_record(store.manifest(lm)),
         "history": manifest["history"],
     }
     return record, seqcli_predictor(model, manifest)
+
+
+def pretrained_record(manifest) -> dict:
+    """What a record says of the pretrained encoder a classifier started from."""
+    training = manifest["training"]
+    return {
+        "name": manifest["name"],
+        "pretrained": manifest["pretrained"],
+        "data": training.get("data"),
+        "vectors": training.get("vectors"),
+        "seconds": training.get("seconds"),
+        "steps": training.get("steps"),
+        "dev": manifest["metrics"],
+    }
 
 
 def builtin_seqcli(dev_path, folder):
@@ -533,11 +557,11 @@ def run_corpus(corpus, args, folder, sst2_seqcli):
     store = Store(folder / "store", builtin=None)
     if corpus == "sst2":
         seqcli_record, seqcli_fn = train_seqcli(
-            corpus, train_path, dev_path, store, args.sst2_seconds
+            corpus, train_path, dev_path, store, args.sst2_seconds, args.lm
         )
     elif args.imdb_seconds:
         seqcli_record, seqcli_fn = train_seqcli(
-            corpus, train_path, dev_path, store, args.imdb_seconds
+            corpus, train_path, dev_path, store, args.imdb_seconds, args.lm
         )
     else:
         seqcli_record, seqcli_fn = builtin_seqcli(dev_path, folder)
@@ -606,6 +630,12 @@ def main() -> None:
         metavar="S",
         help="Train seqcli on IMDB for this long instead of scoring the built-in "
         f"{BUILTIN}.",
+    )
+    parser.add_argument(
+        "--lm",
+        metavar="NAME",
+        help="Train seqcli's classifiers from this pretrained encoder of the store "
+        "(`seqcli train classifier --pretrain`) instead of GloVe.",
     )
     parser.add_argument(
         "--corpus",

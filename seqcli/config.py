@@ -60,8 +60,8 @@ class Data:
     Attributes:
         name: "--dev" for an option, "path" for an argument.
         dest: the recipe's keyword, where it differs from the name.
-        type: text, file (one that exists), int, count (≥ 0), positive (≥ 1) or
-            fraction (in (0, 0.5]).
+        type: text, file (one that exists), int, count (≥ 0), positive (≥ 1),
+            fraction (in (0, 0.5]) or flag (an option without a value).
         many: an argument of one or more values; an option given again and again.
     """
 

@@ -52,6 +52,7 @@ class Model:
         self.manifest = store.manifest(name, kind)
         self.kind = self.manifest.kind
         kinds.get(self.kind)  # an unknown kind fails here
+        self.manifest.check_runnable()
         self.loaded: dict[str, Any] = {}
 
     def backend(self, rows: int) -> str:

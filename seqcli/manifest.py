@@ -14,6 +14,8 @@
     subwords      a translator's: the byte-pair merges of each side
     calibration   a classifier's: the temperature fitted on dev, and the calibration
                   error before and after
+    pretrained    a classifier's encoder pretrained as a language model (--pretrain):
+                  its objective; such a model is only started from (--lm)
 
 and, written by seqcli.store on saving: format, name, created, versions, weights.
 `Manifest` is that object as a dict (saved as it is) with a name for each part, so
@@ -27,6 +29,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from seqcli.config import config_from
+from seqcli.errors import SeqcliError
 
 if TYPE_CHECKING:
     from seqcli.vocab import Vocab
@@ -50,6 +53,15 @@ class Manifest(dict):
     @property
     def name(self) -> str:
         return self.get("name", "this model")
+
+    def check_runnable(self) -> None:
+        """Refuses a pretrained part (a classifier's encoder from --pretrain), which
+        other models start from but which cannot run on its own."""
+        if self.get("pretrained"):
+            raise SeqcliError(
+                f"{self.name!r} is a pretrained encoder, not a {self.kind}: train "
+                f"one from it with `seqcli train {self.kind} TRAIN --lm {self.name}`"
+            )
 
     @property
     def config(self) -> dict[str, Any]:

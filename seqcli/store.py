@@ -266,6 +266,8 @@ class Store:
             meta = {"kind": "?", "status": "damaged"}
         if meta is None:
             meta = {"kind": "?", "status": "training (resumable)"}
+        if meta.get("pretrained"):  # started from (--lm), never run
+            meta = {**meta, "status": "pretrained encoder"}
         return {
             "name": name,
             "kind": meta.get("kind", "?"),

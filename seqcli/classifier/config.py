@@ -13,6 +13,7 @@ from seqcli.config import (
     setting,
     vectors,
 )
+from seqcli.errors import OptionError
 
 BATCH_SIZE = 64  # texts per forward pass when classifying
 EVAL_BATCH_SIZE = 128  # and when scoring (eval, dev evaluation in training)
@@ -97,6 +98,16 @@ macro_f1) is kept.
 \b
 seqcli train classifier train.tsv --dev dev.tsv --name sentiment \\
     --vectors glove.6B.50d.txt.gz --time-budget 1200
+
+With --pretrain, TRAIN holds unlabelled text, one text per line, and the
+model is an encoder pretrained as a forward and backward word language model;
+a classifier trained with --lm NAME starts from it (its vocabulary, word
+embeddings and encoder):
+
+\b
+seqcli train classifier reviews.txt --pretrain --name reviews-lm \\
+    --vectors vectors.txt --time-budget 3600 --eval-every 500
+seqcli train classifier train.tsv --dev dev.tsv --lm reviews-lm --name sentiment
 """
 TRAIN_DATA = (
     Data("path", metavar="TRAIN"),
@@ -108,4 +119,22 @@ TRAIN_DATA = (
     ),
     dev_fraction(0.1),
     *vectors(vector_words=0),
+    Data(
+        "--pretrain",
+        "Pretrain an encoder on TRAIN's text (one text per line) instead.",
+        type="flag",
+    ),
+    Data(
+        "--lm",
+        "A pretrained encoder of the store (--pretrain) to start from: its "
+        "vocabulary, embeddings, cell and sizes are the classifier's.",
+        metavar="NAME",
+    ),
 )
+
+
+def check_data(*, pretrain: bool = False, lm: str | None = None, **_) -> None:
+    if pretrain and lm:
+        raise OptionError(
+            "--pretrain trains an encoder, --lm starts from one: give one"
+        )

@@ -38,7 +38,9 @@ class Classifier(nn.Module):
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> Classifier:
-        return cls(Manifest.of(manifest).settings(ClassifierConfig))
+        manifest = Manifest.of(manifest)
+        manifest.check_runnable()
+        return cls(manifest.settings(ClassifierConfig))
 
     def pool(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """

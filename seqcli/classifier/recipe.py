@@ -11,7 +11,7 @@ import torch
 
 import seqcli.recipe
 from seqcli import console, distributed
-from seqcli.classifier import ngrams
+from seqcli.classifier import ngrams, pretrain
 from seqcli.classifier.calibrate import calibrate_stored, eval_calibration
 from seqcli.classifier.config import EVAL_BATCH_SIZE, ClassifierConfig
 from seqcli.classifier.data import Codec, Labelled, read_labelled
@@ -19,6 +19,7 @@ from seqcli.classifier.decode import probabilities
 from seqcli.classifier.model import Classifier
 from seqcli.data import RankBatches
 from seqcli.errors import OptionError, SeqcliError
+from seqcli.manifest import Manifest
 from seqcli.recipe import Recipe, new_manifest, parameters
 from seqcli.store import Store
 from seqcli.train import Position, Task
@@ -147,15 +148,15 @@ class ClassifierTask(Task):
         return {k: result[k] for k in ("accuracy", "macro_f1")}
 
 
-def build_manifest(
+def word_vocab(
     config: ClassifierConfig,
     keys: list[list[str]],
-    labels: list[str],
     *,
     vectors: str | None,
     vector_words: int,
-) -> tuple[dict, tuple[list[str], torch.Tensor] | None]:
-    """A fresh manifest (vocabularies, classes, sizes) and the vectors to load."""
+) -> tuple[Vocab, tuple[list[str], torch.Tensor] | None]:
+    """The word vocabulary of texts split into keys, and the vectors to load (the
+    embedding size becomes theirs)."""
     from seqcli.vectors import read_vectors
 
     counts = Counter(k for text in keys for k in text)
@@ -175,12 +176,26 @@ def build_manifest(
         words += [k for k in found[0][:vector_words] if k not in seen]
         config.embedding = found[1].size(1)
     vocab = Vocab(words[: config.max_vocab])
+    config.vocab_size = len(vocab)
+    return vocab, found
+
+
+def new_classifier(config: ClassifierConfig, vocab: Vocab, labels: list[str]) -> dict:
+    """A fresh manifest (vocabularies, classes, sizes)."""
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise SeqcliError(f"the training data has one label only ({classes[0]!r})")
     config.vocab_size, config.num_classes = len(vocab), len(classes)
     vocabs = {"words": vocab.to_dict(), "labels": {"tokens": classes}}
-    return new_manifest(KIND, config, vocabs), found
+    return new_manifest(KIND, config, vocabs)
+
+
+def from_encoder(config: ClassifierConfig, encoder: dict) -> Vocab:
+    """The settings a classifier takes from a pretrained encoder's manifest, and
+    its vocabulary."""
+    for key in ("lang", "cell", "embedding", "hidden", "layers"):
+        setattr(config, key, encoder["config"][key])
+    return Manifest.of(encoder).vocab("words")
 
 
 class ClassifierRecipe(Recipe):
@@ -191,6 +206,8 @@ class ClassifierRecipe(Recipe):
         dev_path: dev lines; by default a seeded random `dev_fraction` of `path`.
         vectors: GloVe/word2vec text file to start the word embeddings from.
         vector_words: the commonest words of `vectors` added to the vocabulary.
+        lm: a stored pretrained encoder (seqcli.classifier.pretrain) to start
+            from: its vocabulary, embeddings and encoder.
     """
 
     kind = KIND
@@ -203,12 +220,21 @@ class ClassifierRecipe(Recipe):
         *,
         vectors: str | None = None,
         vector_words: int = 0,
+        lm: str | None = None,
         **options,
     ):
         super().__init__(**options)
         self.path, self.dev_path = path, dev_path
         self.vectors, self.vector_words = vectors, vector_words
+        if lm and vectors:
+            raise OptionError(
+                "--lm and --vectors: the pretrained encoder's embeddings are used"
+            )
+        if lm and self.resume:
+            raise OptionError("--lm is kept from the run being resumed; leave it out")
+        self.lm = lm
         self.found = None  # the word vectors to load, for a new run
+        self.encoder = None  # and the pretrained encoder's weights
 
     def read(self) -> tuple[Labelled, Labelled | None]:
         dev = read_labelled(self.dev_path, self.errors) if self.dev_path else None
@@ -233,22 +259,30 @@ class ClassifierRecipe(Recipe):
         from seqcli.vocab import WordTokenizer
 
         WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
-        keys = Codec(Vocab([]), [], config.lang, config.max_tokens).keys(train.texts)
-        manifest, self.found = build_manifest(
-            config,
-            keys,
-            train.labels,
-            vectors=self.vectors,
-            vector_words=self.vector_words,
-        )
-        manifest["training"] = {
+        if self.lm:
+            encoder, self.encoder = pretrain.encoder_of(self.store, self.lm)
+            manifest = new_classifier(
+                config, from_encoder(config, encoder), train.labels
+            )
+        else:
+            keys = Codec(Vocab([]), [], config.lang, config.max_tokens).keys(
+                train.texts
+            )
+            vocab, self.found = word_vocab(
+                config, keys, vectors=self.vectors, vector_words=self.vector_words
+            )
+            manifest = new_classifier(config, vocab, train.labels)
+        manifest["training"] = self.sources() | {"lm": self.lm}
+        return manifest
+
+    def sources(self) -> dict:
+        return {
             "data": str(self.path),
             "dev": str(self.dev_path)
             if self.dev_path
             else f"random {self.dev_fraction:.0%} of data",
             "vectors": str(self.vectors) if self.vectors else None,
         }
-        return manifest
 
     def task(self, model, manifest, train, dev, *, settings, device) -> ClassifierTask:
         codec = Codec.from_manifest(manifest)
@@ -271,6 +305,8 @@ class ClassifierRecipe(Recipe):
         if self.found is not None:
             filled = fill_embedding(model.words.weight, codec.words, self.found)
             console.info(f"word vectors for {filled:,} of {len(codec.words):,} words")
+        if self.encoder is not None:
+            model.load_state_dict(self.encoder, strict=False)
         weights = None
         if cfg.class_weights == "balanced":
             counts = Counter(targets)
@@ -332,13 +368,74 @@ class ClassifierRecipe(Recipe):
         )
 
 
-def train(*data, **options) -> Position:
-    """Train (or resume) a classifier on labelled lines; keeps its best dev metric.
+class PretrainRecipe(ClassifierRecipe):
+    """A classifier's embeddings and encoder pretrained on unlabelled lines (see
+    seqcli.classifier.pretrain); a labelled line is read for its text."""
+
+    network = pretrain.Pretrainer
+
+    def read(self) -> tuple[Labelled, Labelled | None]:
+        dev = pretrain.read_texts(self.dev_path, self.errors) if self.dev_path else None
+        return pretrain.read_texts(self.path, self.errors), dev
+
+    def manifest(self, config: ClassifierConfig, train: Labelled, dev) -> dict:
+        if config.layers != 1:
+            pretrain.Pretrainer(config)  # refuses, saying why
+        self.keys = Codec(Vocab([]), [], config.lang, config.max_tokens).keys(
+            train.texts
+        )
+        vocab, self.found = word_vocab(
+            config, self.keys, vectors=self.vectors, vector_words=self.vector_words
+        )
+        config.num_classes = 0
+        manifest = new_manifest(KIND, config, {"words": vocab.to_dict()})
+        manifest["pretrained"] = {
+            "objective": pretrain.OBJECTIVE,
+            "negatives": pretrain.NEGATIVES,
+            "window": pretrain.CHUNK,
+        }
+        manifest["training"] = self.sources()
+        return manifest
+
+    def task(self, model, manifest, train, dev, *, settings, device) -> Task:
+        manifest = Manifest.of(manifest)
+        cfg = model.cfg
+        codec = Codec(manifest.vocab("words"), [], cfg.lang, cfg.max_tokens)
+        keys = getattr(self, "keys", None) or codec.keys(train.texts)
+        windows = [w for ids in codec.encode(keys, 10**9) for w in pretrain.chunks(ids)]
+        dev_windows = pretrain.windows_of(codec, dev.texts)
+        if not windows or not dev_windows:
+            raise SeqcliError("no text of two words or more to pretrain on")
+        if self.found is not None:
+            words = model.classifier.words.weight
+            filled = fill_embedding(words, codec.words, self.found)
+            console.info(f"word vectors for {filled:,} of {len(codec.words):,} words")
+        pretrain.sampling_log_q(model, windows)
+        self.windows = windows
+        return pretrain.PretrainTask(
+            windows, dev_windows, seed=settings.seed, device=device
+        )
+
+    def complete(self, store: Store, name: str, task: Task, *, device):
+        pass  # no classes: no bag of n-grams
+
+    def after_fit(self, store: Store, name: str, task: Task, *, device):
+        pass  # and no scores to calibrate
+
+    def describe(self, name: str, model, train, dev) -> str:
+        return pretrain.describe(name, model, self.windows)
+
+
+def train(*data, pretrain: bool = False, **options) -> Position:
+    """Train (or resume) a classifier on labelled lines, keeping its best dev
+    metric; with `pretrain`, its encoder on unlabelled lines, keeping its best dev
+    loss.
 
     `data` and the options: those of ClassifierRecipe and of seqcli.recipe.train.
     Returns the training loop's final Position.
     """
-    return seqcli.recipe.run(ClassifierRecipe, *data, **options)
+    recipe = PretrainRecipe if pretrain else ClassifierRecipe
+    return seqcli.recipe.run(recipe, *data, **options)
 
 
 def evaluate(

@@ -153,6 +153,7 @@ TYPES = {
     "count": click.IntRange(min=0),
     "positive": click.IntRange(min=1),
     "fraction": FloatRange(0, 0.5, min_open=True),
+    "flag": None,  # an option without a value
 }
 
 
@@ -164,6 +165,8 @@ def data_parameter(data: Data):
             data.name, nargs=nargs, required=True, metavar=data.metavar
         )
     names = [data.name] + ([data.dest] if data.dest else [])
+    if data.type == "flag":
+        return click.option(*names, is_flag=True, help=data.help)
     details = {"type": TYPES[data.type], "metavar": data.metavar, "help": data.help}
     if data.many:
         details["multiple"] = True
