@@ -71,7 +71,9 @@ class ClassifierConfig:
     min_freq: int = setting(
         2, "Rarer words become <unk> (unless --vectors has them).", min=1
     )
-    max_vocab: int = setting(50000, "Words kept, commonest first.", min=1)
+    max_vocab: int = setting(
+        50000, "Words kept, commonest first (with --lm, of the encoder's).", min=1
+    )
     batch_size: int = setting(32, "Texts per step.", min=1)
     class_weights: str = setting(
         "none",
@@ -127,7 +129,8 @@ TRAIN_DATA = (
     Data(
         "--lm",
         "A pretrained encoder of the store (--pretrain) to start from: its "
-        "vocabulary, embeddings, cell and sizes are the classifier's.",
+        "vocabulary (up to --max-vocab), embeddings, cell and sizes are the "
+        "classifier's.",
         metavar="NAME",
     ),
 )

@@ -24,7 +24,7 @@ from seqcli.recipe import Recipe, new_manifest, parameters
 from seqcli.store import Store
 from seqcli.train import Position, Task
 from seqcli.vectors import fill_embedding
-from seqcli.vocab import Vocab
+from seqcli.vocab import SPECIALS, Vocab
 
 KIND = "classifier"
 
@@ -192,10 +192,11 @@ def new_classifier(config: ClassifierConfig, vocab: Vocab, labels: list[str]) ->
 
 def from_encoder(config: ClassifierConfig, encoder: dict) -> Vocab:
     """The settings a classifier takes from a pretrained encoder's manifest, and
-    its vocabulary."""
+    its vocabulary: the encoder's commonest `max_vocab` words."""
     for key in ("lang", "cell", "embedding", "hidden", "layers"):
         setattr(config, key, encoder["config"][key])
-    return Manifest.of(encoder).vocab("words")
+    words = Manifest.of(encoder).vocab("words").itos[len(SPECIALS) :]
+    return Vocab(words[: config.max_vocab])
 
 
 class ClassifierRecipe(Recipe):
@@ -305,8 +306,9 @@ class ClassifierRecipe(Recipe):
         if self.found is not None:
             filled = fill_embedding(model.words.weight, codec.words, self.found)
             console.info(f"word vectors for {filled:,} of {len(codec.words):,} words")
-        if self.encoder is not None:
-            model.load_state_dict(self.encoder, strict=False)
+        if self.encoder is not None:  # its first rows: the words kept
+            words = self.encoder["words.weight"][: len(codec.words)]
+            model.load_state_dict({**self.encoder, "words.weight": words}, strict=False)
         weights = None
         if cfg.class_weights == "balanced":
             counts = Counter(targets)

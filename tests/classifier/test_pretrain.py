@@ -181,3 +181,22 @@ def test_pretraining_resumes(home, runner, invoke):
     manifest = Store(home).manifest("rev-lm")
     assert manifest["history"][-1]["step"] > before and manifest["pretrained"]
     assert manifest["history"][-1]["epoch"] == pytest.approx(13, abs=0.01)
+
+
+def test_max_vocab_keeps_the_encoders_commonest_words(home):
+    store = Store(home)
+    recipe = ClassifierRecipe(str(REVIEWS), store=store, lm="rev-lm")
+    train_part, dev = recipe.split_dev(recipe.read()[0], seed=1)
+    manifest = recipe.manifest(ClassifierConfig(max_vocab=20), train_part, dev)
+    encoder = store.manifest("rev-lm")
+    kept = manifest["vocabs"]["words"]["tokens"]
+    assert kept == encoder["vocabs"]["words"]["tokens"][:20]
+    model = initial_model(Classifier, manifest, seed=5)
+    recipe.task(
+        model, manifest, train_part, dev, settings=TRAINING, device=torch.device("cpu")
+    )
+    lm = Pretrainer.from_manifest(encoder)
+    store.load_weights(lm, "rev-lm", encoder)
+    assert torch.equal(
+        model.words.weight, lm.encoder_state()["words.weight"][:24]
+    )  # and the specials
