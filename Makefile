@@ -68,7 +68,7 @@ bench: install
 	$(BIN)/python bench/int8.py score build/int8 --label "$$(lscpu | sed -n 's/^Model name: *//p')"
 	$(BIN)/python bench/tagger.py --recipe --corpus wnut17 --time-budget 900
 	$(BIN)/python bench/distributed.py
-	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/classifier.py --lm sentiment-lm
 	$(BIN)/python bench/ngram_ensemble.py
 	$(BIN)/python bench/robustness.py --classifier
 	$(BIN)/python bench/startup.py

@@ -1348,28 +1348,34 @@ on dev), TF-IDF with logistic regression (scikit-learn, word unigrams and bigram
 its best C on dev) and NBSVM (Wang & Manning 2012: binary word unigrams and bigrams
 scaled by their naive-Bayes log-count ratios, then a linear SVM interpolated with
 its mean weight, beta 0.25, or logistic regression as NB-LR; the best C on dev), all
-in one run on the same texts. seqcli uses its default recipe (GloVe 6B 50d,
-attention pooling): on SST-2 trained in the run, on IMDB the built-in `sentiment-en`
-of the run's day (today's: trained on IMDB and SST-2 together, see "One model for
-sentences and reviews" below, with its bag of n-grams; both with the bag the recipe
-now fits after the network). Rows marked "baselines only" come from a
+in one run on the same texts. seqcli uses its default recipe (attention pooling, the
+bag of n-grams fitted after the network) started from the pretrained encoder
+`sentiment-lm` (`--lm`; before it, GloVe 6B 50d): on SST-2 trained in the run, on
+IMDB the built-in `sentiment-en` of the run's day (today's: from that encoder,
+trained on IMDB and SST-2 together, see "One model for sentences and reviews"
+below). Rows marked "baselines only" come from a
 run of the classical tools without seqcli (`--baselines-only`); compare speeds
 within one run only. Speeds are raw text in, labels out, over the same whitespace
 word count for every tool.
 """,
         run(
-            "python bench/classifier.py", "python bench/classifier.py --baselines-only"
+            "python bench/classifier.py --lm sentiment-lm",
+            "python bench/classifier.py --baselines-only",
         ),
         table,
         """
-How to read it: with its bag of n-grams beside the network the recurrent model leads
-on both, by little: 0.80 over NBSVM on SST-2 (84.63 against 83.83) and 0.48 on IMDB
-(92.08 against 91.60; before the bag the built-in was 90.72, behind NBSVM), short of
-the issue's targets (one point over the best baseline, IMDB 92.5, SST-2 88), while
-the bags of word pairs alone train in seconds and classify many times faster.
-NBSVM's best C lies at the small end of its grid, where its dev accuracy is flat.
-The dev sets are small: a difference under the standard error of an accuracy on
-that many texts is a tie.
+How to read it: started from the pretrained encoder (`--lm sentiment-lm`, "A
+pretrained encoder" below) the recurrent model leads on SST-2 by 2.98 over NBSVM
+(86.81 against 83.83, five minutes of training on SST-2 alone; the built-in, trained
+on IMDB and SST-2 together for 20 minutes, scores 88.30 there, README). On IMDB the
+built-in from the encoder scores 91.52, level with NB-LR and 0.08 under NBSVM (the
+built-in from GloVe scored 92.08 in an earlier run): the issue's IMDB targets (92.5,
+and one point over the best baseline) are not met. The encoder's 100-dimensional
+embeddings halve the classifying speed (SST-2 52,719 words/s against 98,513 from
+GloVe's 50 dimensions in the earlier run). NBSVM's best C lies at the small end of
+its grid, where its dev accuracy is flat. The dev sets are small: a difference under
+the standard error of an accuracy on that many texts (IMDB about 0.55, SST-2 about
+1.1) is a tie.
 """,
         calibration(rep),
         sentiment(rep),
@@ -1403,9 +1409,12 @@ bins of their top probability, then the mean gap between a bin's accuracy and it
 mean probability) of the classifier's scores before and after temperature scaling,
 the temperature fitted on the dev set named first (the one the model was selected
 on), and on the others as they come. Accuracy is the same either way: dividing the
-logits by a positive temperature keeps every label. Today's `sentiment-en`, with
-its bag of n-grams, has a temperature that grows with the text's length ("length
-slope"; docs/classifier.md).
+logits by a positive temperature keeps every label. Today's `sentiment-en` (from
+its pretrained encoder, with its bag of n-grams) has a temperature that grows with
+the text's length ("length slope"; docs/classifier.md). Fitted on the two devs
+joined, it leaves SST-2 dev at 0.038, above the 0.03 aimed at: one temperature curve
+over length serves reviews and sentences, and SST-2's 872 sentences weigh little in
+the fit.
 """,
         run(
             "python scripts/calibrate.py sentiment-en "
@@ -1475,14 +1484,15 @@ of 3 ends a run within the first epoch of the joined data (about 2,800 steps), w
 dev still jumps at the epoch's end. With a patience of 8 seed 2 trained to the time
 budget and cleared both (IMDB 90.24, SST-2 85.55); a larger patience can only move a
 run's checkpoint to a better joint dev figure. That model, calibrated again on the
-joined dev after its float16 conversion, is the built-in `sentiment-en` (README),
-and `scripts/build_defaults.py` trains it so (a patience of 8). As shipped it reads
+joined dev after its float16 conversion, was the built-in `sentiment-en` until
+it was trained from a pretrained encoder ("A pretrained encoder" below;
+`scripts/build_defaults.py` keeps the patience of 8). As shipped it read
 up to 800 tokens of a review when classifying (`--read-tokens`, the 400 it was
 trained on in this table): IMDB dev 90.72 (the robustness table below). The same
 recipe with seed 1, run after `--read-tokens` existed (so dev read 800 tokens too),
 agrees: IMDB 90.28, SST-2 86.24 (store: sentiment-joint-s1p8, beside the shipped
-model, "IMDB + SST-2"). With the bag of n-grams fitted onto its network (below), the
-shipped model scores 92.08 on IMDB dev and 86.01 on SST-2 dev.
+model, "IMDB + SST-2"). With the bag of n-grams fitted onto its network (below), that
+model scored 92.08 on IMDB dev and 86.01 on SST-2 dev.
 """,
     )
 
@@ -1534,8 +1544,8 @@ from the network's own word ids, as the classifier's bag reads them, it gains 1.
 on IMDB (1.0 in this bench's first run, which hashed the bigrams into fewer rows
 over the vocabulary's own). What the classifier now
 fits by default (seqcli.classifier.ngrams: the network's ids, each text weighing its
-tokens over 100) took the shipped `sentiment-en` from 90.72 to 92.08 on IMDB dev and
-from 85.55 to 86.01 on SST-2 dev. None of these reaches the issue's IMDB target of
+tokens over 100) took the then shipped `sentiment-en` from 90.72 to 92.08 on IMDB dev
+and from 85.55 to 86.01 on SST-2 dev. None of these reaches the issue's IMDB target of
 92.5 together with one point over NBSVM (92.60), nor SST-2 88.
 """,
     )

@@ -20,13 +20,12 @@ shuffled by document. `--lms FORWARD BACKWARD` takes two such char-LMs from the 
 store instead of training them.
 
 sentiment-en trains on IMDB and SST-2 together: their lines joined into one train
-and one dev file under JOINED (SST-2's labels 0/1 read as neg/pos). Its temperature
-is fitted on that dev by the training itself; after the conversion to float16,
-`python scripts/calibrate.py sentiment-en` fits it again on the shipped weights. Its
-bag of n-grams is fitted by the training too (seqcli.classifier.ngrams); the shipped
-network was trained before the bag existed, and its bag was fitted onto it by
-`python scripts/fit_bag.py sentiment-en --data JOINED/imdb+sst2-train.txt --name
-sentiment-bag` (the same fit on the same data), then exported with `--from-store`.
+and one dev file under JOINED (SST-2's labels 0/1 read as neg/pos), starting from an
+encoder pretrained first on their unlabelled text (`train_sentiment_lm`; kept in the
+user's store as sentiment-lm, which `--lms sentiment-lm` takes instead of training
+it again). Its bag of n-grams and its temperature are fitted by the training
+itself; after the conversion to float16, `python scripts/calibrate.py sentiment-en`
+fits the temperature again on the shipped weights.
 """
 
 from __future__ import annotations
@@ -378,7 +377,8 @@ def sentiment_vectors(text: Path) -> Path:
 
 
 def train_sentiment_lm(store: Store) -> str:
-    """Pretrain sentiment-en's encoder into `store`."""
+    """Pretrain sentiment-en's encoder into `store` (a run of 33 minutes: the text's
+    words, fastText's vectors, then SENTIMENT_LM_SECONDS of pretraining)."""
     text = sentiment_text()
     classifier_recipe.train(
         str(text),
@@ -534,6 +534,9 @@ def main() -> None:
             lms = train_context_lms(store)
         elif pretrained:
             lms = (train_sentiment_lm(store),)
+            # kept in the user's store too: bench/classifier.py --lm starts from it
+            manifest, tensors = store.load(lms[0])
+            Store(builtin=None).save(lms[0], tensors, manifest)
         if args.with_dev:
             manifest, tensors = Store().load(args.with_dev)
             store.save(args.with_dev, tensors, manifest)
