@@ -60,12 +60,21 @@ def read_texts(path: str, errors: str = "strict") -> Labelled:
 
 
 def chunks(ids: Sequence[int], size: int = CHUNK) -> list[list[int]]:
-    """A text's ids cut into near-equal windows of at most `size` (none under 2)."""
-    parts = max(1, math.ceil(len(ids) / size))
-    step = math.ceil(len(ids) / parts) if ids else 1
-    return [list(ids[i : i + step]) for i in range(0, len(ids), step)][
-        : parts if len(ids) >= 2 else 0
-    ]
+    """A text's ids cut into near-equal windows of at most `size` (none for a text
+    of one word: nothing to predict)."""
+    if len(ids) < 2:
+        return []
+    step = math.ceil(len(ids) / math.ceil(len(ids) / size))
+    return [list(ids[i : i + step]) for i in range(0, len(ids), step)]
+
+
+def check(cfg: ClassifierConfig) -> None:
+    """Refuses settings the pretraining cannot have."""
+    if cfg.layers != 1:
+        raise OptionError(
+            "--pretrain needs --layers 1: a second bidirectional layer would "
+            "see the words it predicts"
+        )
 
 
 class SampledSoftmax(nn.Module):
@@ -83,9 +92,14 @@ class SampledSoftmax(nn.Module):
     def forward(self, states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of `targets` (n,) given `states` (n, hidden): sampled
         in training, exact in eval mode."""
-        if not self.training:
-            logits = states @ self.out.weight.T + self.bias
-            return F.cross_entropy(logits.float(), targets)
+        if not self.training:  # in pieces: a piece's logits take rows × vocabulary
+            total = sum(
+                F.cross_entropy(
+                    (s @ self.out.weight.T + self.bias).float(), t, reduction="sum"
+                )
+                for s, t in zip(states.split(1024), targets.split(1024), strict=True)
+            )
+            return total / max(1, len(targets))
         drawn = torch.multinomial(self.log_q.exp(), NEGATIVES, replacement=True)
         true = (states * self.out(targets)).sum(-1) + self.bias[targets]
         # shape: (n, 1 + NEGATIVES); a drawn word that is the target is left out
@@ -100,11 +114,7 @@ class Pretrainer(nn.Module):
 
     def __init__(self, cfg: ClassifierConfig):
         super().__init__()
-        if cfg.layers != 1:
-            raise OptionError(
-                "--pretrain needs --layers 1: a second bidirectional layer would "
-                "see the words it predicts"
-            )
+        check(cfg)
         self.cfg = cfg
         # (one class and no bag: the classifier's head is not trained here)
         self.classifier = Classifier(replace(cfg, num_classes=1, ngrams=False))
@@ -201,7 +211,7 @@ def sampling_log_q(model: Pretrainer, windows: list[list[int]]) -> None:
     for i, n in counts.items():
         freq[i] = n
     freq[Vocab.pad_index] = 0.0
-    q = freq.clamp(min=1e-3 if freq.sum() else 1.0) ** 0.75
+    q = freq.clamp(min=1e-3) ** 0.75  # a word unseen here is drawn rarely
     for head in model.heads:
         head.log_q.copy_((q / q.sum()).log())
 

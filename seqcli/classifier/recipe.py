@@ -375,14 +375,14 @@ class PretrainRecipe(ClassifierRecipe):
     seqcli.classifier.pretrain); a labelled line is read for its text."""
 
     network = pretrain.Pretrainer
+    keys = None  # the training texts' word keys, once read for a new run
 
     def read(self) -> tuple[Labelled, Labelled | None]:
         dev = pretrain.read_texts(self.dev_path, self.errors) if self.dev_path else None
         return pretrain.read_texts(self.path, self.errors), dev
 
     def manifest(self, config: ClassifierConfig, train: Labelled, dev) -> dict:
-        if config.layers != 1:
-            pretrain.Pretrainer(config)  # refuses, saying why
+        pretrain.check(config)
         self.keys = Codec(Vocab([]), [], config.lang, config.max_tokens).keys(
             train.texts
         )
@@ -403,7 +403,7 @@ class PretrainRecipe(ClassifierRecipe):
         manifest = Manifest.of(manifest)
         cfg = model.cfg
         codec = Codec(manifest.vocab("words"), [], cfg.lang, cfg.max_tokens)
-        keys = getattr(self, "keys", None) or codec.keys(train.texts)
+        keys = self.keys or codec.keys(train.texts)
         windows = [w for ids in codec.encode(keys, 10**9) for w in pretrain.chunks(ids)]
         dev_windows = pretrain.windows_of(codec, dev.texts)
         if not windows or not dev_windows:
