@@ -200,8 +200,10 @@ class PretrainTask(Task):
         return {"loss": loss, "perplexity": math.exp(min(loss, 50.0))}
 
 
-def windows_of(codec: Codec, texts: Sequence[str]) -> list[list[int]]:
-    return [w for ids in codec.ids(texts, 10**9) for w in chunks(ids)]
+def windows(codec: Codec, keys: Sequence[list[str]]) -> list[list[int]]:
+    """The windows of texts split into word keys, read whole (not cut as the
+    classifier cuts them)."""
+    return [w for ids in codec.encode(keys, limit=10**9) for w in chunks(ids)]
 
 
 def sampling_log_q(model: Pretrainer, windows: list[list[int]]) -> None:

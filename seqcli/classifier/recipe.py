@@ -404,8 +404,8 @@ class PretrainRecipe(ClassifierRecipe):
         cfg = model.cfg
         codec = Codec(manifest.vocab("words"), [], cfg.lang, cfg.max_tokens)
         keys = self.keys or codec.keys(train.texts)
-        windows = [w for ids in codec.encode(keys, 10**9) for w in pretrain.chunks(ids)]
-        dev_windows = pretrain.windows_of(codec, dev.texts)
+        windows = pretrain.windows(codec, keys)
+        dev_windows = pretrain.windows(codec, codec.keys(dev.texts))
         if not windows or not dev_windows:
             raise SeqcliError("no text of two words or more to pretrain on")
         if self.found is not None:
