@@ -1872,17 +1872,16 @@ request); `raw:2` spreads the raw clients over two processes. Target (the issue'
 at 32 clients, batching gives at least 3× the requests/s of one-at-a-time, with p99
 under 250 ms for tag and classify.
 """,
-        run("python bench/serve.py --seconds 5 --client raw raw:2"),
+        run("python bench/serve.py"),
         table,
         """
 How to read it: one client has nothing to batch with and pays the wait (never longer
 than the model's last call, at most `--wait-ms`). Runs differ: at 32 raw clients the
-run recorded before this one (the same code, another day's machine) gave 2.64× for
-tag, 2.66× for classify and 2.21× for translate, and the batcher's settings table
-below, run the same day as this one, 4.13× for tag and 3.49× for classify with the
-defaults; so a ratio here moves by half a point or more from run to run. Tag reaches
-3× in the recent runs; classify does in some (2.61× with two client processes
-here) and translate in none: 3× is not reached reliably.
+run recorded before this one (another day's machine) gave 3.35× for tag, 3.35× for
+classify and 2.02× for translate, and the batcher's settings table below 4.13× for
+tag and 3.49× for classify with the defaults; so a ratio here moves by half a point
+or more from run to run. Tag reaches 3× in the recent runs; classify does in some
+(2.74× and 2.62× here) and translate in none: 3× is not reached reliably.
 The clients share the machine's 2 cores with the server: with httpx, the clients'
 own work (one Python process) bounds the requests per second in both settings, so
 its ratio says little about the server; the raw client leaves the server most of the
@@ -1890,11 +1889,16 @@ CPU and shows what batching changes in the server itself. What batching can save
 the model's work per request; the HTTP work per request (parsing, routing, JSON, the
 event loop) stays, and for the tagger and classifier, whose sentence takes less time
 than that HTTP work, it bounds the gain. The translator's decoder steps are
-compute-bound: one step of its exported graph costs about 184 µs a hypothesis for
-one sentence's 5 and 100 µs for 20 sentences' 100 (most of it the output layer, 256
-× 8,018 multiply-adds a row), so batching can at most about halve its work. A batch
-stops at the rows the exported graphs run on the CPU, so that a request's records do
-not depend on who else asked.
+compute-bound, mostly the output layer (256 × 8,018 multiply-adds a hypothesis),
+and a batch stops at the rows the exported graphs run on the CPU (20 sentences), so
+that a request's records do not depend on who else asked. Its decoder step now ends
+in the graph's own log-softmax: numpy's had taken about a third of a batch's time
+(in one process, 20 sentences at a time went from 7.8 to 4.8 ms a sentence, one at a
+time from 13.2 to 12.0), and at 32 raw clients translate went from 127 to 167
+requests/s (2.02× to 2.49× over one-at-a-time; 2.26× to 2.61× over two processes).
+PyTorch's int8 output layer is faster still on 32 sentences (3.3× one-at-a-time on
+the graphs, in one process), but a batch on PyTorch would give other scores than the
+same sentence alone.
 "load before" is the machine's one-minute load average as the setting began: other
 work on a shared machine shows there.
 """,

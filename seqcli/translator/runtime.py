@@ -54,12 +54,10 @@ class OnnxSteps:
 
     def step(self, prev, at_limit, top: int):
         model = self.model
-        logits, *state, attention = model.decoder.run(
+        log_probs, *state, attention = model.decoder.run(
             None, {"prev": prev.astype(np.int64), **self.memory, **self.state}
         )
         self.state = dict(zip(model.state_names, state, strict=True))
-        shifted = logits - logits.max(-1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
         log_probs[:, model.banned] = -np.inf
         if at_limit.any():
             eos = log_probs[at_limit, model.eos_index]
