@@ -1380,6 +1380,7 @@ the standard error of an accuracy on that many texts (IMDB about 0.55, SST-2 abo
         calibration(rep),
         sentiment(rep),
         ngram_ensemble(rep),
+        bag_features(rep),
         pretraining(rep),
     )
 
@@ -1547,6 +1548,61 @@ fits by default (seqcli.classifier.ngrams: the network's ids, each text weighing
 tokens over 100) took the then shipped `sentiment-en` from 90.72 to 92.08 on IMDB dev
 and from 85.55 to 86.01 on SST-2 dev. None of these reaches the issue's IMDB target of
 92.5 together with one point over NBSVM (92.60), nor SST-2 88.
+""",
+    )
+
+
+def bag_features(rep: Report) -> str:
+    names = sorted(f for f in rep.files if f.startswith("bag-features"))
+    if not names:
+        return ""
+    table = rep.table(
+        [r for f in names for r in rep.files[f]],
+        [
+            col("model", "model", code),
+            col("fitted on", "fitted_on"),
+            col("dev", "dev"),
+            col("the bag's features", "features"),
+            col("rows", "rows", count),
+            col("network alone", "network_accuracy", pct()),
+            col("bag alone", "bag_accuracy", pct()),
+            col("added", "sum_1_accuracy", pct()),
+            col("bag x1.5", "sum_1.5_accuracy", pct()),
+        ],
+    )
+    return sub(
+        "Which features the bag should read (`bench/bag_features.py`)",
+        """
+What it measures: a stored classifier's network (its own bag left out) plus a bag
+fitted as the classifier fits its own (seqcli.classifier.ngrams: NB-LR, C 0.25, each
+text weighing its tokens over 100), only the features changing: the network's word
+ids hashed as the classifier does (2^20 rows, 2^22, trigrams too), the model's own
+word keys without a vocabulary or hashing, and NBSVM's words (bench/classifier.py)
+with bigrams, or trigrams seen in two training texts or more. `imdb-lm` is
+`seqcli train classifier` on IMDB train alone from the pretrained encoder
+(`--lm sentiment-lm`, 20 minutes, seed 2: dev 91.48 for the network, 91.72 with its
+bag); `sentiment-en` the built-in. Nothing is trained here but the bags; dev scores
+each, so a choice made from this table is a choice made on dev.
+""",
+        run(
+            "python bench/bag_features.py --model imdb-lm --train imdb",
+            "python bench/bag_features.py",
+        ),
+        table,
+        """
+How to read it: on IMDB the bag's features are worth up to about a point. The
+classifier's own (the first row of each model) give `imdb-lm` 91.72 and
+`sentiment-en` 91.52; NBSVM's words with trigrams seen in two texts or more give
+92.52 and 92.44, with SST-2 dev where it was (88.07 against 88.30, well within its
+spread). Where it comes from: 2^22 rows and hashed trigrams gain 0.2 to 0.3; the
+model's word keys over every training word, unhashed, do no better than its hashed
+ids (so neither the vocabulary's cap nor the collisions cost much); NBSVM's tokens
+gain 0.2 to 0.4 over the model's keys; the trigrams seen twice, another 0.5. Exact
+n-grams are not what the classifier's bag can hold: their list (about a million
+strings) would be a manifest of some 15 MB against the built-ins' 40 MiB, which is
+why the bag hashes. Even the best here (92.52; 92.80 with the bag weighing 1.5, a
+weight chosen on this dev) is at, not one point over, the issue's IMDB bar of 92.5
+and NBSVM + 1 (92.60).
 """,
     )
 
