@@ -39,7 +39,9 @@ thread=2.
    --lm NAME, from that pretrained encoder instead of the vectors). On
    IMDB the built-in model sentiment-en (nothing is trained: that takes 20 minutes),
    or with --imdb-seconds S one trained by the recipe for S seconds (dev evaluation
-   every 350 steps). Dev scores from seqcli.classifier.recipe.evaluate.
+   every 350 steps). Beside a model trained here, the built-in (trained on IMDB and
+   SST-2 together) is scored on the same dev. Dev scores from
+   seqcli.classifier.recipe.evaluate.
 
 Training seconds are wall-clock seconds of the chosen setting, reading the data
 included (for seqcli also the word vectors and spaCy tokenisation). Prediction speed
@@ -462,17 +464,29 @@ def pretrained_record(manifest) -> dict:
     }
 
 
-def builtin_seqcli(dev_path, folder):
-    """The built-in model on IMDB dev: (record, predictor or None if missing)."""
+def builtin_seqcli(corpus, dev_path, folder):
+    """The built-in model on a corpus's dev: (record, predictor or None if missing)."""
     # an empty user store: only a built-in model of that name is found
     store = Store(folder / "no-user-models")
-    record = {"tool": "seqcli", "corpus": "imdb", "model": f"built-in {BUILTIN}"}
+    record = {"tool": "seqcli", "corpus": corpus, "model": f"built-in {BUILTIN}"}
     try:
         model, manifest = kinds.load(store, BUILTIN, "classifier", CPU)
     except SeqcliError as e:
         record |= {"accuracy": None, "macro_f1": None, "train_seconds": None}
         record["skipped"] = f"built-in model missing: {e}"
         return record, None
+    # SST-2's labels are 0 and 1; the built-in says neg and pos
+    names = dict(zip(("0", "1"), manifest.tokens("labels"), strict=False))
+    gold = read_labelled(str(dev_path))
+    if corpus == "sst2" and set(gold.labels) <= set(names):
+        dev_path = folder / "sst2-dev-named.txt"
+        dev_path.write_text(
+            "".join(
+                f"{names[label]}\t{text}\n"
+                for label, text in zip(gold.labels, gold.texts, strict=True)
+            ),
+            encoding="utf-8",
+        )
     record |= dev_scores(model, manifest, dev_path)
     training = manifest.get("training", {})
     record |= {
@@ -489,7 +503,11 @@ def builtin_seqcli(dev_path, folder):
             "training": training.get("settings"),
         },
     }
-    return record, seqcli_predictor(model, manifest)
+    predict = seqcli_predictor(model, manifest)
+    if dev_path.name == "sst2-dev-named.txt":  # its labels as the corpus has them
+        number = {name: n for n, name in names.items()}
+        return record, lambda texts: [number[x] for x in predict(texts)]
+    return record, predict
 
 
 def dev_scores(model, manifest, dev_path) -> dict:
@@ -555,16 +573,18 @@ def run_corpus(corpus, args, folder, sst2_seqcli):
             record["dev_texts"] = len(dev.texts)
         return records, None
     store = Store(folder / "store", builtin=None)
-    if corpus == "sst2":
+    seconds = args.sst2_seconds if corpus == "sst2" else args.imdb_seconds
+    builtin, builtin_fn = builtin_seqcli(corpus, dev_path, folder)
+    if seconds:
         seqcli_record, seqcli_fn = train_seqcli(
-            corpus, train_path, dev_path, store, args.sst2_seconds, args.lm
+            corpus, train_path, dev_path, store, seconds, args.lm
         )
-    elif args.imdb_seconds:
-        seqcli_record, seqcli_fn = train_seqcli(
-            corpus, train_path, dev_path, store, args.imdb_seconds, args.lm
-        )
+        # the built-in (trained on IMDB and SST-2 together) beside it
+        if builtin_fn is not None:
+            records.append(builtin)
+            predictors.append(builtin_fn)
     else:
-        seqcli_record, seqcli_fn = builtin_seqcli(dev_path, folder)
+        seqcli_record, seqcli_fn = builtin, builtin_fn
         if seqcli_fn is None and sst2_seqcli is not None:
             seqcli_fn = sst2_seqcli
             seqcli_record["speed_model"] = (
@@ -585,7 +605,7 @@ def table(records: list[dict]) -> str:
     for r in records:
         rows.append(
             (
-                r["tool"],
+                r["tool"] + (f" ({r['model']})" if r.get("model") else ""),
                 r["corpus"],
                 num(r.get("accuracy"), ".4f"),
                 num(r.get("macro_f1"), ".4f"),
