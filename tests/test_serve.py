@@ -302,10 +302,15 @@ def test_a_lone_request_does_not_wait_for_company():
 
 
 def test_a_batch_stays_on_the_backend_of_one_row():
+    from seqcli.inference import GRAPH_ROWS
     from seqcli.serve.app import batch_rows
 
     # more rows than this run on PyTorch, whose records differ in the last digits
-    assert batch_rows(seqcli.load("multi30k-en-de", device="cpu"), 32) == 20
+    rows = GRAPH_ROWS["classifier"]
+    assert batch_rows(seqcli.load("sentiment-en", device="cpu"), rows + 12) == rows
+    translator = seqcli.load("multi30k-en-de", device="cpu")
+    assert batch_rows(translator, 200) == GRAPH_ROWS["translator"]
+    assert batch_rows(translator, 32) == 32
     assert batch_rows(seqcli.load("conll-en", device="cpu"), 32) == 32
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from seqcli.cli import cli
+from seqcli.inference import GRAPH_ROWS
 
 PHRASES = Path(__file__).resolve().parents[2] / "corpora" / "phrases.tsv"
 TINY = [
@@ -528,7 +529,8 @@ def test_an_altered_export_is_refused_and_made_again(home, runner, invoke):
 
 
 def test_many_lines_run_on_pytorch(home, runner, invoke):
-    result = invoke(runner, "translate", "-m", "phr", input="A dog runs.\n" * 25)
+    lines = GRAPH_ROWS["translator"] + 1
+    result = invoke(runner, "translate", "-m", "phr", input="A dog runs.\n" * lines)
     assert result.exit_code == 0, result.output
     assert "device: cpu\n" in result.stderr and not exports(home)
 
@@ -569,7 +571,8 @@ def test_attention_on_the_graphs_is_pytorchs(home, runner, invoke, beam):
 def test_attention_on_pytorch_and_as_an_html_page(home, runner, invoke):
     from html.parser import HTMLParser
 
-    lines = ["A dog runs on the beach."] * 21  # more than the graphs' rows: PyTorch
+    # more than the graphs' rows: PyTorch
+    lines = ["A dog runs on the beach."] * (GRAPH_ROWS["translator"] + 1)
     result = invoke(
         runner, "translate", "-m", "phr", "--attention", input="\n".join(lines)
     )
