@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
 # on the CPU, inputs of at most this many rows (lines, sentences, or char-LM
 # streams) run on the exported graphs; PyTorch beyond (bench/startup.py,
-# bench/classifier.py; for the translator bench/graph_rows.py: 64 lines take 0.04 s
-# longer on the graphs, importing PyTorch 1.5 s)
-GRAPH_ROWS = {"tagger": math.inf, "translator": 64, "classifier": 20, "charlm": 0}
+# bench/graph_rows.py: 64 lines take a translator 0.03 s longer on the graphs, where
+# importing PyTorch takes 1.5 to 2 s; a classifier's graphs are faster at every size)
+GRAPH_ROWS = {"tagger": math.inf, "translator": 64, "classifier": math.inf, "charlm": 0}
 # a char-LM's single stream runs on numpy (bench/charlm.py: "one-stream step")
 NUMPY_ROWS = {"charlm": 1}
 BACKEND_NAMES = {"onnx": "onnxruntime", "numpy": "numpy"}

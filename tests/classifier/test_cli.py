@@ -168,9 +168,9 @@ def test_a_few_lines_run_on_the_exported_graph_as_pytorch_does(
         assert [x["score"] for x in got["labels"]] == pytest.approx(
             [x["score"] for x in want["labels"]], abs=2e-4
         )
-    # many lines: PyTorch, batched
-    many = invoke(runner, *args, input="".join(f"{t}\n" for t in texts * 2))
-    assert "device: cpu\n" in many.stderr
+    # many lines: the graphs too, batched
+    many = invoke(runner, *args, input="".join(f"{t}\n" for t in texts * 20))
+    assert "device: cpu (onnxruntime)" in many.stderr
     batched = [json.loads(line) for line in many.stdout.splitlines()][:12]
     assert [r["label"] for r in batched] == [r["label"] for r in found]
 
