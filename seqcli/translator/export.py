@@ -29,9 +29,9 @@ class Encoder(nn.Module):
 
 class Step(nn.Module):
     """One decoder step for a batch of hypotheses, giving log-probabilities: the
-    search needs those, and onnxruntime's log-softmax over the rows of a batch's
-    beams is faster than numpy's, which took a third of a batch's time (bench/serve.py:
-    the server's batches of translations)."""
+    search needs those, and onnxruntime's log-softmax over a batch's beams is faster
+    than numpy's, which took about a third of a batch's time (bench/README.md,
+    "Serving": translate's requests/s before and after)."""
 
     def __init__(self, model: Translator):
         super().__init__()
