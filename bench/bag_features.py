@@ -37,7 +37,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.classifier import NBSVM_TOKENS, nb_text  # noqa: E402
+from bench.classifier import nbsvm_vectorizer  # noqa: E402
 from bench.common import write  # noqa: E402
 from bench.ngram_ensemble import read  # noqa: E402
 from seqcli import kinds  # noqa: E402
@@ -78,12 +78,9 @@ def id_rows(codec: Codec, buckets: int, order: int):
     return rows, bag.rows.num_embeddings
 
 
-def exact_rows(analyze, train_texts, min_df: int = 1):
-    """texts → (text, row) pairs of exact n-gram features (scikit-learn's
-    CountVectorizer with `analyze`), fitted on the training texts."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    vectorizer = CountVectorizer(analyzer=analyze, binary=True, min_df=min_df)
+def exact_rows(vectorizer, train_texts):
+    """texts → (text, row) pairs of exact n-gram features (a scikit-learn
+    vectorizer), fitted on the training texts."""
     vectorizer.fit(train_texts)
 
     def rows(texts):
@@ -91,22 +88,6 @@ def exact_rows(analyze, train_texts, min_df: int = 1):
         return x.row.astype(np.int64), x.col.astype(np.int64) + 1  # 0: none
 
     return rows, len(vectorizer.vocabulary_) + 1
-
-
-def word_analyzer(n: int):
-    import re
-
-    token = re.compile(NBSVM_TOKENS)
-
-    def analyze(text):
-        words = token.findall(nb_text(text))
-        return [
-            " ".join(words[i : i + k])
-            for k in range(1, n + 1)
-            for i in range(len(words) - k + 1)
-        ]
-
-    return analyze
 
 
 def score(weights, bias, rows, size, texts) -> np.ndarray:
@@ -147,14 +128,19 @@ def main() -> None:
         k = cache[text]
         return k + [a + " " + b for a, b in zip(k, k[1:], strict=False)]
 
+    def keys_vectorizer():
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        return CountVectorizer(analyzer=keys_analyzer, binary=True)
+
     features = {
         "model ids, 2^20 rows": lambda: id_rows(codec, 1 << 20, 2),
         "model ids, 2^22 rows": lambda: id_rows(codec, 1 << 22, 2),
         "model ids + trigrams, 2^22 rows": lambda: id_rows(codec, 1 << 22, 3),
-        "word keys, exact": lambda: exact_rows(keys_analyzer, texts),
-        "words, exact": lambda: exact_rows(word_analyzer(2), texts),
+        "word keys, exact": lambda: exact_rows(keys_vectorizer(), texts),
+        "words, exact": lambda: exact_rows(nbsvm_vectorizer(), texts),
         "words + trigrams, exact, in 2+ texts": lambda: exact_rows(
-            word_analyzer(3), texts, min_df=2
+            nbsvm_vectorizer().set_params(ngram_range=(1, 3), min_df=2), texts
         ),
     }
     records = []

@@ -478,7 +478,8 @@ def builtin_seqcli(corpus, dev_path, folder):
     # SST-2's labels are 0 and 1; the built-in says neg and pos
     names = dict(zip(("0", "1"), manifest.tokens("labels"), strict=False))
     gold = read_labelled(str(dev_path))
-    if corpus == "sst2" and set(gold.labels) <= set(names):
+    renamed = corpus == "sst2" and set(gold.labels) <= set(names)
+    if renamed:
         dev_path = folder / "sst2-dev-named.txt"
         dev_path.write_text(
             "".join(
@@ -504,7 +505,7 @@ def builtin_seqcli(corpus, dev_path, folder):
         },
     }
     predict = seqcli_predictor(model, manifest)
-    if dev_path.name == "sst2-dev-named.txt":  # its labels as the corpus has them
+    if renamed:  # its labels as the corpus has them
         number = {name: n for n, name in names.items()}
         return record, lambda texts: [number[x] for x in predict(texts)]
     return record, predict
