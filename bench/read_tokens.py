@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import write  # noqa: E402
 from seqcli import kinds  # noqa: E402
 from seqcli.classifier.data import Codec, read_labelled  # noqa: E402
-from seqcli.classifier.recipe import predict  # noqa: E402
+from seqcli.classifier.metrics import predict  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "corpora" / "imdb" / "dev.txt"

@@ -37,7 +37,7 @@ from seqcli.classifier.calibrate import (  # noqa: E402
 from seqcli.classifier.config import EVAL_BATCH_SIZE  # noqa: E402
 from seqcli.classifier.data import Codec, read_labelled  # noqa: E402
 from seqcli.classifier.decode import probabilities  # noqa: E402
-from seqcli.classifier.recipe import scores  # noqa: E402
+from seqcli.classifier.metrics import scores  # noqa: E402
 from seqcli.store import MODEL, Store  # noqa: E402
 
 CPU = torch.device("cpu")

@@ -14,7 +14,8 @@ from sklearn.metrics import (
 
 from seqcli.classifier.config import TRAINING, ClassifierConfig
 from seqcli.classifier.data import Labelled, read_labelled
-from seqcli.classifier.recipe import ClassifierRecipe, scores, train
+from seqcli.classifier.metrics import scores
+from seqcli.classifier.recipe import ClassifierRecipe, train
 from seqcli.store import Store
 
 from ..conftest import one_thread_while
