@@ -9,14 +9,21 @@ The fits are those of seqcli.classifier.ngrams (its `_nb_lr`: naive-Bayes log-co
 ratios, then L2 logistic regression, C 0.25, each text weighing its tokens over 100,
 at most 1); only the features change:
 
-- "model ids": the bag as the classifier has it, the network's word ids (its
-  vocabulary; other words are <unk>), unigrams and bigrams hashed into 2^20 rows;
+- "model ids": the bag as the classifier had it before fingerprints, the network's
+  word ids (its vocabulary; other words are <unk>), unigrams and bigrams hashed into
+  2^20 rows;
 - the same with 2^22 rows, and with trigrams too (2^22 rows);
+- "checked": the bag as the classifier has it now: uni+bi+trigrams in two training
+  texts or more, each row to its commonest n-gram, a fingerprint keeping the others
+  out; over the model's ids, or "spelled" ones (numbers and words outside the
+  vocabulary told apart: seqcli.classifier.data);
 - "word keys": the model's own tokens (its tokenizer and word keys), every word of
   the training texts, exact uni+bigrams (no hashing);
 - "words": NBSVM's tokens (bench/classifier.py: lower case, words and single
   punctuation marks), exact uni+bigrams; and uni+bi+trigrams seen in at least two
-  training texts.
+  training texts, exact or hashed into 2^20 checked rows as above.
+
+--only TEXT runs the feature sets whose names hold TEXT.
 
 --train imdb fits on IMDB train (for a model trained on it alone); the default fits on
 IMDB and SST-2 train together, as sentiment-en is trained. The network's and the
@@ -27,6 +34,7 @@ bench/results/bag-features-MODEL.json (--out NAME: NAME.json).
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import time
 from pathlib import Path
@@ -49,33 +57,57 @@ from seqcli.store import Store  # noqa: E402
 MIXES = (1.0, 1.5)
 
 
-def trigrams(ids, mask, vocab, buckets):
-    """ngrams.grams with trigrams hashed into the same rows."""
-    p = ngrams.PRIME
-    pairs = vocab + (ids[:, :-1] * p + ids[:, 1:]) % buckets
-    threes = (
-        vocab + ((ids[:, :-2] * p + ids[:, 1:-1]) % buckets * p + ids[:, 2:]) % buckets
-    )
-    rows = torch.cat([ids, pairs, threes], 1)
-    real = torch.cat([mask, mask[:, 1:], mask[:, 2:]], 1)
-    rows, _ = rows.masked_fill(~real, 0).sort(1)
-    step = torch.cat([torch.ones_like(rows[:, :1]), rows[:, 1:] - rows[:, :-1]], 1)
-    return rows.masked_fill(step == 0, 0)
-
-
-def id_rows(codec: Codec, buckets: int, order: int):
-    """texts → (text, row) pairs of the bag's hashed features, and their size."""
-    bag = ngrams.Bag(len(codec.words), buckets, 2)
+def id_rows(codec: Codec, buckets: int, order: int, min_texts: int = 0, spelled=False):
+    """texts → (text, row) pairs of the bag's hashed features (seqcli.classifier.
+    ngrams.grams), and their size; min_texts > 0: only the pairs the bag keeps
+    (n-grams in that many training texts or more, each row to its commonest), and
+    an n-gram another owns the row of reads nothing, as in the classifier."""
+    bag = ngrams.Bag(len(codec.words), buckets, 2, order, min_texts)
+    owners = None
+    codec = copy.copy(codec)
+    codec.spelled = spelled
 
     def rows(texts):
-        grams = ngrams.grams
-        ngrams.grams = trigrams if order == 3 else grams
-        try:
-            return ngrams.features(bag, codec.ids(texts))
-        finally:
-            ngrams.grams = grams
+        nonlocal owners
+        text, row, prints = ngrams.features(bag, codec.ids(texts))
+        if min_texts:
+            if owners is None:  # the first call: the training texts
+                _, kept_rows, kept_prints = ngrams.kept(row, prints, min_texts)
+                owners = np.zeros(bag.rows.num_embeddings, dtype=np.int64)
+                owners[kept_rows] = kept_prints
+            keep = owners[row] == prints
+            text, row = text[keep], row[keep]
+        return text, row
 
     return rows, bag.rows.num_embeddings
+
+
+def fingerprinted(rows, size: int, buckets: int):
+    """Exact features (`exact_rows`) hashed into `buckets` rows as the classifier's
+    checked bag keeps them: each row to the feature in most training texts, the
+    others dropped (a fingerprint's false matches, 1 in 255, not simulated)."""
+    import zlib
+
+    owner = np.zeros(size, dtype=np.int64)
+    taken = None
+
+    def hashed(texts):
+        nonlocal taken
+        text, row = rows(texts)
+        if taken is None:  # the first call: the training texts
+            taken = set()
+            counts = np.bincount(row, minlength=size)
+            for feature in np.argsort(-counts, kind="stable"):
+                if not counts[feature]:
+                    break
+                bucket = 1 + zlib.crc32(int(feature).to_bytes(8, "little")) % buckets
+                if bucket not in taken:
+                    taken.add(bucket)
+                    owner[feature] = bucket
+        keep = owner[row] > 0
+        return text[keep], owner[row][keep]
+
+    return hashed, buckets + 1
 
 
 def exact_rows(vectorizer, train_texts):
@@ -103,6 +135,9 @@ def main() -> None:
     parser.add_argument("--train", choices=("imdb", "imdb+sst2"), default="imdb+sst2")
     parser.add_argument(
         "--out", help="bench/results/OUT.json (default: bag-features-MODEL)"
+    )
+    parser.add_argument(
+        "--only", help="the feature sets whose names hold this text (default: all)"
     )
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -137,14 +172,28 @@ def main() -> None:
         "model ids, 2^20 rows": lambda: id_rows(codec, 1 << 20, 2),
         "model ids, 2^22 rows": lambda: id_rows(codec, 1 << 22, 2),
         "model ids + trigrams, 2^22 rows": lambda: id_rows(codec, 1 << 22, 3),
+        "model ids + trigrams, in 2+ texts, 2^20 rows, checked": lambda: id_rows(
+            codec, 1 << 20, 3, 2
+        ),
+        "spelled ids + trigrams, in 2+ texts, 2^20 rows, checked": lambda: id_rows(
+            codec, 1 << 20, 3, 2, spelled=True
+        ),
         "word keys, exact": lambda: exact_rows(keys_vectorizer(), texts),
         "words, exact": lambda: exact_rows(nbsvm_vectorizer(), texts),
         "words + trigrams, exact, in 2+ texts": lambda: exact_rows(
             nbsvm_vectorizer().set_params(ngram_range=(1, 3), min_df=2), texts
         ),
+        "words + trigrams, in 2+ texts, 2^20 rows, checked": lambda: fingerprinted(
+            *exact_rows(
+                nbsvm_vectorizer().set_params(ngram_range=(1, 3), min_df=2), texts
+            ),
+            1 << 20,
+        ),
     }
     records = []
     for name, make in features.items():
+        if args.only and args.only not in name:
+            continue
         began = time.perf_counter()
         rows, size = make()
         text, row = rows(texts)

@@ -64,13 +64,14 @@ def word_features(train_texts: list[str]):
 
 
 def id_features(codec: Codec):
-    """The features of the classifier's own bag (seqcli.classifier.ngrams)."""
+    """The features of the classifier's bag as it was when this bench ran
+    (seqcli.classifier.ngrams: uni+bigrams, unchecked)."""
     from scipy import sparse
 
     bag = Bag(len(codec.words), BUCKETS, len(codec.labels))
 
     def transform(texts: list[str]):
-        text, row = ngrams.features(bag, codec.ids(texts))
+        text, row, _ = ngrams.features(bag, codec.ids(texts))
         values = np.ones(len(row), np.float32)
         shape = (len(texts), bag.rows.num_embeddings)
         return sparse.csr_matrix((values, (text, row)), shape=shape)

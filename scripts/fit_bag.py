@@ -1,7 +1,6 @@
-"""Give a stored classifier trained without one a bag of word n-grams
-(seqcli.classifier.ngrams), fitted on its training data, without retraining: the
-network's weights stay as they are, and the bag is what `seqcli train classifier`
-fits once the network is trained.
+"""Give a stored classifier a bag of word n-grams (seqcli.classifier.ngrams) as
+`seqcli train classifier` fits it today, on its training data, without retraining:
+the network's weights stay as they are, and a bag it had is replaced.
 
     python scripts/fit_bag.py sentiment-en --data TRAIN.txt --name sentiment-bag
 
@@ -45,15 +44,20 @@ def main() -> None:
     torch.set_num_threads(2)
     store = Store()
     manifest, tensors = store.load(args.model, "classifier")
-    config = {**manifest["config"], "ngrams": True, "ngram_buckets": args.buckets}
+    config = {
+        **manifest["config"],
+        "ngrams": True,
+        "ngram_buckets": args.buckets,
+        "ngram_order": ClassifierConfig.ngram_order,
+        "ngram_min_texts": ClassifierConfig.ngram_min_texts,
+        "ngram_spelled": ClassifierConfig.ngram_spelled,
+    }
     manifest = Manifest({**manifest, "config": config})
     model = Classifier.from_manifest(manifest)
-    missing, unexpected = model.load_state_dict(
-        {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()},
-        strict=False,
-    )
+    network = {k: v.float() for k, v in tensors.items() if not k.startswith("bag.")}
+    missing, unexpected = model.load_state_dict(network, strict=False)
     if unexpected or any(not k.startswith("bag.") for k in missing):
-        sys.exit(f"error: {args.model} is not a classifier without a bag")
+        sys.exit(f"error: {args.model} is not a classifier")
     codec = Codec.from_manifest(manifest)
     train = read_labelled(args.data)
     ids = codec.ids(train.texts)

@@ -5,11 +5,18 @@ text` (several `__label__` prefixes may start a line; a model takes one label pe
 text, so a line with more is an error naming it). Words are spaCy tokens looked up by
 seqcli.vocab.word_key (lower-cased, digits as 0); HTML line breaks (`<br />`) read as
 spaces.
+
+A model whose bag of n-grams is "spelled" (seqcli.classifier.ngrams) tells apart
+words its network reads as one: 8/10 from 1/10 (both 0/00 to the network), and
+the words outside its vocabulary (all <unk>). Such a word's id carries its spelling
+above the vocabulary: id + len(vocab) * (1 + crc32(word) % SPELLINGS); the network
+reads id % len(vocab), the bag the whole id.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +27,7 @@ from seqcli.vocab import Vocab, WordTokenizer, word_key
 
 FASTTEXT = "__label__"
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+SPELLINGS = 1 << 24  # a word's spelling, hashed; ids stay far within int64
 
 
 @dataclass
@@ -97,6 +105,7 @@ class Codec:
         max_tokens: int,
         temperature: float | Scaling = 1.0,
         read_tokens: int | None = None,
+        spelled: bool = False,
     ):
         self.words, self.labels, self.max_tokens = words, labels, max_tokens
         # max_tokens cuts the texts trained on, read_tokens those classified
@@ -104,6 +113,7 @@ class Codec:
         if not isinstance(temperature, Scaling):
             temperature = Scaling(temperature)
         self.scaling = temperature  # a text's T, by its length
+        self.spelled = spelled  # ids carry the spelling of words the network merges
         self.tokenizer = WordTokenizer(lang)
 
     @property
@@ -123,17 +133,44 @@ class Codec:
             Scaling.of(manifest.get("calibration")),
             # a model from before read_tokens reads as it was trained
             cfg.get("read_tokens", cfg["max_tokens"]),
+            bool(cfg.get("ngrams") and cfg.get("ngram_spelled")),
         )
+
+    def words_of(self, texts: Sequence[str]) -> list[list[str]]:
+        """The lower-cased words of each text, before truncation."""
+        cleaned = [_BREAK.sub(" ", t) for t in texts]
+        return [[t.lower() for t, _ in doc] for doc in self.tokenizer.batch(cleaned)]
 
     def keys(self, texts: Sequence[str]) -> list[list[str]]:
         """The word keys of each text, before truncation."""
-        cleaned = [_BREAK.sub(" ", t) for t in texts]
-        return [[word_key(t) for t, _ in doc] for doc in self.tokenizer.batch(cleaned)]
+        return [[word_key(w) for w in doc] for doc in self.words_of(texts)]
 
     def ids(self, texts: Sequence[str], limit: int | None = None) -> list[list[int]]:
         """Word ids of each text, truncated to `limit` tokens (default: read_tokens)
-        ([] for an empty text)."""
+        ([] for an empty text); spelled where the model's bag is."""
+        if self.spelled:
+            return self.spell(self.words_of(texts), limit)
         return self.encode(self.keys(texts), limit)
+
+    def spell(
+        self, words: Sequence[list[str]], limit: int | None = None
+    ) -> list[list[int]]:
+        """`ids` of texts already split into lower-cased words (`words_of`), each
+        word whose key is not itself in the vocabulary carrying its spelling."""
+        size, itos = len(self.words), self.words.itos
+        out = []
+        for text in words:
+            text = truncate(text, limit or self.read_tokens)
+            ids = self.words.encode(word_key(w) for w in text)
+            out.append(
+                [
+                    i
+                    if itos[i] == w
+                    else i + size * (1 + zlib.crc32(w.encode()) % SPELLINGS)
+                    for i, w in zip(ids, text, strict=True)
+                ]
+            )
+        return out
 
     def encode(
         self, keys: Sequence[list[str]], limit: int | None = None

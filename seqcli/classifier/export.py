@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from seqcli.classifier.calibrate import Scaling
+from seqcli.classifier.data import SPELLINGS
 from seqcli.classifier.model import Classifier
 from seqcli.manifest import Manifest
 from seqcli.onnx import Graph
@@ -54,6 +55,14 @@ def runtime(model, manifest: dict) -> dict:
         "labels": manifest.tokens("labels"),
         "tokenizer": {"spacy_blank": cfg["lang"]},
         "word_key": "lower-cased, digits replaced by 0; <br /> read as a space",
+        # the bag's words (seqcli.classifier.data): the graph reads ids % vocabulary
+        "spelled": (
+            f"a word whose key is not itself in the vocabulary has id + "
+            f"{len(manifest.vocab('words'))} * (1 + crc32(the lower-cased word "
+            f"in UTF-8) % {SPELLINGS})"
+            if cfg.get("ngrams") and cfg.get("ngram_spelled")
+            else None
+        ),
         "max_tokens": cfg.get("read_tokens", cfg["max_tokens"]),  # read, not trained
         "long_texts": "keep their first max_tokens / 2 and last max_tokens / 2 tokens",
         # for a reader of `seqcli export`'s files; seqcli itself takes T from the

@@ -34,7 +34,13 @@ class Classifier(nn.Module):
         self.head = nn.Linear(2 * cfg.hidden, cfg.num_classes)
         self.bag = None
         if cfg.ngrams:
-            self.bag = Bag(cfg.vocab_size, cfg.ngram_buckets, cfg.num_classes)
+            self.bag = Bag(
+                cfg.vocab_size,
+                cfg.ngram_buckets,
+                cfg.num_classes,
+                cfg.ngram_order,
+                cfg.ngram_min_texts,
+            )
 
     @classmethod
     def from_manifest(cls, manifest: dict) -> Classifier:
@@ -68,15 +74,17 @@ class Classifier(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """
         Args:
-            ids: (batch, time) word ids, <pad> after each text; lengths: (batch,),
+            ids: (batch, time) word ids (spelled: see seqcli.classifier.data),
+                <pad> after each text; lengths: (batch,),
                 each at least 1, on the CPU (None: every text has `time` tokens).
             targets: (batch,) class ids, for the loss.
             class_weights: (classes,) weights of each class's loss, or None.
         Returns:
             logits (batch, classes) and the mean cross-entropy (None without targets).
         """
-        # shape: (batch, time, embedding)
-        x = self.drop(self.words(ids))
+        # shape: (batch, time, embedding); ids above the vocabulary carry a word's
+        # spelling for the bag (seqcli.classifier.data), the network reads its row
+        x = self.drop(self.words(ids % self.cfg.vocab_size))
         # shape: (batch, time, 2 * hidden)
         out, _ = self.encoder(x, lengths=lengths)
         if lengths is None:  # texts of `time` tokens each (as exported)

@@ -1,11 +1,20 @@
 """A bag of word n-grams beside the network: NB-LR (Wang & Manning 2012), fitted
 once the network is trained, its scores added to the network's logits.
 
-On long reviews a linear model over word unigrams and bigrams is ahead of the
-recurrent model, and the two make different mistakes (bench/ngram_ensemble.py).
-The bag reads the network's own word ids: each distinct unigram and bigram of a
-text (a bigram hashed into one of `buckets` rows) looks up a row of class scores,
-and the rows are summed, inside the network, so the exported graph has it too.
+On long reviews a linear model over word n-grams is ahead of the recurrent model,
+and the two make different mistakes (bench/ngram_ensemble.py). The bag reads the
+network's own word ids: each distinct unigram of a text looks up its own row of
+class scores, each bigram and trigram a row it is hashed into after the
+vocabulary's, and the rows are summed, inside the network, so the exported graph
+has it too.
+
+A row of the bag holds one n-gram of the training texts: those in fewer than
+`min_texts` of them are left out, and where several hash into one row the one in
+the most texts keeps it. Each row keeps a fingerprint (8 more bits of the hash) of
+its n-gram, and an n-gram whose fingerprint differs reads nothing: without it every
+n-gram the bag never kept would read some other n-gram's score (bench/README.md,
+"Which features the bag should read"). Models from before the fingerprints
+(min_texts 0) read bigrams only, unchecked.
 
 Fitting it (`fit`) is logistic regression on the binary features scaled by their
 naive-Bayes log-count ratios: for two classes one regression (the second class's
@@ -22,61 +31,113 @@ import numpy as np
 import torch
 from torch import nn
 
-PRIME = 1_000_003  # spreads a bigram's two ids over the buckets
+PRIME = 1_000_003  # spreads an n-gram's ids over the buckets
+MODULUS = 2_147_483_647  # keeps a trigram's hash within int64 (a prime, 2^31 - 1)
+PRINTS = 255  # fingerprints 1..255; 0 marks an empty row
 LONG = 100  # tokens: a shorter text weighs its share of that in the fit
 ALPHA = 1.0  # smoothing of the naive-Bayes counts
 C = 0.25  # inverse L2 strength: NB-LR's best on IMDB dev (bench/classifier.py)
 
 
-def grams(ids: torch.Tensor, mask: torch.Tensor, vocab: int, buckets: int):
-    """The bag's rows of each text: its distinct unigrams (their word ids) and
-    bigrams (hashed into `buckets` rows after the vocabulary's), 0 (a zero row) for
+def grams(ids, mask, vocab: int, buckets: int, order: int = 2, checked: bool = True):
+    """The bag's rows of each text and their n-grams' fingerprints: its distinct
+    unigrams (their word ids, fingerprint 1; spelled ones hashed) and bigrams up to
+    n-grams of `order` (hashed into `buckets` rows after the vocabulary's), 0 for
     padding and repeats.
+    Unchecked (a bag without fingerprints), every fingerprint is 1: a row counts
+    once however many of the text's n-grams share it.
 
     Args:
         ids: (batch, time) word ids; mask: (batch, time) True at real tokens.
     Returns:
-        (batch, 2 * time - 1) int64 rows, sorted within each text.
+        (batch, order * time - ...) int64 rows, sorted within each text, and their
+        fingerprints, the same shape.
     """
-    pairs = vocab + (ids[:, :-1] * PRIME + ids[:, 1:]) % buckets
-    rows = torch.cat([ids, pairs], 1)
-    real = torch.cat([mask, mask[:, 1:]], 1)
-    rows, _ = rows.masked_fill(~real, 0).sort(1)
-    # a row equal to the one before it repeats it (the first never does)
-    step = torch.cat([torch.ones_like(rows[:, :1]), rows[:, 1:] - rows[:, :-1]], 1)
-    return rows.masked_fill(step == 0, 0)
+    hashes, real = [ids], [mask]
+    h = ids
+    for n in range(1, order):
+        h = (h[:, :-1] % MODULUS) * PRIME + ids[:, n:]
+        hashes.append(h)
+        real.append(mask[:, n:])
+    # a unigram in the vocabulary has its own row; a spelled one (an id above the
+    # vocabulary: seqcli.classifier.data) is hashed as the n-grams are
+    spelled = ids >= vocab
+    rows = torch.cat(
+        [ids.where(~spelled, vocab + ids % buckets)]
+        + [vocab + x % buckets for x in hashes[1:]],
+        1,
+    )
+    if checked:
+        prints = [1 + x // buckets % PRINTS for x in hashes]
+        prints[0] = prints[0].where(spelled, torch.ones_like(ids))
+        prints = torch.cat(prints, 1)
+    else:
+        prints = torch.ones_like(rows)
+    # one key per (row, fingerprint): sorted, a key equal to the one before it
+    # repeats it (the first never does)
+    keys, _ = (rows * 256 + prints).masked_fill(~torch.cat(real, 1), 0).sort(1)
+    step = torch.cat([torch.ones_like(keys[:, :1]), keys[:, 1:] - keys[:, :-1]], 1)
+    keys = keys.masked_fill(step == 0, 0)
+    return keys // 256, keys % 256
 
 
 class Bag(nn.Module):
-    """Class scores of a text from its distinct word uni+bigrams (zero until fit)."""
+    """Class scores of a text from its distinct word n-grams (zero until fit)."""
 
-    def __init__(self, vocab: int, buckets: int, classes: int):
+    def __init__(self, vocab: int, buckets: int, classes: int, order=2, min_texts=0):
         super().__init__()
         self.vocab, self.buckets = vocab, buckets
+        self.order, self.min_texts = order, min_texts
         self.rows = nn.Embedding(vocab + buckets, classes, padding_idx=0)
         self.bias = nn.Parameter(torch.zeros(classes))
         nn.init.zeros_(self.rows.weight)
+        # without fingerprints (models from before them) a row answers every n-gram
+        prints = torch.zeros(vocab + buckets, dtype=torch.uint8) if min_texts else None
+        self.register_buffer("prints", prints)
         self.requires_grad_(False)  # fitted apart from the network, by `fit`
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(batch, classes) scores of (batch, time) word ids."""
-        found = self.rows(grams(ids, mask, self.vocab, self.buckets)).sum(1)
-        return found + self.bias
+        checked = self.prints is not None
+        rows, prints = grams(ids, mask, self.vocab, self.buckets, self.order, checked)
+        found = self.rows(rows)
+        if self.prints is not None:
+            found = found * (self.prints[rows].long() == prints)[..., None]
+        return found.sum(1) + self.bias
 
 
 def features(bag: Bag, id_lists: Sequence[Sequence[int]], batch: int = 256):
-    """The binary features of each id list as (text, row) pairs, for `fit`."""
+    """The binary features of each id list as (text, row, fingerprint) triples."""
     from seqcli.data import pad
 
-    texts, rows = [], []
+    texts, rows, prints = [], [], []
     for start in range(0, len(id_lists), batch):
         ids, lengths = pad([list(x) for x in id_lists[start : start + batch]], 0)
         mask = torch.arange(ids.size(1))[None] < lengths[:, None]
-        found = grams(ids, mask, bag.vocab, bag.buckets)
+        found, fingerprint = grams(
+            ids, mask, bag.vocab, bag.buckets, bag.order, bag.prints is not None
+        )
         text, _ = found.nonzero(as_tuple=True)
         texts.append((text + start).numpy())
         rows.append(found[found != 0].numpy())
-    return np.concatenate(texts), np.concatenate(rows)
+        prints.append(fingerprint[found != 0].numpy())
+    return np.concatenate(texts), np.concatenate(rows), np.concatenate(prints)
+
+
+def kept(row, prints, min_texts: int):
+    """Which (row, fingerprint) pairs the bag keeps: those in `min_texts` texts or
+    more, and of those sharing a row the one in most texts (then the lowest
+    fingerprint). Returns a mask over the pairs and (rows, fingerprints) kept."""
+    key = row * 256 + prints
+    seen, column, texts = np.unique(key, return_inverse=True, return_counts=True)
+    good = texts >= min_texts
+    # sorted by row, then most texts first: a row's first kept pair owns it
+    order = np.lexsort((seen % 256, -texts, seen // 256))
+    order = order[good[order]]
+    owners = order[np.unique(seen[order] // 256, return_index=True)[1]]
+    owned = np.zeros(seen.size, dtype=bool)
+    owned[owners] = True
+    return owned[column], seen[owners] // 256, seen[owners] % 256
 
 
 def fit(bag: Bag, id_lists: Sequence[Sequence[int]], targets: Sequence[int]) -> dict:
@@ -85,7 +146,16 @@ def fit(bag: Bag, id_lists: Sequence[Sequence[int]], targets: Sequence[int]) -> 
     y = np.asarray(targets)
     keep = np.asarray([len(x) > 0 for x in id_lists])
     weight = np.asarray([min(1.0, len(x) / LONG) for x in id_lists])
-    text, row = features(bag, id_lists)
+    text, row, prints = features(bag, id_lists)
+    found = {"buckets": bag.buckets, "order": bag.order}
+    if bag.prints is not None:
+        mask, owned, owner_prints = kept(row, prints, bag.min_texts)
+        text, row = text[mask], row[mask]
+        bag.prints.zero_()
+        bag.prints[torch.from_numpy(owned)] = torch.from_numpy(owner_prints).to(
+            torch.uint8
+        )
+        found["min_texts"] = bag.min_texts
     classes = bag.bias.numel()
     size = bag.rows.num_embeddings
     scores = torch.zeros(size, classes)
@@ -96,8 +166,7 @@ def fit(bag: Bag, id_lists: Sequence[Sequence[int]], targets: Sequence[int]) -> 
     scores[0] = 0  # the padding row
     bag.rows.weight.data.copy_(scores)
     bag.bias.data.copy_(bias)
-    return {
-        "buckets": bag.buckets,
+    return found | {
         "features": int(np.unique(row).size),
         "texts": int(keep.sum()),
         "long": LONG,

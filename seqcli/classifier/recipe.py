@@ -24,7 +24,7 @@ from seqcli.recipe import Recipe, new_manifest, parameters
 from seqcli.store import Store
 from seqcli.train import Position, Task
 from seqcli.vectors import fill_embedding
-from seqcli.vocab import SPECIALS, Vocab
+from seqcli.vocab import SPECIALS, Vocab, word_key
 
 KIND = "classifier"
 
@@ -228,8 +228,10 @@ class ClassifierRecipe(Recipe):
         unknown = sorted(set(train.labels) - set(classes))
         if unknown:
             raise SeqcliError(f"labels the model does not have: {', '.join(unknown)}")
-        keys = codec.keys(train.texts)
-        ids = codec.encode(keys, codec.max_tokens)
+        words = codec.words_of(train.texts)
+        ids = codec.encode(
+            [[word_key(w) for w in text] for text in words], codec.max_tokens
+        )
         self.kept = [i for i, x in enumerate(ids) if x]
         if len(self.kept) < len(ids):
             console.warn(f"left out {len(ids) - len(self.kept)} empty text(s)")
@@ -239,7 +241,12 @@ class ClassifierRecipe(Recipe):
         # the bag of n-grams is fitted on the texts as they are read when classifying
         self.bag_ids = None
         if cfg.ngrams:
-            self.bag_ids = codec.encode([keys[i] for i in self.kept])
+            kept = [words[i] for i in self.kept]
+            self.bag_ids = (
+                codec.spell(kept)
+                if codec.spelled
+                else codec.encode([[word_key(w) for w in text] for text in kept])
+            )
         if self.found is not None:
             filled = fill_embedding(model.words.weight, codec.words, self.found)
             console.info(f"word vectors for {filled:,} of {len(codec.words):,} words")

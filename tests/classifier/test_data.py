@@ -79,3 +79,26 @@ def test_a_model_from_before_read_tokens_reads_as_it_was_trained():
     )
     assert (old.max_tokens, old.read_tokens) == (4, 4)
     assert (new.max_tokens, new.read_tokens) == (4, 6)
+
+
+def test_a_spelled_codec_tells_apart_the_words_its_network_merges():
+    from seqcli.classifier.data import Codec
+    from seqcli.vocab import Vocab
+
+    words = Vocab(["it", "0/00", "good", "movie"])
+    plain = Codec(words, ["neg", "pos"], "en", 50)
+    spelled = Codec(words, ["neg", "pos"], "en", 50, spelled=True)
+    texts = ["Good movie, 8/10", "good movie , 1/10 <br />Boring", "it"]
+    size = len(words)
+    expected = plain.ids(texts)
+    found = spelled.ids(texts)
+    # the network reads the same rows (id % size) either way
+    assert [[i % size for i in x] for x in found] == expected
+    # words whose key is in the vocabulary as they are keep their ids
+    assert [i for i in found[2]] == expected[2]
+    assert found[0][:2] == expected[0][:2]
+    # 8/10 and 1/10 are both 0/00 to the network, two words to the bag; so are the
+    # unknown "," and "boring", and the same word is spelled the same way
+    assert found[0][-1] != found[1][-2] and found[0][-1] >= size
+    assert found[1][2] >= size and found[1][-1] >= size
+    assert found[1][2] != found[1][-1] and found[0][2] == found[1][2]

@@ -57,3 +57,14 @@ def test_loss_is_the_weighted_cross_entropy_of_the_logits():
     assert model(ids, lengths)[1] is None
     loss.backward()
     assert model.words.weight.grad[0].abs().sum() == 0  # <pad> never learns
+
+
+def test_the_network_reads_a_spelled_word_as_its_vocabulary_row():
+    """Spelled ids (seqcli.classifier.data) carry a word's spelling above the
+    vocabulary for the bag; the network's scores stay those of the plain ids."""
+    model = make(ngrams=False)
+    plain = torch.tensor([[4, 5, 1, 7], [8, 1, 0, 0]])
+    spelled = plain + 20 * torch.tensor([[0, 3, 9, 0], [0, 1234, 0, 0]])
+    lengths = torch.tensor([4, 2])
+    with torch.no_grad():
+        torch.testing.assert_close(model(spelled, lengths)[0], model(plain, lengths)[0])
