@@ -3,10 +3,11 @@ once the network is trained, its scores added to the network's logits.
 
 On long reviews a linear model over word n-grams is ahead of the recurrent model,
 and the two make different mistakes (bench/ngram_ensemble.py). The bag reads the
-network's own word ids: each distinct unigram of a text looks up its own row of
-class scores, each bigram and trigram a row it is hashed into after the
-vocabulary's, and the rows are summed, inside the network, so the exported graph
-has it too.
+network's own word ids (spelled where the model's are: numbers and words outside
+the vocabulary told apart, seqcli.classifier.data): each distinct unigram of a text
+looks up its own row of class scores, each bigram and trigram (and spelled word) a
+row it is hashed into after the vocabulary's, and the rows are summed, inside the
+network, so the exported graph has it too.
 
 A row of the bag holds one n-gram of the training texts: those in fewer than
 `min_texts` of them are left out, and where several hash into one row the one in
@@ -14,7 +15,8 @@ the most texts keeps it. Each row keeps a fingerprint (8 more bits of the hash) 
 its n-gram, and an n-gram whose fingerprint differs reads nothing: without it every
 n-gram the bag never kept would read some other n-gram's score (bench/README.md,
 "Which features the bag should read"). Models from before the fingerprints
-(min_texts 0) read bigrams only, unchecked.
+(min_texts 0) read bigrams only, unchecked, with a column of scores per class; a
+checked bag of two classes keeps the second's only.
 
 Fitting it (`fit`) is logistic regression on the binary features scaled by their
 naive-Bayes log-count ratios: for two classes one regression (the second class's
@@ -88,7 +90,10 @@ class Bag(nn.Module):
         super().__init__()
         self.vocab, self.buckets = vocab, buckets
         self.order, self.min_texts = order, min_texts
-        self.rows = nn.Embedding(vocab + buckets, classes, padding_idx=0)
+        # of two classes only the second's scores are fitted (the first's are 0):
+        # a checked bag keeps that one column
+        self.columns = 1 if classes == 2 and min_texts else classes
+        self.rows = nn.Embedding(vocab + buckets, self.columns, padding_idx=0)
         self.bias = nn.Parameter(torch.zeros(classes))
         nn.init.zeros_(self.rows.weight)
         # without fingerprints (models from before them) a row answers every n-gram
@@ -103,7 +108,10 @@ class Bag(nn.Module):
         found = self.rows(rows)
         if self.prints is not None:
             found = found * (self.prints[rows].long() == prints)[..., None]
-        return found.sum(1) + self.bias
+        found = found.sum(1)
+        if self.columns == 1:  # two classes: the first's score is 0
+            found = torch.cat([torch.zeros_like(found), found], 1)
+        return found + self.bias
 
 
 def features(bag: Bag, id_lists: Sequence[Sequence[int]], batch: int = 256):
@@ -164,7 +172,7 @@ def fit(bag: Bag, id_lists: Sequence[Sequence[int]], targets: Sequence[int]) -> 
         w, b = _nb_lr(text, row, y == c, weight * keep, size)
         scores[:, c], bias[c] = w, b
     scores[0] = 0  # the padding row
-    bag.rows.weight.data.copy_(scores)
+    bag.rows.weight.data.copy_(scores[:, classes - bag.columns :])
     bag.bias.data.copy_(bias)
     return found | {
         "features": int(np.unique(row).size),

@@ -76,17 +76,22 @@ def test_the_bag_keeps_n_grams_of_two_texts_and_each_row_to_the_commonest():
     # the unigrams in two texts or more keep their rows; 6 (one text) does not
     assert [bag.prints[w].item() for w in (3, 4, 5, 6)] == [1, 1, 1, 0]
 
+    # two classes: one column of scores, the first class's always 0
+    assert bag.rows.weight.shape == (vocab + buckets, 1)
+    with torch.no_grad():
+        assert bag(*batch(texts))[:, 0].abs().max() == 0
+
     def score(text):
         with torch.no_grad():
             return bag(*batch([text]))[0, 1].item() - bag.bias[1].item()
 
     # what a text reads is the sum of its kept n-grams' rows and nothing else
     assert score([3, 4]) == pytest.approx(
-        (bag.rows.weight[3, 1] + bag.rows.weight[4, 1] + bag.rows.weight[vocab, 1])
+        (bag.rows.weight[3, 0] + bag.rows.weight[4, 0] + bag.rows.weight[vocab, 0])
         .sum()
         .item()
     )
-    assert score([5, 6]) == pytest.approx(bag.rows.weight[5, 1].item())
+    assert score([5, 6]) == pytest.approx(bag.rows.weight[5, 0].item())
     assert score([8, 9]) == 0  # nothing kept: the shared row's print differs
 
 
