@@ -1350,31 +1350,35 @@ scaled by their naive-Bayes log-count ratios, then a linear SVM interpolated wit
 its mean weight, beta 0.25, or logistic regression as NB-LR; the best C on dev), all
 in one run on the same texts. seqcli uses its default recipe (attention pooling, the
 bag of n-grams fitted after the network) started from the pretrained encoder
-`sentiment-lm` (`--lm`; before it, GloVe 6B 50d): on SST-2 trained in the run, on
-IMDB the built-in `sentiment-en` of the run's day (today's: from that encoder,
-trained on IMDB and SST-2 together, see "One model for sentences and reviews"
-below). Rows marked "baselines only" come from a
+`sentiment-lm` (`--lm`; before it, GloVe 6B 50d), trained in the run on each corpus
+alone (SST-2 for 300 s, IMDB for 1800 s with dev once an epoch, the recipe's
+default), beside the built-in `sentiment-en` (from that encoder, trained on IMDB and
+SST-2 together, see "One model for sentences and reviews" below; its training
+seconds are those of its own run). Rows marked "baselines only" come from a
 run of the classical tools without seqcli (`--baselines-only`); compare speeds
 within one run only. Speeds are raw text in, labels out, over the same whitespace
 word count for every tool.
 """,
         run(
-            "python bench/classifier.py --lm sentiment-lm",
+            "python bench/classifier.py --lm sentiment-lm --imdb-seconds 1800",
             "python bench/classifier.py --baselines-only",
         ),
         table,
         """
-How to read it: started from the pretrained encoder (`--lm sentiment-lm`, "A
-pretrained encoder" below) the recurrent model leads on SST-2 by 2.98 over NBSVM
-(86.81 against 83.83, five minutes of training on SST-2 alone; the built-in, trained
-on IMDB and SST-2 together for 20 minutes, scores 88.30 there, README). On IMDB the
-built-in from the encoder scores 91.52, level with NB-LR and 0.08 under NBSVM (the
-built-in from GloVe scored 92.08 in an earlier run): the issue's IMDB targets (92.5,
-and one point over the best baseline) are not met. The encoder's 100-dimensional
-embeddings halve the classifying speed (SST-2 52,719 words/s against 98,513 from
-GloVe's 50 dimensions in the earlier run). NBSVM's best C lies at the small end of
-its grid, where its dev accuracy is flat. The dev sets are small: a difference under
-the standard error of an accuracy on that many texts (IMDB about 0.55, SST-2 about
+How to read it: on IMDB the recipe trained here for 30 minutes from the encoder
+scores 92.60 (its network 91.68, the bag of n-grams adding the rest), the issue's
+bar exactly: at least 92.5 and one point over the best baseline of the run (NBSVM,
+91.60). At the bar and not beyond it: one seed, a margin of none, and the run's
+wall-clock was 1,903 s with the data's reading, the bag's fit and the calibration
+after the 1,800 s of training. The built-in, trained on IMDB and SST-2 together,
+scores 92.28 (91.52 with the bag it had before). On SST-2 the built-in scores 88.30,
+4.47 over NBSVM (83.83); trained here on SST-2 alone for five minutes (early
+stopping at step 3,500), the recipe scores 86.93, 3.10 over NBSVM but under 88. The
+encoder's 100-dimensional embeddings halve the classifying speed (SST-2 54,364 and
+62,854 words/s against 98,513 from GloVe's 50 dimensions in an earlier run). NBSVM's
+best C lies at the small end of its grid, where its dev accuracy is flat. The dev
+sets are small: a difference under the standard error of an accuracy on that many
+texts (IMDB about 0.55, SST-2 about
 1.1) is a tie.
 """,
         calibration(rep),
