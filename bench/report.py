@@ -1381,11 +1381,59 @@ sets are small: a difference under the standard error of an accuracy on that man
 texts (IMDB about 0.55, SST-2 about
 1.1) is a tie.
 """,
+        classifier_seeds(rep),
         calibration(rep),
         sentiment(rep),
         ngram_ensemble(rep),
         bag_features(rep),
         pretraining(rep),
+    )
+
+
+def classifier_seeds(rep: Report) -> str:
+    f = "classifier-seeds.json"
+    if not rep.has(f):
+        return ""
+    table = rep.table(
+        rep.files[f],
+        [
+            col("model", "model", code),
+            col("data", "data"),
+            col("from", "lm", code),
+            col("seed", "seed"),
+            col("budget s", "time_budget", count),
+            col("steps, kept", "steps", count),
+            col("seconds, kept", "training_seconds", dec(1)),
+            col("network alone", "network_accuracy", pct()),
+            col("accuracy", "accuracy", pct()),
+            col("macro-F1", "macro_f1", pct()),
+            col("ECE", "ece", dec(4)),
+        ],
+    )
+    return sub(
+        "Another seed of the IMDB recipe (`bench/classifier_seeds.py`)",
+        """
+What it measures: the recipe the classifier table trains on IMDB (from
+`sentiment-lm`, 30 minutes, dev once an epoch, seed 1 there) trained again by
+`seqcli train classifier` with another seed, and scored on IMDB dev as `seqcli eval`
+scores it; "network alone" is the dev accuracy the training measured before the bag
+of n-grams was fitted; "kept" is the checkpoint dev chose.
+""",
+        run(
+            "seqcli train classifier ../shared/corpora/imdb/train.txt --dev "
+            "../shared/corpora/imdb/dev.txt --lm sentiment-lm --time-budget 1800 "
+            "--seed 2 --name imdb-s2",
+            "python bench/classifier_seeds.py imdb-s2",
+        ),
+        table,
+        """
+How to read it: seed 2 scores 92.24 (its network 91.24), against seed 1's 92.60
+(91.68) in the classifier table: the mean of the two, 92.42, is under the issue's
+92.5, and the difference between them, 0.36, is as large as the margin sought. This
+run went slower than the table's on the same recipe and machine: 1,590 steps in its
+1,800 s against 2,428 there (its second epoch ended at 1,592 s); dev kept the second
+epoch in both.
+""",
     )
 
 

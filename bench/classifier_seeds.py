@@ -1,0 +1,68 @@
+"""Another seed of the IMDB recipe bench/classifier.py trains: a classifier of the
+user's store, trained by `seqcli train classifier` as that bench trains it (from
+the pretrained encoder, 1800 s, dev once an epoch), scored on its dev file here.
+
+    seqcli train classifier ../shared/corpora/imdb/train.txt \\
+        --dev ../shared/corpora/imdb/dev.txt --lm sentiment-lm \\
+        --time-budget 1800 --seed 2 --name imdb-s2
+    python bench/classifier_seeds.py imdb-s2
+
+For each model: its seed and training as its manifest records them, dev accuracy
+and macro-F1 of its network alone (the manifest's `ngrams.dev_without`, measured by
+the training before the bag's fit) and, measured here, of the whole model
+(seqcli.classifier.recipe.evaluate, as `seqcli eval`). Results go to
+bench/results/classifier-seeds.json (--out NAME: NAME.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import write  # noqa: E402
+from seqcli import kinds  # noqa: E402
+from seqcli.classifier.recipe import evaluate  # noqa: E402
+from seqcli.store import Store  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("models", nargs="+", help="classifiers of the user's store")
+    parser.add_argument("--out", default="classifier-seeds")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    records = []
+    for name in args.models:
+        model, manifest = kinds.load(Store(), name, "classifier", "cpu")
+        training = manifest["training"]
+        dev = training["dev"]
+        found = evaluate(model.eval(), manifest, files=[dev])
+        network = manifest["ngrams"]["dev_without"]
+        record = {
+            "bench": "classifier seeds",
+            "model": name,
+            "data": Path(training["data"]).parent.name,
+            "lm": training.get("lm"),
+            "seed": training["settings"]["seed"],
+            "time_budget": training["settings"]["time_budget"],
+            "eval_every": training["settings"]["eval_every"],
+            "steps": training.get("steps"),
+            "training_seconds": training.get("seconds"),
+            "network_accuracy": network["accuracy"],
+            "accuracy": found["accuracy"],
+            "macro_f1": found["macro_f1"],
+            "ece": found["ece"],
+        }
+        records.append(record)
+        print(record, flush=True)
+    write(args.out, records)
+
+
+if __name__ == "__main__":
+    main()
