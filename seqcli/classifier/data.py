@@ -148,15 +148,16 @@ class Codec:
     def ids(self, texts: Sequence[str], limit: int | None = None) -> list[list[int]]:
         """Word ids of each text, truncated to `limit` tokens (default: read_tokens)
         ([] for an empty text); spelled where the model's bag is."""
-        if self.spelled:
-            return self.spell(self.words_of(texts), limit)
-        return self.encode(self.keys(texts), limit)
+        return self.from_words(self.words_of(texts), limit)
 
-    def spell(
+    def from_words(
         self, words: Sequence[list[str]], limit: int | None = None
     ) -> list[list[int]]:
-        """`ids` of texts already split into lower-cased words (`words_of`), each
-        word whose key is not itself in the vocabulary carrying its spelling."""
+        """`ids` of texts already split into lower-cased words (`words_of`); where
+        the model is spelled, each word whose key is not itself in the vocabulary
+        carries its spelling."""
+        if not self.spelled:
+            return self.encode([[word_key(w) for w in text] for text in words], limit)
         size, itos = len(self.words), self.words.itos
         out = []
         for text in words:

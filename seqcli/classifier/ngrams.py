@@ -101,12 +101,18 @@ class Bag(nn.Module):
         self.register_buffer("prints", prints)
         self.requires_grad_(False)  # fitted apart from the network, by `fit`
 
+    @property
+    def checked(self) -> bool:
+        """Whether each row is checked by its n-gram's fingerprint."""
+        return self.prints is not None
+
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """(batch, classes) scores of (batch, time) word ids."""
-        checked = self.prints is not None
-        rows, prints = grams(ids, mask, self.vocab, self.buckets, self.order, checked)
+        rows, prints = grams(
+            ids, mask, self.vocab, self.buckets, self.order, self.checked
+        )
         found = self.rows(rows)
-        if self.prints is not None:
+        if self.checked:
             found = found * (self.prints[rows].long() == prints)[..., None]
         found = found.sum(1)
         if self.columns == 1:  # two classes: the first's score is 0
@@ -123,7 +129,7 @@ def features(bag: Bag, id_lists: Sequence[Sequence[int]], batch: int = 256):
         ids, lengths = pad([list(x) for x in id_lists[start : start + batch]], 0)
         mask = torch.arange(ids.size(1))[None] < lengths[:, None]
         found, fingerprint = grams(
-            ids, mask, bag.vocab, bag.buckets, bag.order, bag.prints is not None
+            ids, mask, bag.vocab, bag.buckets, bag.order, bag.checked
         )
         text, _ = found.nonzero(as_tuple=True)
         texts.append((text + start).numpy())
@@ -156,7 +162,7 @@ def fit(bag: Bag, id_lists: Sequence[Sequence[int]], targets: Sequence[int]) -> 
     weight = np.asarray([min(1.0, len(x) / LONG) for x in id_lists])
     text, row, prints = features(bag, id_lists)
     found = {"buckets": bag.buckets, "order": bag.order}
-    if bag.prints is not None:
+    if bag.checked:
         mask, owned, owner_prints = kept(row, prints, bag.min_texts)
         text, row = text[mask], row[mask]
         bag.prints.zero_()

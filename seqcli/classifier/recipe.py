@@ -24,7 +24,7 @@ from seqcli.recipe import Recipe, new_manifest, parameters
 from seqcli.store import Store
 from seqcli.train import Position, Task
 from seqcli.vectors import fill_embedding
-from seqcli.vocab import SPECIALS, Vocab, word_key
+from seqcli.vocab import SPECIALS, Vocab
 
 KIND = "classifier"
 
@@ -229,9 +229,7 @@ class ClassifierRecipe(Recipe):
         if unknown:
             raise SeqcliError(f"labels the model does not have: {', '.join(unknown)}")
         words = codec.words_of(train.texts)
-        ids = codec.encode(
-            [[word_key(w) for w in text] for text in words], codec.max_tokens
-        )
+        ids = codec.from_words(words, codec.max_tokens)
         self.kept = [i for i, x in enumerate(ids) if x]
         if len(self.kept) < len(ids):
             console.warn(f"left out {len(ids) - len(self.kept)} empty text(s)")
@@ -241,12 +239,7 @@ class ClassifierRecipe(Recipe):
         # the bag of n-grams is fitted on the texts as they are read when classifying
         self.bag_ids = None
         if cfg.ngrams:
-            kept = [words[i] for i in self.kept]
-            self.bag_ids = (
-                codec.spell(kept)
-                if codec.spelled
-                else codec.encode([[word_key(w) for w in text] for text in kept])
-            )
+            self.bag_ids = codec.from_words([words[i] for i in self.kept])
         if self.found is not None:
             filled = fill_embedding(model.words.weight, codec.words, self.found)
             console.info(f"word vectors for {filled:,} of {len(codec.words):,} words")
