@@ -46,14 +46,15 @@ demo: install
 		| $(SEQCLI) classify -m demo-reviews
 	$(SEQCLI) models list
 
+# the tests on two workers (pytest-xdist), one per core of the machine CI runs on;
 # then the tests that compare floating-point results once more, with PyTorch's kernels
 # and oneDNN held to AVX2: what a CPU without AVX-512 computes (onnxruntime and fbgemm
 # have no such switch; bench/int8.py runs onnxruntime on an emulated AVX2 CPU)
 test: install
 	$(BIN)/ruff check seqcli tests bench corpora scripts
 	$(BIN)/ruff format --check seqcli tests bench corpora scripts
-	$(BIN)/python -m pytest -q
-	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/python -m pytest -q -m numeric
+	$(BIN)/python -m pytest -q -n 2
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/python -m pytest -q -n 2 -m numeric
 
 bench: install
 	$(BIN)/pip install -q -e '.[dev,bench]'
