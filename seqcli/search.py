@@ -22,31 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BLOCK = 64  # top_k's block width
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """The ids of the k largest of each row of scores (rows, n), in no order.
-
-    np.argpartition over a whole row costs about 10 ns an element, as much as the
-    decoder step itself for a beam over a vocabulary of thousands. The k largest lie
-    in the k blocks of BLOCK columns with the largest maxima (a block holding one of
-    them has a maximum at least the k-th largest) and the columns after the last
-    whole block, so only those are searched."""
-    rows, n = scores.shape
-    blocks = n // BLOCK
-    if blocks <= k:
-        return np.argpartition(-scores, min(k, n) - 1, axis=1)[:, :k]
-    whole = scores[:, : blocks * BLOCK].reshape(rows, blocks, BLOCK)
-    # shape: (rows, k) the blocks to search
-    best = np.argpartition(-whole.max(-1), k - 1, axis=1)[:, :k]
-    # shape: (rows, k * BLOCK + the rest) their columns, then the rest's
-    columns = (best[:, :, None] * BLOCK + np.arange(BLOCK)).reshape(rows, -1)
-    rest = np.broadcast_to(np.arange(blocks * BLOCK, n), (rows, n - blocks * BLOCK))
-    columns = np.concatenate([columns, rest], 1)
-    found = np.take_along_axis(scores, columns, 1)
-    return np.take_along_axis(columns, np.argpartition(-found, k - 1, 1)[:, :k], 1)
-
 
 @dataclass
 class Hypothesis:

@@ -227,14 +227,24 @@ def test_translator_encoder_and_decoder_step(tmp_path, feeding, cell):
     inputs = {"prev": prev.numpy(), "outputs": outputs, "keys": keys}
     inputs["mask"] = np.ones((1, 5), dtype=bool)
     inputs |= dict(zip(names, state_in, strict=True))
-    log_probs, h2, *rest = step.run(None, inputs)
     expected, new, weights = model.step(
         prev, DecoderState(state.h, state.c, state.feed), memory
     )
-    close(log_probs, expected.log_softmax(-1)), close(h2, new.h)
-    close(rest[-1], weights)
-    if cell == "lstm":
-        close(rest[0], new.c)
+    for at_limit, k in [(False, 4), (True, 1), (True, 3)]:
+        limit = np.array([at_limit])
+        found = step.run(None, inputs | {"at_limit": limit, "k": np.array(k)})
+        log_probs, best, ids, h2, *rest = found
+        close(log_probs, expected.log_softmax(-1)), close(h2, new.h)
+        close(rest[-1], weights)
+        if cell == "lstm":
+            close(rest[0], new.c)
+        # the k choices: PyTorch's, and the ids the search may take
+        top, top_ids = model.best_next(expected.log_softmax(-1), torch.tensor(limit), k)
+        close(best, top)
+        assert ids[0, 0] == top_ids[0, 0] and ids.shape == (1, k)
+        assert not {0, 2} & set(ids[np.isfinite(best)].tolist())
+        if at_limit:  # only <eos> may follow
+            assert ids[0, 0] == 3 and np.isneginf(best[0, 1:]).all()
 
 
 @pytest.mark.parametrize("cell", CELLS)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from seqcli.data import pad
-from seqcli.search import beam_search, greedy, max_lengths, top_k
+from seqcli.search import beam_search, greedy, max_lengths
 from seqcli.translator.config import TranslatorConfig
 from seqcli.translator.data import target_in_out
 from seqcli.translator.model import Translator
@@ -275,20 +275,3 @@ def test_attention_is_not_kept_unless_asked():
     (hyp, _) = greedy(model, src, lengths, **SEARCH, max_len_ratio=1.5)
     ((best,), _) = beam_search(model, src, lengths, beam=2, **SEARCH, max_len_ratio=1.5)
     assert hyp.attention is None and best.attention is None
-
-
-@pytest.mark.parametrize("n", [3, 64, 200, 8018])
-@pytest.mark.parametrize("k", [1, 5, 12])
-def test_top_k_finds_the_k_largest_of_each_row(n, k):
-    """Against a full sort, with ties (scores rounded to tenths) and rows all -inf
-    but one (a hypothesis at its length limit may only end)."""
-    rng = np.random.default_rng(n * 100 + k)
-    scores = np.round(rng.normal(size=(6, n)), 1).astype(np.float32)
-    scores[2] = -np.inf
-    scores[2, n - 1] = 0.0
-    ids = top_k(scores, k)
-    assert ids.shape == (6, min(k, n))
-    for row, found in zip(scores, ids, strict=True):
-        assert len(set(found.tolist())) == len(found) and found.max() < n
-        best = np.sort(row)[::-1][: len(found)]
-        np.testing.assert_array_equal(np.sort(row[found])[::-1], best)

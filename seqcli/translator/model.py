@@ -334,6 +334,24 @@ class Translator(nn.Module):
         attentional, state, weights = self._step(self.tgt_embed(prev), state, memory)
         return self._logits(attentional), state, weights
 
+    def best_next(
+        self, log_probs: torch.Tensor, at_limit: torch.Tensor, k
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The search's choices after a step: the k likeliest next ids of each row
+        and their log-probabilities, never <pad> or <bos>, and only <eos> (the
+        others at -inf) where at_limit (rows,) is set; best first. One definition for
+        PyTorch and the exported step (export.py).
+
+        Args:
+            log_probs: (rows, tgt_vocab).
+            k: an int, or a 0-dim int64 tensor (the exported graph's input).
+        """
+        ids = torch.arange(log_probs.size(-1), device=log_probs.device)
+        closed = at_limit[:, None] & (ids != self.eos_index)
+        for banned in self.banned:
+            closed = closed | (ids == banned)
+        return log_probs.masked_fill(closed, float("-inf")).topk(k, dim=-1)
+
     def start(self, src: torch.Tensor, src_lengths, repeat: int) -> Steps:
         """The search's view of this model for a padded batch (see seqcli.search)."""
         lengths = torch.as_tensor(src_lengths)
@@ -391,13 +409,9 @@ class Steps:
         prev = torch.from_numpy(prev).to(self.device)
         logits, self.state, attention = self.model.step(prev, self.state, self.memory)
         log_probs = logits.float().log_softmax(-1)
-        log_probs[:, self.model.banned] = float("-inf")
-        if at_limit.any():
-            at_limit = torch.from_numpy(at_limit).to(self.device)
-            eos = log_probs[at_limit, self.model.eos_index]
-            log_probs[at_limit] = float("-inf")
-            log_probs[at_limit, self.model.eos_index] = eos
-        best, ids = log_probs.topk(min(top, log_probs.size(-1)), dim=-1)
+        at_limit = torch.from_numpy(at_limit).to(self.device)
+        k = min(top, log_probs.size(-1))
+        best, ids = self.model.best_next(log_probs, at_limit, k)
         weights = attention.float().cpu().numpy()
         return best.cpu().numpy(), ids.cpu().numpy(), weights
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from seqcli.onnx import Graphs
-from seqcli.search import top_k
 from seqcli.vocab import Vocab
 
 
@@ -19,7 +18,6 @@ class OnnxTranslator:
     graphs; the output layer runs in float32 (PyTorch on the CPU uses int8)."""
 
     bos_index, eos_index = Vocab.bos_index, Vocab.eos_index
-    banned = [Vocab.pad_index, Vocab.bos_index]
 
     def __init__(self, graphs: Graphs):
         self.encoder = graphs.session("encoder")
@@ -28,6 +26,13 @@ class OnnxTranslator:
         self.state_names = [
             i.name for i in self.decoder.get_inputs() if i.name in ("h", "c", "feed")
         ]
+        self.outputs = [
+            "top_log_probs",
+            "top_ids",
+            *(f"{name}_out" for name in self.state_names),
+            "attention",
+        ]
+        self.vocab_size = self.decoder.get_outputs()[0].shape[1]
 
     def start(self, src, src_lengths, repeat: int) -> OnnxSteps:
         """Encodes the padded sources in one call (the graph packs them by their
@@ -54,21 +59,16 @@ class OnnxSteps:
 
     def step(self, prev, at_limit, top: int):
         model = self.model
-        log_probs, *state, attention = model.decoder.run(
-            None, {"prev": prev.astype(np.int64), **self.memory, **self.state}
+        inputs = {
+            "prev": prev.astype(np.int64),
+            "at_limit": np.asarray(at_limit, dtype=bool),
+            "k": np.array(min(top, model.vocab_size), dtype=np.int64),
+        }
+        best, ids, *state, attention = model.decoder.run(
+            model.outputs, inputs | self.memory | self.state
         )
         self.state = dict(zip(model.state_names, state, strict=True))
-        log_probs[:, model.banned] = -np.inf
-        if at_limit.any():
-            eos = log_probs[at_limit, model.eos_index]
-            log_probs[at_limit] = -np.inf
-            log_probs[at_limit, model.eos_index] = eos
-        top = min(top, log_probs.shape[1])
-        if top == 1:
-            ids = log_probs.argmax(-1)[:, None]
-        else:
-            ids = top_k(log_probs, top)
-        return np.take_along_axis(log_probs, ids, 1), ids, attention
+        return best, ids, attention
 
     def select(self, rows, memory=None) -> None:
         self.state = {

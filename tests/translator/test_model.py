@@ -147,3 +147,27 @@ def test_every_cell_learns_to_reverse_sequences(cell):
     by_greedy = sum(g == e for g, e in zip(greedy_ids, expected, strict=True))
     by_beam = sum(b == e for b, e in zip(beam_ids, expected, strict=True))
     assert by_greedy >= 190 and by_beam >= 190
+
+
+@pytest.mark.parametrize("k", [1, 4, 13])
+def test_best_next_is_a_full_sort_of_the_ids_the_search_may_take(k):
+    """Against a full sort in Python, with ties (log-probabilities rounded to
+    tenths): the k best ids other than <pad> and <bos>, and only <eos> at the
+    length limit."""
+    model = Translator(TranslatorConfig(src_vocab_size=8, tgt_vocab_size=13))
+    torch.manual_seed(k)
+    log_probs = (torch.randn(4, 13) * 10).round() / 10
+    at_limit = torch.tensor([False, True, False, True])
+    best, ids = model.best_next(log_probs, at_limit, k)
+    assert best.shape == ids.shape == (4, k)
+    for row in range(4):
+        if at_limit[row]:
+            allowed = {Vocab.eos_index}
+        else:
+            allowed = set(range(13)) - {Vocab.pad_index, Vocab.bos_index}
+        expected = sorted((log_probs[row, i].item() for i in allowed), reverse=True)
+        expected += [-math.inf] * (k - len(expected))
+        assert best[row].tolist() == pytest.approx(expected[:k])  # best first
+        for value, i in zip(best[row].tolist(), ids[row].tolist(), strict=True):
+            if value > -math.inf:
+                assert i in allowed and log_probs[row, i].item() == value
