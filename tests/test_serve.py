@@ -289,7 +289,7 @@ def test_a_lone_request_does_not_wait_for_company():
     async def main():
         batcher = Batcher(run, max_batch=8, wait=30.0, max_queue=64)
         alone = await asyncio.wait_for(batcher.submit(["a"], {}), 10)
-        first = asyncio.create_task(batcher.submit(["b"], {}))
+        first = batcher.submit(["b"], {})
         await asyncio.sleep(0.05)  # b's call has begun
         burst = [batcher.submit([t], {}) for t in "cde"]
         found = await asyncio.wait_for(asyncio.gather(first, *burst), 10)

@@ -66,8 +66,11 @@ class Batcher:
         self.last_call = wait  # seconds the last call of the model took
         self.busy = False  # whether the last batch held more than one request
 
-    async def submit(self, texts: list[str], options: dict) -> list[dict]:
-        """The records of `texts`, once a batch holding them has run."""
+    def submit(self, texts: list[str], options: dict) -> asyncio.Future:
+        """A future of the records of `texts`, set once a batch holding them has
+        run. A caller that gives up (timeout, disconnect) cancels it: a batch that
+        has not run yet leaves it out. (A future, not a coroutine: awaiting it
+        under asyncio.wait_for makes no task per request.)"""
         if len(self.queue) >= self.max_queue:
             raise Busy(f"too many requests waiting ({self.max_queue}): try again")
         if self.task is None or self.task.done():
@@ -75,9 +78,7 @@ class Batcher:
         job = Job(texts, options, asyncio.get_running_loop().create_future())
         self.queue.append(job)
         self.arrived.set()
-        # a caller that gives up (timeout, disconnect) cancels its future: a batch
-        # that has not run yet leaves it out
-        return await job.future
+        return job.future
 
     async def _serve(self) -> None:
         while True:
