@@ -7,6 +7,14 @@ the pretrained encoder, 1800 s, dev once an epoch), scored on its dev file here.
         --time-budget 1800 --seed 2 --name imdb-s2
     python bench/classifier_seeds.py imdb-s2
 
+With --on FILE..., each model is scored on those labelled files instead of its
+training's dev: a model trained on IMDB and SST-2 together (the files
+scripts/build_defaults.py joins) on each corpus's dev, SST-2's with its labels
+written as neg/pos (build_defaults.sst2_dev()):
+
+    python bench/classifier_seeds.py joint-s1 --out classifier-joint \
+        --on ../shared/corpora/imdb/dev.txt /tmp/seqcli-sentiment/sst2-dev-neg-pos.txt
+
 For each model: its seed and training as its manifest records them, dev accuracy
 and macro-F1 of its network alone (the manifest's `ngrams.dev_without`, measured by
 the training before the bag's fit) and, measured here, of the whole model
@@ -35,32 +43,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="+", help="classifiers of the user's store")
     parser.add_argument("--out", default="classifier-seeds")
+    parser.add_argument(
+        "--on", nargs="+", metavar="FILE", help="score on these files instead"
+    )
     args = parser.parse_args()
     torch.set_num_threads(2)
     records = []
     for name in args.models:
         model, manifest = kinds.load(Store(), name, "classifier", "cpu")
         training = manifest["training"]
-        dev = training["dev"]
-        found = evaluate(model.eval(), manifest, files=[dev])
         network = manifest["ngrams"]["dev_without"]
-        record = {
-            "bench": "classifier seeds",
-            "model": name,
-            "data": Path(training["data"]).parent.name,
-            "lm": training.get("lm"),
-            "seed": training["settings"]["seed"],
-            "time_budget": training["settings"]["time_budget"],
-            "eval_every": training["settings"]["eval_every"],
-            "steps": training.get("steps"),
-            "training_seconds": training.get("seconds"),
-            "network_accuracy": network["accuracy"],
-            "accuracy": found["accuracy"],
-            "macro_f1": found["macro_f1"],
-            "ece": found["ece"],
-        }
-        records.append(record)
-        print(record, flush=True)
+        for dev in args.on or [training["dev"]]:
+            found = evaluate(model.eval(), manifest, files=[dev])
+            record = {
+                "bench": "classifier seeds",
+                "model": name,
+                "data": Path(training["data"]).parent.name,
+                "lm": training.get("lm"),
+                "seed": training["settings"]["seed"],
+                "time_budget": training["settings"]["time_budget"],
+                "eval_every": training["settings"]["eval_every"],
+                "steps": training.get("steps"),
+                "training_seconds": training.get("seconds"),
+                "dev": str(Path(dev).relative_to(Path(dev).parents[1])),
+                # measured by the training on its own dev only
+                "network_accuracy": network["accuracy"]
+                if dev == training["dev"]
+                else None,
+                "accuracy": found["accuracy"],
+                "macro_f1": found["macro_f1"],
+                "ece": found["ece"],
+            }
+            records.append(record)
+            print(record, flush=True)
     write(args.out, records)
 
 

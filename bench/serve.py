@@ -240,10 +240,15 @@ def throughput(args, texts: list[str]) -> list[dict]:
                 for client in args.client:
                     for clients in args.clients:
                         # on and off in turns: a slow spell hits both
-                        for batching, (_, url) in servers.items():
+                        for batching, (process, url) in servers.items():
                             records.append(
                                 measure(
-                                    args, client, batching, url, task, clients, texts
+                                    args,
+                                    client,
+                                    (batching, process.pid, url),
+                                    task,
+                                    clients,
+                                    texts,
                                 )
                             )
                             print(records[-1], flush=True)
@@ -263,9 +268,19 @@ def throughput(args, texts: list[str]) -> list[dict]:
     return records
 
 
-def measure(args, client, batching, url, task, clients, texts) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time so far (Linux: /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(args, client, server, task, clients, texts) -> dict:
+    """One setting against `server`, (batching, its pid, its url)."""
+    batching, pid, url = server
     load_before = os.getloadavg()[0]  # a shared machine's state
+    cpu_before = cpu_seconds(pid)
     found, errors, took = load(client, url, task, clients, args.seconds, texts)
+    cpu = cpu_seconds(pid) - cpu_before
     return {
         "bench": "serve",
         "task": task,
@@ -279,6 +294,9 @@ def measure(args, client, batching, url, task, clients, texts) -> dict:
         "requests_per_s": round(len(found) / took, 1),
         "p50_ms": round(1000 * statistics.median(found), 1),
         "p99_ms": round(1000 * percentile(found, 0.99), 1),
+        # the server's CPU time per answered request: what the requests cost it,
+        # which the clients' share of the cores moves less than requests/s
+        "server_cpu_ms": round(1000 * cpu / max(len(found), 1), 3),
         "load_before": round(load_before, 2),
     }
 
