@@ -1427,17 +1427,21 @@ epoch; scored on each corpus's dev as `seqcli eval` scores it.
         run(
             "seqcli train classifier /tmp/seqcli-sentiment/imdb+sst2-train.txt --dev "
             "/tmp/seqcli-sentiment/imdb+sst2-dev.txt --lm sentiment-lm "
-            "--time-budget 1800 --seed 1 --name joint-s1",
-            "python bench/classifier_seeds.py joint-s1 --out classifier-joint --on "
-            "../shared/corpora/imdb/dev.txt /tmp/seqcli-sentiment/sst2-dev-neg-pos.txt",
+            "--time-budget 1800 --seed 1 --name joint-s1  # and --seed 2: joint-s2",
+            "python bench/classifier_seeds.py joint-s1 joint-s2 --out classifier-joint "
+            "--on ../shared/corpora/imdb/dev.txt "
+            "/tmp/seqcli-sentiment/sst2-dev-neg-pos.txt",
         ),
         trained_classifiers(rep, f),
         """
-How to read it: against the issue's bars and the best baseline of the classifier
-table (NBSVM: IMDB 91.60, SST-2 83.83), the SST-2 bar (88, and a point over the
-baseline) is met by this run of the defaults; the IMDB one (92.5, and 92.60 over the
-baseline) is not. The built-in `sentiment-en` (the same two corpora, 20 minutes,
-dev every 350 steps) scores about the same on both.
+How to read it: against the targets (IMDB at least 92.5, SST-2 at least 88, each a
+point over the best baseline of the classifier table, NBSVM: IMDB 91.60, SST-2
+83.83), seed 1 meets SST-2's (88.07) and misses IMDB's (92.28); seed 2 misses both
+(IMDB 92.48, SST-2 87.04, its dev choosing the end of the second epoch, step 5,616
+of 7,169). The two seeds differ by a point on SST-2 and by 0.2 on IMDB: neither
+target holds reliably with the defaults on the two corpora joined. The built-in
+`sentiment-en` (the same two corpora, 20 minutes, dev every 350 steps) scores about
+the same (IMDB 92.28, SST-2 88.30).
 """,
     )
 
