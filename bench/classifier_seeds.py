@@ -12,7 +12,7 @@ training's dev: a model trained on IMDB and SST-2 together (the files
 scripts/build_defaults.py joins) on each corpus's dev, SST-2's with its labels
 written as neg/pos (build_defaults.sst2_dev()):
 
-    python bench/classifier_seeds.py joint-s1 --out classifier-joint \
+    python bench/classifier_seeds.py joint-s1 --out classifier-joint \\
         --on ../shared/corpora/imdb/dev.txt /tmp/seqcli-sentiment/sst2-dev-neg-pos.txt
 
 For each model: its seed and training as its manifest records them, dev accuracy
@@ -53,8 +53,10 @@ def main() -> None:
         model, manifest = kinds.load(Store(), name, "classifier", "cpu")
         training = manifest["training"]
         network = manifest["ngrams"]["dev_without"]
+        own = Path(training["dev"]).resolve()
         for dev in args.on or [training["dev"]]:
             found = evaluate(model.eval(), manifest, files=[dev])
+            path = Path(dev).resolve()
             record = {
                 "bench": "classifier seeds",
                 "model": name,
@@ -65,11 +67,9 @@ def main() -> None:
                 "eval_every": training["settings"]["eval_every"],
                 "steps": training.get("steps"),
                 "training_seconds": training.get("seconds"),
-                "dev": str(Path(dev).relative_to(Path(dev).parents[1])),
+                "dev": f"{path.parent.name}/{path.name}",
                 # measured by the training on its own dev only
-                "network_accuracy": network["accuracy"]
-                if dev == training["dev"]
-                else None,
+                "network_accuracy": network["accuracy"] if path == own else None,
                 "accuracy": found["accuracy"],
                 "macro_f1": found["macro_f1"],
                 "ece": found["ece"],

@@ -240,15 +240,10 @@ def throughput(args, texts: list[str]) -> list[dict]:
                 for client in args.client:
                     for clients in args.clients:
                         # on and off in turns: a slow spell hits both
-                        for batching, (process, url) in servers.items():
+                        for batching, server in servers.items():
                             records.append(
                                 measure(
-                                    args,
-                                    client,
-                                    (batching, process.pid, url),
-                                    task,
-                                    clients,
-                                    texts,
+                                    args, client, batching, server, task, clients, texts
                                 )
                             )
                             print(records[-1], flush=True)
@@ -274,13 +269,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(args, client, server, task, clients, texts) -> dict:
-    """One setting against `server`, (batching, its pid, its url)."""
-    batching, pid, url = server
+def measure(args, client, batching, server, task, clients, texts) -> dict:
+    """One setting against `server`, (its process, its url) as `start` gives it."""
+    process, url = server
     load_before = os.getloadavg()[0]  # a shared machine's state
-    cpu_before = cpu_seconds(pid)
+    cpu_before = cpu_seconds(process.pid)
     found, errors, took = load(client, url, task, clients, args.seconds, texts)
-    cpu = cpu_seconds(pid) - cpu_before
+    cpu = cpu_seconds(process.pid) - cpu_before
     return {
         "bench": "serve",
         "task": task,
