@@ -5,6 +5,7 @@ requests, watching the server's resident memory.
 
     python bench/serve.py [--seconds 5] [--clients 1 8 32 128] [--client raw ...]
     python bench/serve.py --soak 10000
+    python bench/serve.py --ceiling
 
 Both servers run side by side, measured in turns (on, then off, at each task, client
 and number of clients), each setting for --seconds after a warm-up; the records give
@@ -20,6 +21,12 @@ same machine as the servers. Results go to bench/results/serve.json.
 three tasks in turns; the server's resident memory (VmRSS) after the warm-up and
 every 1,000 requests, and its growth over the run (target: under 10%). Results go to
 bench/results/serve-soak.json.
+
+--ceiling: no server: each built-in in this process (seqcli.api, the backend the
+server runs), 32 sentences classified, tagged or translated one call at a time and
+in one call of 32, in turns; wall and CPU time per sentence. Their ratio is the
+most that batching can give a server whose only work were the model's. Results go
+to bench/results/serve-ceiling.json.
 """
 
 from __future__ import annotations
@@ -345,14 +352,62 @@ def soak(total: int, texts: list[str], clients: int = 32) -> dict:
     }
 
 
+def ceiling(texts: list[str], rounds: int = 7, batch: int = 32) -> list[dict]:
+    """Per task: one call per sentence against one call for `batch` of them, the
+    median over `rounds` turns of each (each sentence once per turn)."""
+    from seqcli import api
+
+    records = []
+    with tempfile.TemporaryDirectory() as store:
+        for task, name in MODELS.items():
+            model = api.load(name, device="cpu", store=store)
+            run, part = getattr(model, task), texts[:batch]
+            run(part)  # the graphs exported and warm
+            times: dict[str, list[tuple[float, float]]] = {"one": [], "batch": []}
+            for _ in range(rounds):
+                for way, calls in (("one", [[t] for t in part]), ("batch", [part])):
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    for call in calls:
+                        run(call)
+                    times[way].append(
+                        (time.perf_counter() - wall, time.process_time() - cpu)
+                    )
+            ms = {
+                (way, i): 1000 * statistics.median(t[i] for t in spent) / batch
+                for way, spent in times.items()
+                for i in (0, 1)
+            }
+            records.append(
+                {
+                    "bench": "serve ceiling",
+                    "task": task,
+                    "model": name,
+                    "texts": batch,
+                    "rounds": rounds,
+                    "one_ms": round(ms["one", 0], 3),
+                    "batch_ms": round(ms["batch", 0], 3),
+                    "x_wall": round(ms["one", 0] / ms["batch", 0], 2),
+                    "one_cpu_ms": round(ms["one", 1], 3),
+                    "batch_cpu_ms": round(ms["batch", 1], 3),
+                    "x_cpu": round(ms["one", 1] / ms["batch", 1], 2),
+                }
+            )
+            print(records[-1], flush=True)
+    return records
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32, 128])
     parser.add_argument("--client", nargs="+", default=["httpx", "raw", "raw:2"])
     parser.add_argument("--soak", type=int, default=0, metavar="N")
+    parser.add_argument("--ceiling", action="store_true")
     args = parser.parse_args()
     texts = sentences()
+    if args.ceiling:
+        print(write("serve-ceiling", ceiling(texts)))
+        return
     if args.soak:
         record = soak(args.soak, texts)
         print(record)
