@@ -74,7 +74,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import best_times, write  # noqa: E402
+from bench.common import best_times, cpu, write  # noqa: E402
 from seqcli import kinds  # noqa: E402
 from seqcli.classifier import recipe  # noqa: E402
 from seqcli.classifier.config import TRAINING, ClassifierConfig  # noqa: E402
@@ -113,20 +113,6 @@ def subset(path: Path, n: int | None, folder: Path) -> Path:
         lines = [line for _, line in zip(range(n), f, strict=False)]
     out.write_text("".join(lines), encoding="utf-8")
     return out
-
-
-def cpu() -> str:
-    """The CPU's model name and the flags that decide kernels, as lscpu shows them."""
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return "unknown"
-    model = re.search(r"^model name\s*:\s*(.+)$", info, re.MULTILINE)
-    flags = re.search(r"^flags\s*:\s*(.+)$", info, re.MULTILINE)
-    have = set(flags[1].split()) if flags else set()
-    wanted = ("avx2", "avx512f", "avx512_vnni", "amx_tile")
-    shown = [f for f in wanted if f in have]
-    return f"{model[1] if model else 'unknown'} ({' '.join(shown) or 'no avx2'})"
 
 
 def words(texts: list[str]) -> int:

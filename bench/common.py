@@ -3,6 +3,7 @@
 import datetime
 import json
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -16,9 +17,24 @@ def environment() -> dict:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "machine": platform.machine(),
+        "cpu": cpu(),
         "python": platform.python_version(),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
     }
+
+
+def cpu() -> str:
+    """The CPU's model name and the flags that decide kernels, as lscpu shows them."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return "unknown"
+    model = re.search(r"^model name\s*:\s*(.+)$", info, re.MULTILINE)
+    flags = re.search(r"^flags\s*:\s*(.+)$", info, re.MULTILINE)
+    have = set(flags[1].split()) if flags else set()
+    wanted = ("avx2", "avx512f", "avx512_vnni", "amx_tile")
+    shown = [f for f in wanted if f in have]
+    return f"{model[1] if model else 'unknown'} ({' '.join(shown) or 'no avx2'})"
 
 
 def best_time(fn, repeat: int = 5, number: int = 1) -> float:

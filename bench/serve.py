@@ -64,13 +64,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(store: str, options: list[str]) -> tuple[subprocess.Popen, str]:
+def start(
+    store: str, options: list[str], code: str | None = None
+) -> tuple[subprocess.Popen, str]:
+    """A `seqcli serve` process and its url; `code`: another checkout's root whose
+    seqcli it runs (e.g. a branch's worktree), instead of this one's."""
     import httpx
 
     port = free_port()
+    env = {**os.environ, "SEQCLI_HOME": store, "SEQCLI_DEVICE": "cpu"}
+    if code:
+        env["PYTHONPATH"] = code
     process = subprocess.Popen(
         [sys.executable, "-m", "seqcli", "serve", "-q", "--port", str(port), *options],
-        env={**os.environ, "SEQCLI_HOME": store, "SEQCLI_DEVICE": "cpu"},
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -403,17 +410,20 @@ def main() -> None:
     parser.add_argument("--client", nargs="+", default=["httpx", "raw", "raw:2"])
     parser.add_argument("--soak", type=int, default=0, metavar="N")
     parser.add_argument("--ceiling", action="store_true")
+    parser.add_argument(
+        "--out", help="results file name (default: serve, serve-soak, serve-ceiling)"
+    )
     args = parser.parse_args()
     texts = sentences()
     if args.ceiling:
-        print(write("serve-ceiling", ceiling(texts)))
+        print(write(args.out or "serve-ceiling", ceiling(texts)))
         return
     if args.soak:
         record = soak(args.soak, texts)
         print(record)
-        print(write("serve-soak", [record]))
+        print(write(args.out or "serve-soak", [record]))
         return
-    print(write("serve", throughput(args, texts)))
+    print(write(args.out or "serve", throughput(args, texts)))
 
 
 if __name__ == "__main__":

@@ -261,9 +261,14 @@ CONTEXT_DATA = (
 
 
 def context_text() -> str:
-    """The context char-LMs' training text: whole documents (an IMDB review, a
-    CoNLL-2003 article, 20 WNUT-17 sentences, 50 Multi30k captions) in a seeded random
-    order, so that every stream of the char-LM's batches sees every source; labelled
+    """The context char-LMs' training text: `context_docs` joined."""
+    return "".join(context_docs())
+
+
+def context_docs() -> list[str]:
+    """The context char-LMs' training documents (an IMDB review, a CoNLL-2003
+    article, 20 WNUT-17 sentences, 50 Multi30k captions) in a seeded random order,
+    so that every stream of the char-LM's batches sees every source; labelled
     corpora as their tokens joined by spaces, as the tagger reads them."""
     from seqcli.tagger.conll import read_conll
 
@@ -294,18 +299,21 @@ def context_text() -> str:
     lines = captions.splitlines(keepends=True)
     docs += ["".join(lines[i : i + 50]) for i in range(0, len(lines), 50)]
     random.Random(1).shuffle(docs)
-    return "".join(docs)
+    return docs
 
 
-def train_context_lms(store: Store) -> tuple[str, str]:
-    """Train the forward and backward context char-LMs into `store`."""
+def train_context_lms(
+    store: Store, text: str | None = None, prefix: str = "lm"
+) -> tuple[str, str]:
+    """Train the forward and backward context char-LMs into `store`, as
+    PREFIX-forward and PREFIX-backward, on `text` (default: `context_text()`)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "context.txt"
-        path.write_text(context_text(), encoding="utf-8")
+        path.write_text(text or context_text(), encoding="utf-8")
         for direction in ("forward", "backward"):
             charlm_recipe.train(
                 [str(path)],
-                name=f"lm-{direction}",
+                name=f"{prefix}-{direction}",
                 store=store,
                 device=CPU,
                 settings=replace(
@@ -315,7 +323,7 @@ def train_context_lms(store: Store) -> tuple[str, str]:
                 ),
                 config=charlm_config.CharLMConfig(**CONTEXT_LM, direction=direction),
             )
-    return "lm-forward", "lm-backward"
+    return f"{prefix}-forward", f"{prefix}-backward"
 
 
 # the pretrained encoder of sentiment-en: word vectors (fastText skip-gram, 100

@@ -267,6 +267,10 @@ def test_concurrent_requests_are_batched(serve):
     texts = [f"{name} visited Berlin ." for name in ["Ann", "Bo", "Cy", "Di", "Ed"]]
     found = post_together(client, [{"model": "conll-en", "text": t} for t in texts])
     assert sum(calls) == len(texts) and max(calls) > 1, calls
+    # /v1/models tells how well batching goes: the warm-up's call, then these
+    rows = {row["name"]: row for row in client.get("/v1/models").json()["models"]}
+    assert rows["conll-en"]["batches"] == {"calls": 1 + len(calls), "texts": 6}
+    assert "batches" not in rows["sentiment-en"]  # never asked
     tagger = seqcli.load("conll-en", device="cpu")
     for response, text in zip(found, texts, strict=True):
         assert response.json()["records"] == [tagger.tag(text)]

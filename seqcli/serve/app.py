@@ -140,6 +140,9 @@ async def health(request: Request, server: Server):
 
 async def models(request: Request, server: Server):
     rows = await asyncio.to_thread(server.models.listing)
+    for row in rows:  # how well batching goes: texts per call of the model
+        if batcher := server.batchers.get(row["name"]):
+            row["batches"] = {"calls": batcher.calls, "texts": batcher.texts}
     return JSONResponse({"models": rows})
 
 

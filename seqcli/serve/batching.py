@@ -62,7 +62,8 @@ class Batcher:
         self.queue: deque[Job] = deque()
         self.arrived = asyncio.Event()
         self.task: asyncio.Task | None = None
-        self.calls = 0  # model calls made (for tests and logs)
+        self.calls = 0  # model calls made (GET /v1/models shows them)
+        self.texts = 0  # texts those calls read
         self.last_call = wait  # seconds the last call of the model took
         self.busy = False  # whether the last batch held more than one request
 
@@ -120,6 +121,7 @@ class Batcher:
         began = time.perf_counter()
         try:
             self.calls += 1
+            self.texts += len(texts)
             found = await asyncio.to_thread(self.run, texts, **jobs[0].options)
         except SeqcliError as e:
             if len(jobs) > 1:  # whose request was it? each alone says
