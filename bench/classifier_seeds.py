@@ -66,6 +66,7 @@ def main() -> None:
                 "time_budget": training["settings"]["time_budget"],
                 "eval_every": training["settings"]["eval_every"],
                 "ema": training["settings"].get("ema", 0.0),
+                "lm_lr": manifest["config"].get("lm_lr", 1.0),
                 "steps": training.get("steps"),
                 "training_seconds": training.get("seconds"),
                 "dev": f"{path.parent.name}/{path.name}",
