@@ -1418,11 +1418,21 @@ def trained_classifiers(rep: Report, f: str) -> str:
     )
 
 
-def classifier_joint(rep: Report) -> str:
-    f = "classifier-joint.json"
+def trained_section(
+    rep: Report, f: str, title: str, what: str, commands: str, read: str
+) -> str:
+    """A section on classifiers trained apart and scored by
+    bench/classifier_seeds.py into `f`: what it measures, how they were run, their
+    table and how to read it."""
     if not rep.has(f):
         return ""
-    return sub(
+    return sub(title, what, commands, trained_classifiers(rep, f), read)
+
+
+def classifier_joint(rep: Report) -> str:
+    return trained_section(
+        rep,
+        "classifier-joint.json",
         "IMDB and SST-2 together, with the defaults (`bench/classifier_seeds.py --on`)",
         """
 What it measures: one classifier trained by `seqcli train classifier` with its
@@ -1438,7 +1448,6 @@ epoch; scored on each corpus's dev as `seqcli eval` scores it.
             "--on ../shared/corpora/imdb/dev.txt "
             "/tmp/seqcli-sentiment/sst2-dev-neg-pos.txt",
         ),
-        trained_classifiers(rep, f),
         """
 How to read it: against the targets (IMDB at least 92.5, SST-2 at least 88, each a
 point over the best baseline of the classifier table, NBSVM: IMDB 91.60, SST-2
@@ -1453,10 +1462,9 @@ the same (IMDB 92.28, SST-2 88.30).
 
 
 def classifier_joint_ema(rep: Report) -> str:
-    f = "classifier-joint-ema.json"
-    if not rep.has(f):
-        return ""
-    return sub(
+    return trained_section(
+        rep,
+        "classifier-joint-ema.json",
         "The same with a moving average of the weights (`--ema 0.999`)",
         """
 What it measures: the run above (IMDB and SST-2 joined, from `sentiment-lm`, 30
@@ -1472,7 +1480,6 @@ translator's default), a cheap kind of checkpoint averaging.
             "--on ../shared/corpora/imdb/dev.txt "
             "/tmp/seqcli-sentiment/sst2-dev-neg-pos.txt",
         ),
-        trained_classifiers(rep, f),
         """
 How to read it: against seed 1 without the average (`joint-s1` above: IMDB 92.28,
 SST-2 88.07; the joined dev 91.19 with its bag, 90.21 for the network alone), the
@@ -1487,10 +1494,9 @@ seed was stopped rather than spend half an hour on an option that lost its first
 
 
 def classifier_joint_lm50(rep: Report) -> str:
-    f = "classifier-joint-lm50.json"
-    if not rep.has(f):
-        return ""
-    return sub(
+    return trained_section(
+        rep,
+        "classifier-joint-lm50.json",
         "The same from a longer pretraining (`sentiment-lm-50`)",
         """
 What it measures: the joint run above (defaults, seed 1) started from an encoder
@@ -1515,7 +1521,6 @@ and the time budget ended it.
             "--out classifier-joint-lm50 --on ../shared/corpora/imdb/dev.txt "
             "/tmp/seqcli-sentiment/sst2-dev-neg-pos.txt",
         ),
-        trained_classifiers(rep, f),
         """
 How to read it: a tie with `joint-s1`, the same run from `sentiment-lm`: IMDB 92.32
 against 92.28, SST-2 87.96 against 88.07, the joined dev 91.19 with the bag for
@@ -1529,10 +1534,9 @@ test suite, run beside it for ten minutes.
 
 
 def classifier_joint_lm_lr(rep: Report) -> str:
-    f = "classifier-joint-lmlr.json"
-    if not rep.has(f):
-        return ""
-    return sub(
+    return trained_section(
+        rep,
+        "classifier-joint-lmlr.json",
         "The same with the pretrained encoder learning slower (branch `exp/lm-lr`)",
         """
 What it measures: the joint run above (defaults, from `sentiment-lm`, seed 1, the
@@ -1550,7 +1554,6 @@ is less overwritten by the labelled data.
             "--out classifier-joint-lmlr --on ../shared/corpora/imdb/dev.txt "
             "/tmp/seqcli-sentiment/sst2-dev-neg-pos.txt",
         ),
-        trained_classifiers(rep, f),
         """
 How to read it: the network learns less. On the joined dev it scored 87.99 after
 the first epoch and 89.26 at the end, against `joint-s1`'s 89.80 and 90.21. Its bag
@@ -1564,10 +1567,9 @@ here.
 
 
 def classifier_joint_t200(rep: Report) -> str:
-    f = "classifier-joint-t200.json"
-    if not rep.has(f):
-        return ""
-    return sub(
+    return trained_section(
+        rep,
+        "classifier-joint-t200.json",
         "The same reading half as much of each review in training (`--max-tokens 200`)",
         """
 What it measures: the joint run above (defaults, from `sentiment-lm`, seed 1) with
@@ -1586,7 +1588,6 @@ that it has the work `joint-s1` had in its 30 minutes.
             "--out classifier-joint-t200 --on ../shared/corpora/imdb/dev.txt "
             "/tmp/seqcli-sentiment/sst2-dev-neg-pos.txt",
         ),
-        trained_classifiers(rep, f),
         """
 How to read it: a tie with `joint-s1`, reached in half the time. Its joined dev
 (the network alone) was 89.71, 90.51 and 90.60 after the first three epochs (the
