@@ -36,10 +36,11 @@ thread=2.
 4. seqcli: on SST-2 a classifier trained by seqcli's recipe (default
    ClassifierConfig and TRAINING, GloVe 6B 50d, --sst2-seconds, dev evaluation
    every 500 steps; dev picks the checkpoint, as in `seqcli train classifier`; with
-   --lm NAME, from that pretrained encoder instead of the vectors). On
-   IMDB the built-in model sentiment-en (nothing is trained: that takes 20 minutes),
-   or with --imdb-seconds S one trained by the recipe for S seconds (dev evaluation
-   once an epoch, the recipe's default). Beside a model trained here, the built-in
+   --lm NAME, from that pretrained encoder instead of the vectors; --set KEY=VALUE
+   changes a setting from its default). On IMDB the built-in model sentiment-en
+   (nothing is trained: that takes 20 minutes), or with --imdb-seconds S one
+   trained by the recipe for S seconds (dev evaluation once an epoch, the recipe's
+   default). Beside a model trained here, the built-in
    (trained on IMDB and SST-2 together) is scored on the same dev. Dev scores from
    seqcli.classifier.recipe.evaluate.
 
@@ -74,7 +75,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import best_times, cpu, write  # noqa: E402
+from bench.common import best_times, cpu, overrides, write  # noqa: E402
 from seqcli import kinds  # noqa: E402
 from seqcli.classifier import recipe  # noqa: E402
 from seqcli.classifier.config import TRAINING, ClassifierConfig  # noqa: E402
@@ -389,10 +390,14 @@ def seqcli_predictor(model, manifest):
     return predict
 
 
-def train_seqcli(corpus, train_path, dev_path, store, seconds, lm=None):
+def train_seqcli(corpus, train_path, dev_path, store, seconds, lm=None, changes=()):
     """A classifier trained by seqcli's recipe: (record, predictor or None); with
-    `lm`, from that pretrained encoder of the user's store (copied into `store`)."""
-    settings = replace(TRAINING, time_budget=seconds, eval_every=EVAL_EVERY[corpus])
+    `lm`, from that pretrained encoder of the user's store (copied into `store`);
+    `changes`: --set KEY=VALUE pairs, settings changed from the defaults."""
+    config, training = overrides(changes, ClassifierConfig(), TRAINING)
+    settings = replace(
+        TRAINING, time_budget=seconds, eval_every=EVAL_EVERY[corpus], **training
+    )
     source = {"vectors": str(VECTORS)}
     if lm:
         if not store.has(lm):
@@ -405,7 +410,7 @@ def train_seqcli(corpus, train_path, dev_path, store, seconds, lm=None):
         store=store,
         device=CPU,
         settings=settings,
-        config=ClassifierConfig(),
+        config=ClassifierConfig(**config),
         dev_path=str(dev_path),
         **source,
     )
@@ -414,7 +419,8 @@ def train_seqcli(corpus, train_path, dev_path, store, seconds, lm=None):
         "tool": "seqcli",
         "corpus": corpus,
         "model": f"trained here for {seconds:g} s"
-        + (f" from the pretrained encoder {lm}" if lm else ""),
+        + (f" from the pretrained encoder {lm}" if lm else "")
+        + "".join(f", --set {pair}" for pair in changes),
         "train_seconds": round(wall, 1),
         "loop_seconds": round(pos.elapsed, 1),
         "steps": pos.global_step,
@@ -566,7 +572,7 @@ def run_corpus(corpus, args, folder, sst2_seqcli):
     builtin, builtin_fn = builtin_seqcli(corpus, dev_path, folder)
     if seconds:
         seqcli_record, seqcli_fn = train_seqcli(
-            corpus, train_path, dev_path, store, seconds, args.lm
+            corpus, train_path, dev_path, store, seconds, args.lm, args.set
         )
         # the built-in (trained on IMDB and SST-2 together) beside it
         if builtin_fn is not None:
@@ -645,6 +651,14 @@ def main() -> None:
         metavar="NAME",
         help="Train seqcli's classifiers from this pretrained encoder of the store "
         "(`seqcli train classifier --pretrain`) instead of GloVe.",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="A classifier or training setting of seqcli's runs changed from its "
+        "default (repeatable), e.g. max_tokens=200.",
     )
     parser.add_argument(
         "--corpus",

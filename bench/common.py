@@ -37,6 +37,26 @@ def cpu() -> str:
     return f"{model[1] if model else 'unknown'} ({' '.join(shown) or 'no avx2'})"
 
 
+def overrides(pairs: list[str], config, training) -> tuple[dict, dict]:
+    """--set KEY=VALUE pairs as (changes to `config`, a kind's settings dataclass,
+    and changes to `training`, its TrainConfig), each value of the default's type."""
+    changed_config, changed_training = {}, {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        key = key.replace("-", "_")
+        if isinstance(getattr(config, key, None), bool):
+            changed_config[key] = value.lower() in ("1", "true", "yes", "on")
+        elif hasattr(config, key):
+            changed_config[key] = type(getattr(config, key))(value)
+        elif hasattr(training, key):
+            old = getattr(training, key)
+            kind = float if old is None else type(old)
+            changed_training[key] = kind(value)
+        else:
+            raise SystemExit(f"error: --set {key}: no such setting")
+    return changed_config, changed_training
+
+
 def best_time(fn, repeat: int = 5, number: int = 1) -> float:
     """Best time per call of fn, over `repeat` rounds of `number` calls (seconds)."""
     best = float("inf")

@@ -51,7 +51,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import write  # noqa: E402
+from bench.common import overrides, write  # noqa: E402
 from bench.robustness import token_case  # noqa: E402
 from seqcli.store import Store  # noqa: E402
 from seqcli.tagger import recipe  # noqa: E402
@@ -109,30 +109,12 @@ def split_check(train: Path, fraction: float, seed: int, folder: Path):
     )
 
 
-def overrides(pairs: list[str]) -> tuple[dict, dict]:
-    """--set KEY=VALUE pairs as (TaggerConfig changes, training settings changes)."""
-    config, training = {}, {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        key = key.replace("-", "_")
-        if isinstance(getattr(TaggerConfig(), key, None), bool):
-            config[key] = value.lower() in ("1", "true", "yes", "on")
-        elif hasattr(TaggerConfig(), key):
-            config[key] = type(getattr(TaggerConfig(), key))(value)
-        elif hasattr(TRAINING, key):
-            old = getattr(TRAINING, key)
-            training[key] = type(old)(value) if old is not None else float(value)
-        else:
-            sys.exit(f"error: --set {key}: no such tagger or training setting")
-    return config, training
-
-
 def quality(
     train: Path, dev: Path, store: Store, name: str, args, vectors, check=None
 ) -> dict:
     from seqcli import kinds
 
-    config, training = overrides(args.set)
+    config, training = overrides(args.set, TaggerConfig(), TRAINING)
     settings = replace(TRAINING, time_budget=args.time_budget, **training)
     if args.seed is not None:
         settings = replace(settings, seed=args.seed)
