@@ -64,6 +64,7 @@ def main() -> None:
                 "lm": training.get("lm"),
                 "seed": training["settings"]["seed"],
                 "time_budget": training["settings"]["time_budget"],
+                "epochs": training["settings"]["epochs"],
                 "eval_every": training["settings"]["eval_every"],
                 "ema": training["settings"].get("ema", 0.0),
                 "lm_lr": manifest["config"].get("lm_lr", 1.0),
