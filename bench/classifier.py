@@ -40,8 +40,8 @@ thread=2.
    changes a setting from its default). On IMDB the built-in model sentiment-en
    (nothing is trained: that takes 20 minutes), or with --imdb-seconds S one
    trained by the recipe for S seconds (dev evaluation once an epoch, the recipe's
-   default). Beside a model trained here, the built-in
-   (trained on IMDB and SST-2 together) is scored on the same dev. Dev scores from
+   default). Beside a model trained here, the built-in (trained on IMDB and SST-2
+   together) is scored on the same dev. Dev scores from
    seqcli.classifier.recipe.evaluate.
 
 Training seconds are wall-clock seconds of the chosen setting, reading the data

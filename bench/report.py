@@ -1365,7 +1365,8 @@ within one run only. Speeds are raw text in, labels out, over the same whitespac
 word count for every tool.
 """,
         run(
-            "python bench/classifier.py --lm sentiment-lm --imdb-seconds 1800",
+            "python bench/classifier.py --lm sentiment-lm --imdb-seconds 1800  "
+            "# today: --set max_tokens=400",
             "python bench/classifier.py --baselines-only",
         ),
         table,
