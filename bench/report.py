@@ -2275,11 +2275,11 @@ python bench/case_gap.py wnut-cl-s1 wnut-cl-s2 --corpus wnut17
 How to read it: lower-casing loses 60 and 65 entities and gains 13 and 12, and every
 entity lost began with a capital; 48 of the lost are capitalised person names in
 both seeds, most of the rest locations. Two thirds to three quarters of them (39 of
-60 and 49 of 65) are words the tagger knows, such as first names and surnames that are also in
-GloVe: lower-cased, it had the word and its context but not the capital, and the
-capital was what it had gone by. Entities written in small letters to begin with are
-found a little more often lower-cased (8 and 9 more persons): a sentence in one case
-is read as caseless, a class the lower-cased copies taught it.
+60 and 49 of 65) are words the tagger knows, such as first names and surnames that
+are also in GloVe: lower-cased, it had the word and its context but not the capital,
+and the capital was what it had gone by. Entities written in small letters to begin
+with are found a little more often lower-cased (8 and 9 more persons): a sentence in
+one case is read as caseless, a class the lower-cased copies taught it.
 """.strip(),
         ]
     )
