@@ -41,8 +41,10 @@ def rows(name: str, corpus: str) -> list[dict]:
     doc = read_conll(str(CORPORA / corpus / "dev.txt"))
     sentences = [s for s in doc.sentences if s.tokens]
     tokens = [s.tokens for s in sentences]
-    written = tag_tokens(model, manifest, tokens)
-    lowered = tag_tokens(model, manifest, [[t.lower() for t in s] for s in tokens])
+    written = tag_tokens(model, manifest, tokens, batcher=batcher)
+    lowered = [[t.lower() for t in s] for s in tokens]
+    lowered = tag_tokens(model, manifest, lowered, batcher=batcher)
+    unk = batcher.words.unk_index
     counts: Counter = Counter()
     for s, a, b in zip(sentences, written, lowered, strict=True):
         as_written, lower = set(chunks(a)), set(chunks(b))
@@ -55,10 +57,7 @@ def rows(name: str, corpus: str) -> list[dict]:
             if entity in as_written and entity not in lower:
                 counts[group, "lost"] += 1
                 keys = [word_key(t, batcher.case) for t in s.tokens[start:end]]
-                unk = batcher.words.unk_index
-                counts[group, "known"] += all(
-                    i != unk for i in batcher.words.encode(keys)
-                )
+                counts[group, "known"] += unk not in batcher.words.encode(keys)
             counts[group, "gained"] += entity in lower and entity not in as_written
     groups = sorted({g for g, _ in counts})
     return [
