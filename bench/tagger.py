@@ -130,6 +130,7 @@ def quality(
         vectors=str(vectors) if vectors else None,
         vector_words=args.vector_words,
         lms=tuple(args.lm),
+        case_text=args.case_text,
     )
     manifest = store.manifest(name)
     model, _ = kinds.load(store, name, "tagger", torch.device("cpu"), manifest)
@@ -375,6 +376,11 @@ def main() -> None:
         default=[],
         metavar="KEY=VALUE",
         help="a TaggerConfig or training setting changed for --recipe (repeatable)",
+    )
+    parser.add_argument(
+        "--case-text",
+        metavar="FILE",
+        help="cased text for the tagger's capital prior (seqcli train tagger's)",
     )
     parser.add_argument(
         "--lm",

@@ -69,6 +69,9 @@ class TaggerConfig:
         "its words in a capitalisation class of their own (meant with --lower-copies).",
         absent=False,
     )
+    # set by --case-text: each word's capitalised share in running text is read too
+    # (seqcli.tagger.capitals)
+    capital_prior: bool = False
 
 
 # patience 100: the cosine schedule runs to its end (early stopping cut it while the
@@ -109,5 +112,14 @@ TRAIN_DATA = (
         "lms",
         "NAME",
         many=True,
+    ),
+    Data(
+        "--case-text",
+        "Cased running text (one document or sentence a line) from which the tagger "
+        "learns how often each word is written with a capital, a hint that stays "
+        "in text typed without capitals.",
+        "case_text",
+        "FILE",
+        type="file",
     ),
 )

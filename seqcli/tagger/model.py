@@ -1,7 +1,8 @@
 """The BiLSTM-CRF named-entity tagger.
 
 Each token is read as a word embedding, a capitalisation feature and a char-CNN
-summary of its spelling (Ma and Hovy, 2016); a BiLSTM (or another cell of
+summary of its spelling (Ma and Hovy, 2016), and optionally how often its word is
+written with a capital (seqcli.tagger.capitals); a BiLSTM (or another cell of
 seqcli.cells) over the sentence gives tag scores and a linear-chain CRF
 (seqcli.tagger.crf) picks the best tag sequence, with the transitions its training
 scheme forbids masked out. Context char-LMs, if given, add each token's state in fixed
@@ -21,6 +22,7 @@ from seqcli import cells
 from seqcli.charlm.config import CharLMConfig
 from seqcli.config import config_from
 from seqcli.manifest import Manifest
+from seqcli.tagger.capitals import CLASSES
 from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.crf import CRF
 from seqcli.tagger.data import CAPS, Batch, Batcher
@@ -79,6 +81,13 @@ class Tagger(nn.Module):
         if cfg.case == "lower":
             rows = len(CAPS) + cfg.caseless  # CASELESS is the row after CAPS
             self.caps = nn.Embedding(rows, cfg.caps_embedding, padding_idx=0)
+            width += cfg.caps_embedding
+        self.capitals = None
+        if cfg.capital_prior:  # each word's class (seqcli.tagger.capitals), stored
+            self.register_buffer(
+                "capital_class", torch.zeros(cfg.word_vocab_size, dtype=torch.uint8)
+            )
+            self.capitals = nn.Embedding(CLASSES, cfg.caps_embedding, padding_idx=0)
             width += cfg.caps_embedding
         width += sum(c.hidden for c in (context or {}).values())
         self.chars = nn.Embedding(
@@ -158,6 +167,8 @@ class Tagger(nn.Module):
         parts = [self.words(words), spelling]
         if self.caps is not None:
             parts.append(self.caps(caps))
+        if self.capitals is not None:
+            parts.append(self.capitals(self.capital_class[words].long()))
         if context is not None:
             parts.append(context.to(spelling.dtype))
         return self.drop(torch.cat(parts, dim=-1))

@@ -15,12 +15,13 @@ import torch
 
 import seqcli.recipe
 from seqcli import console, distributed
-from seqcli.data import RankBatches
+from seqcli.data import RankBatches, read_text
 from seqcli.errors import OptionError, SeqcliError
 from seqcli.manifest import Manifest
 from seqcli.recipe import Recipe, new_manifest, parameters
 from seqcli.store import Store
 from seqcli.tagger import entities
+from seqcli.tagger.capitals import capital_classes
 from seqcli.tagger.config import EVAL_BATCH_SIZE, TaggerConfig
 from seqcli.tagger.data import Batch, Batcher, input_scheme, read_conll
 from seqcli.tagger.decode import predict, tag_tokens
@@ -240,6 +241,8 @@ class TaggerRecipe(Recipe):
         vector_words: the commonest words of `vectors` added to the vocabulary.
         lms: stored char-LMs (one forward, one backward, or both) whose states
             become context features; their weights are copied into the tagger.
+        case_text: cased running text from which each word's capitalised share is
+            counted (seqcli.tagger.capitals).
     """
 
     kind = KIND
@@ -254,15 +257,21 @@ class TaggerRecipe(Recipe):
         vectors: str | None = None,
         vector_words: int = 50_000,
         lms: tuple[str, ...] = (),
+        case_text: str | None = None,
         **options,
     ):
         super().__init__(**options)
         self.path, self.dev_path, self.label_column = path, dev_path, label_column
         self.vectors, self.vector_words, self.lms = vectors, vector_words, lms
+        self.case_text = case_text
         self.found = None  # the word vectors to load, for a new run
         self.context: dict[str, tuple] = {}  # the context char-LMs of a new run
-        if self.resume and lms:
-            raise SeqcliError("--lm is kept from the run being resumed; leave it out")
+        self.capitals: list[int] | None = None  # each word's class, for a new run
+        for given, option in ((lms, "--lm"), (case_text, "--case-text")):
+            if self.resume and given:
+                raise SeqcliError(
+                    f"{option} is kept from the run being resumed; leave it out"
+                )
 
     def read(self) -> tuple[Tagged, Tagged | None]:
         def read(path):
@@ -288,6 +297,7 @@ class TaggerRecipe(Recipe):
     def manifest(self, config: TaggerConfig, train, dev) -> dict:
         WordTokenizer(config.lang).tokens("")  # an unknown --lang fails now
         self.context = context_lms(self.store, self.lms)
+        config.capital_prior = bool(self.case_text)
         manifest, self.found = build_manifest(
             config,
             train,
@@ -296,6 +306,10 @@ class TaggerRecipe(Recipe):
             vector_words=self.vector_words,
             lms=self.context,
         )
+        if self.case_text:
+            lines = read_text(self.case_text, self.errors).splitlines()
+            words = Manifest.of(manifest).vocab("words")
+            self.capitals = capital_classes(words, lines, config.case)
         manifest["training"] = {
             "data": str(self.path),
             "dev": str(self.dev_path)
@@ -304,6 +318,7 @@ class TaggerRecipe(Recipe):
             "label_column": self.label_column,
             "vectors": str(self.vectors) if self.vectors else None,
             "lms": list(self.lms),
+            "case_text": self.case_text,
         }
         return manifest
 
@@ -315,6 +330,8 @@ class TaggerRecipe(Recipe):
                 f"word vectors for {filled:,} of {len(batcher.words):,} words "
                 f"({self.found[1].size(1)} dimensions)"
             )
+        if self.capitals is not None:
+            model.capital_class.copy_(torch.tensor(self.capitals, dtype=torch.uint8))
         for direction, (lm, _) in self.context.items():
             weights = {k: v for k, v in lm.state_dict().items() if k[:5] != "head."}
             model.lms[model.lm_directions.index(direction)].load_state_dict(weights)

@@ -18,6 +18,7 @@ from seqcli.cli import cli
 from seqcli.errors import SeqcliError
 from seqcli.store import Store
 from seqcli.tagger import decode as tagging
+from seqcli.tagger.capitals import CLASSES
 from seqcli.tagger.config import TaggerConfig
 from seqcli.tagger.conll import read_conll
 from seqcli.tagger.data import Batcher
@@ -86,6 +87,8 @@ def stored_tagger(store: Store, name: str, *, lms=None, **settings):
         for name_, p in model.named_parameters():
             if not name_.startswith("crf.") or "transitions" in name_:
                 p.mul_(4.0)
+        if model.capitals is not None:  # each word a random class of its share
+            model.capital_class.random_(1, CLASSES)
     store.save(name, dict(model.state_dict()), manifest)
     return model, manifest, doc
 
@@ -211,6 +214,7 @@ def test_a_wrong_model_fails_before_the_input_is_read(runner, stored, name, mess
         {"lms": {}},
         {"lms": {"cell": "gru"}},
         {"lms": {}, "caseless": True},
+        {"capital_prior": True},
     ],
 )
 def test_onnxruntime_gives_the_torch_tagger_paths(tmp_path, settings):
