@@ -26,10 +26,10 @@ ENDS = (".", "!", "?", ":", '"')
 STRIP = "\"'()[]{}<>,;:.!?*`«»“”‘’"
 
 
-def capital_uses(lines: Iterable[str], case: str) -> tuple[Counter, Counter]:
-    """(capitalised, all) counts of each word key's uses in the lines, each line
-    split at spaces; words at a line's or a sentence's start, all-capital words
-    and tokens not starting with a letter are not counted."""
+def capital_uses(lines: Iterable[str]) -> tuple[Counter, Counter]:
+    """(capitalised, all) counts of each lower-cased word key's uses in the lines,
+    each line split at spaces; words at a line's or a sentence's start, all-capital
+    words and tokens not starting with a letter are not counted."""
     capital: Counter = Counter()
     uses: Counter = Counter()
     for line in lines:
@@ -40,24 +40,25 @@ def capital_uses(lines: Iterable[str], case: str) -> tuple[Counter, Counter]:
             start = raw.endswith(ENDS)
             if not counted or (len(token) > 1 and token.isupper()):
                 continue
-            key = word_key(token, case)
+            key = word_key(token)
             uses[key] += 1
             if token[0].isupper():
                 capital[key] += 1
     return capital, uses
 
 
-def capital_classes(words: Vocab, lines: Iterable[str], case: str) -> list[int]:
-    """The class of each word id of `words` (see BOUNDS) from its uses in `lines`."""
-    capital, uses = capital_uses(lines, case)
+def capital_classes(words: Vocab, lines: Iterable[str]) -> list[int]:
+    """The class of each word id of `words` (see BOUNDS) from its uses in `lines`;
+    a cased vocabulary's "John" and "john" both take the class of "john"."""
+    capital, uses = capital_uses(lines)
     classes = [0] * len(words)
     for i, key in enumerate(words.itos):
         if i == words.pad_index:
             continue
-        n = uses.get(key, 0)
+        n = uses.get(key.lower(), 0)
         if n < MIN_USES:
             classes[i] = UNSEEN
             continue
-        share = capital[key] / n
+        share = capital[key.lower()] / n
         classes[i] = 2 + next(b for b, bound in enumerate(BOUNDS) if share < bound)
     return classes

@@ -309,7 +309,7 @@ class TaggerRecipe(Recipe):
         if self.case_text:
             lines = read_text(self.case_text, self.errors).splitlines()
             words = Manifest.of(manifest).vocab("words")
-            self.capitals = capital_classes(words, lines, config.case)
+            self.capitals = capital_classes(words, lines)
         manifest["training"] = {
             "data": str(self.path),
             "dev": str(self.dev_path)

@@ -9,14 +9,14 @@ from seqcli.vocab import Vocab
 
 def test_uses_are_counted_where_a_capital_means_something():
     """Not a line's first word, nor one after a sentence's end, nor a word in
-    capitals throughout; punctuation around a word is not part of it; digits read
-    as 0 and keys are lower-cased, as the tagger's words are."""
+    capitals throughout; punctuation around a word is not part of it; keys are
+    lower-cased, digits read as 0, as the tagger's words are."""
     lines = [
         "Yesterday John met john in Paris. Then (Paris) again!",
         "THE End of May 2020 : Smith",
         "paris",
     ]
-    capital, uses = capital_uses(lines, "lower")
+    capital, uses = capital_uses(lines)
     # "Yesterday": a line's start; "Then": after "Paris."; "Smith": after ":";
     # "THE": capitals throughout; "paris" on the last line: its start; "0000": no letter
     assert dict(uses) == {
@@ -30,13 +30,12 @@ def test_uses_are_counted_where_a_capital_means_something():
         "may": 1,
     }
     assert dict(capital) == {"john": 1, "paris": 2, "end": 1, "may": 1}
-    cased, _ = capital_uses(lines, "cased")
-    assert cased["John"] == 1 and "john" not in cased
 
 
 def test_each_word_gets_the_class_of_its_share():
     """Three uses at least, else UNSEEN; then one class per share bound (0.05,
-    0.5, 0.95); padding keeps class 0 and the specials are unseen."""
+    0.5, 0.95); padding keeps class 0 and the specials are unseen; the words of a
+    cased vocabulary take the class of their lower-cased key."""
     words = Vocab(["anna", "may", "often", "the", "rare", "absent"])
     lines = [
         "x Anna Anna Anna Anna",  # 4 of 4: 1.0
@@ -45,7 +44,7 @@ def test_each_word_gets_the_class_of_its_share():
         "x the the the the the",  # 0 of 5
         "x Rare Rare",  # 2 uses only
     ]
-    classes = capital_classes(words, lines, "lower")
+    classes = capital_classes(words, lines)
     by = {w: classes[words.stoi[w]] for w in words.itos[4:]}
     assert classes[words.pad_index] == 0
     assert classes[words.unk_index] == UNSEEN
@@ -58,6 +57,9 @@ def test_each_word_gets_the_class_of_its_share():
         "absent": UNSEEN,
     }
     assert max(classes) < CLASSES
+    cased = Vocab(["Anna", "anna", "the"])  # a cased vocabulary: --case cased
+    classes = capital_classes(cased, lines)
+    assert [classes[cased.stoi[w]] for w in ("Anna", "anna", "the")] == [5, 5, 2]
 
 
 def test_a_tagger_with_the_prior_reads_each_words_class(tmp_path):
