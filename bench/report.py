@@ -1580,7 +1580,7 @@ against `sentiment-lm`'s 309.5 after 2,635 steps in 1,507 s and `sentiment-lm-50
 How to read it: a tie with `joint-t200-s1`, the same run from `sentiment-lm`: IMDB
 92.44 against 92.48, SST-2 87.50 against 87.84, both within a seed's spread. The
 wider classifier made 7,235 steps in its 30 minutes (2.6 epochs, the time budget
-ending it, where `joint-t200-s1` had ended its epochs at 8,424 steps in 749 s);
+ending it; `joint-t200-s1` kept its checkpoint of step 8,424, 749 s in);
 on the joined dev its network alone reached 90.42, the bag of n-grams took it to
 91.16. Within an hour of pretraining and half an hour of training on two cores, a
 wider encoder is pretrained less and trained as far, and gives nothing measurable:
