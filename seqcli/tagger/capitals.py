@@ -52,13 +52,14 @@ def capital_classes(words: Vocab, lines: Iterable[str]) -> list[int]:
     a cased vocabulary's "John" and "john" both take the class of "john"."""
     capital, uses = capital_uses(lines)
     classes = [0] * len(words)
-    for i, key in enumerate(words.itos):
+    for i, word in enumerate(words.itos):
         if i == words.pad_index:
             continue
-        n = uses.get(key.lower(), 0)
+        key = word.lower()
+        n = uses.get(key, 0)
         if n < MIN_USES:
             classes[i] = UNSEEN
             continue
-        share = capital[key.lower()] / n
+        share = capital[key] / n
         classes[i] = 2 + next(b for b, bound in enumerate(BOUNDS) if share < bound)
     return classes

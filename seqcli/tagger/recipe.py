@@ -15,7 +15,7 @@ import torch
 
 import seqcli.recipe
 from seqcli import console, distributed
-from seqcli.data import RankBatches, read_text
+from seqcli.data import RankBatches, read_text, split_lines
 from seqcli.errors import OptionError, SeqcliError
 from seqcli.manifest import Manifest
 from seqcli.recipe import Recipe, new_manifest, parameters
@@ -307,7 +307,7 @@ class TaggerRecipe(Recipe):
             lms=self.context,
         )
         if self.case_text:
-            lines = read_text(self.case_text, self.errors).splitlines()
+            lines = split_lines(read_text(self.case_text, self.errors))
             words = Manifest.of(manifest).vocab("words")
             self.capitals = capital_classes(words, lines)
         manifest["training"] = {
