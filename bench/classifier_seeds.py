@@ -68,6 +68,7 @@ def main() -> None:
                 "eval_every": training["settings"]["eval_every"],
                 "ema": training["settings"].get("ema", 0.0),
                 "lm_lr": manifest["config"].get("lm_lr", 1.0),
+                "adversarial": manifest["config"].get("adversarial", 0.0),
                 "max_tokens": manifest["config"]["max_tokens"],
                 "steps": training.get("steps"),
                 "training_seconds": training.get("seconds"),

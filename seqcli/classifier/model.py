@@ -80,23 +80,43 @@ class Classifier(nn.Module):
             targets: (batch,) class ids, for the loss.
             class_weights: (classes,) weights of each class's loss, or None.
         Returns:
-            logits (batch, classes) and the mean cross-entropy (None without targets).
+            logits (batch, classes) and the mean cross-entropy (None without
+            targets); in training with `adversarial` set, the loss adds that of the
+            embeddings moved the way that raises it most (Miyato et al. 2017).
         """
         # shape: (batch, time, embedding); ids above the vocabulary carry a word's
         # spelling for the bag (seqcli.classifier.data), the network reads its row
-        x = self.drop(self.words(ids % self.cfg.vocab_size))
-        # shape: (batch, time, 2 * hidden)
-        out, _ = self.encoder(x, lengths=lengths)
-        if lengths is None:  # texts of `time` tokens each (as exported)
-            lengths = torch.full((ids.size(0),), ids.size(1))
+        embedded = self.words(ids % self.cfg.vocab_size)
+        # texts of `time` tokens each without lengths (as exported)
+        full = torch.full((ids.size(0),), ids.size(1)) if lengths is None else lengths
         mask = (
             torch.arange(ids.size(1), device=ids.device)[None]
-            < lengths.to(ids.device)[:, None]
+            < full.to(ids.device)[:, None]
         )
+        logits = self.scores(embedded, lengths, ids, mask)
+        if targets is None:
+            return logits, None
+        loss = F.cross_entropy(logits, targets, weight=class_weights)
+        if self.training and self.cfg.adversarial:
+            moved = embedded + self.worst_noise(loss, embedded)
+            worst = self.scores(moved, lengths, ids, mask)
+            loss = loss + F.cross_entropy(worst, targets, weight=class_weights)
+        return logits, loss
+
+    def scores(self, embedded, lengths, ids, mask) -> torch.Tensor:
+        """(batch, classes) logits of texts from their embedded words."""
+        # shape: (batch, time, 2 * hidden)
+        out, _ = self.encoder(self.drop(embedded), lengths=lengths)
         logits = self.head(self.drop(self.pool(out, mask))).float()
         if self.bag is not None:
             logits = logits + self.bag(ids, mask)
-        loss = None
-        if targets is not None:
-            loss = F.cross_entropy(logits, targets, weight=class_weights)
-        return logits, loss
+        return logits
+
+    def worst_noise(self, loss: torch.Tensor, embedded: torch.Tensor) -> torch.Tensor:
+        """The change of each text's embedded words, of L2 norm `adversarial` times
+        the embeddings' standard deviation, that raises the loss most to first
+        order: a regulariser that keeps nearby wordings to one answer."""
+        (grad,) = torch.autograd.grad(loss, embedded, retain_graph=True)
+        norm = grad.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
+        size = self.cfg.adversarial * self.words.weight.detach().std()
+        return size * grad / norm

@@ -68,3 +68,51 @@ def test_the_network_reads_a_spelled_word_as_its_vocabulary_row():
     lengths = torch.tensor([4, 2])
     with torch.no_grad():
         torch.testing.assert_close(model(spelled, lengths)[0], model(plain, lengths)[0])
+
+
+def test_the_worst_noise_raises_the_loss_as_its_gradient_says():
+    # first order: moving the embeddings by r raises the loss by about g . r; the
+    # worst r of a given norm is g's direction, so it raises the loss by |g| |r|,
+    # more than any other direction of that norm (tolerance: the second-order term
+    # at this small a step, a few percent)
+    model = make(adversarial=0.05)
+    ids, lengths = pad([[4, 5, 6], [7, 8], [9, 10, 11, 12]], 0)
+    targets = torch.tensor([0, 1, 2])
+    embedded = model.words(ids).detach().requires_grad_()
+    mask = ids != 0
+
+    def loss_at(x):
+        logits = model.scores(x, lengths, ids, mask)
+        return F.cross_entropy(logits, targets, reduction="sum")
+
+    clean = loss_at(embedded)
+    noise = model.worst_noise(clean, embedded)
+    size = 0.05 * model.words.weight.std().item()
+    norms = noise.flatten(1).norm(dim=1)
+    torch.testing.assert_close(norms, torch.full((3,), size), rtol=1e-4, atol=0)
+    assert noise[~mask].abs().sum() == 0  # padding is never moved
+    (grad,) = torch.autograd.grad(loss_at(embedded), embedded)
+    with torch.no_grad():
+        rise = (loss_at(embedded + noise) - clean).item()
+        expected = size * grad.flatten(1).norm(dim=1).sum().item()
+        assert rise == pytest.approx(expected, rel=0.05)
+        torch.manual_seed(1)
+        for _ in range(20):
+            other = torch.randn_like(noise) * mask[..., None]
+            other = size * other / other.flatten(1).norm(dim=1)[:, None, None]
+            assert loss_at(embedded + other).item() - clean.item() < rise
+
+
+def test_adversarial_training_adds_the_moved_texts_loss():
+    ids, lengths = pad([[4, 5, 6], [7, 8], [9, 10, 11, 12]], 0)
+    targets = torch.tensor([0, 1, 2])
+    plain = make(adversarial=0.0).train()
+    moved = make(adversarial=2.0).train()  # the same weights: one seed
+    _, clean = plain(ids, lengths, targets)
+    _, both = moved(ids, lengths, targets)
+    # the moved texts' loss is above the clean one, so the sum is above twice it
+    assert both.item() > 2 * clean.item()
+    moved.eval()  # scoring never moves anything
+    torch.testing.assert_close(moved(ids, lengths, targets)[1], clean)
+    both.backward()
+    assert all(p.grad is not None for p in moved.encoder.parameters())
