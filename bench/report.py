@@ -1408,10 +1408,9 @@ difference under the standard error of an accuracy on that many texts (IMDB abou
 
 
 def classifier_t400(rep: Report) -> str:
-    f = "classifier-t400.json"
-    if not rep.has(f):
-        return ""
-    return sub(
+    return trained_section(
+        rep,
+        "classifier-t400.json",
         "The same run before adversarial training, reading 400 tokens of a review",
         """
 What it measures: the classifier table's run with the defaults of its time: no
@@ -1422,7 +1421,6 @@ threads, from `sentiment-lm` as first pretrained (1,507 s, perplexity 309.5).
             "python bench/classifier.py --lm sentiment-lm --imdb-seconds 1800 "
             "--set max_tokens=400"
         ),
-        classifier_table(rep, rep.files[f]),
         """
 How to read it: on IMDB the recipe trained here for 30 minutes from the encoder
 scores 92.60 (its network 91.68, the bag of n-grams adding the rest), the issue's
@@ -1440,6 +1438,7 @@ sets are small: a difference under the standard error of an accuracy on that man
 texts (IMDB about 0.55, SST-2 about
 1.1) is a tie.
 """,
+        table=run_table,
     )
 
 
@@ -1518,14 +1517,26 @@ def trained_classifiers(rep: Report, f: str) -> str:
 
 
 def trained_section(
-    rep: Report, f: str, title: str, what: str, commands: str, read: str
+    rep: Report,
+    f: str,
+    title: str,
+    what: str,
+    commands: str,
+    read: str,
+    table=trained_classifiers,
 ) -> str:
     """A section on classifiers trained apart and scored by
-    bench/classifier_seeds.py into `f`: what it measures, how they were run, their
-    table and how to read it."""
+    bench/classifier_seeds.py into `f` (or, with `table=run_table`, another
+    bench/classifier.py run): what it measures, how they were run, their table and
+    how to read it."""
     if not rep.has(f):
         return ""
-    return sub(title, what, commands, trained_classifiers(rep, f), read)
+    return sub(title, what, commands, table(rep, f), read)
+
+
+def run_table(rep: Report, f: str) -> str:
+    """The table of another bench/classifier.py run, in `f`."""
+    return classifier_table(rep, rep.files[f])
 
 
 def classifier_joint(rep: Report) -> str:
@@ -1834,10 +1845,9 @@ these networks do not carry the classifier over the targets; the single model st
 
 
 def classifier_t200(rep: Report) -> str:
-    f = "classifier-t200.json"
-    if not rep.has(f):
-        return ""
-    return sub(
+    return trained_section(
+        rep,
+        "classifier-t200.json",
         "The same run reading 200 tokens of a review (`--set max_tokens=200`)",
         """
 What it measures: the 400-token run above again, seqcli's classifiers
@@ -1848,7 +1858,6 @@ classifying still read 800) instead of 400, everything else as there.
             "python bench/classifier.py --lm sentiment-lm --imdb-seconds 1800 "
             "--set max_tokens=200 --out classifier-t200"
         ),
-        classifier_table(rep, rep.files[f]),
         """
 How to read it: on IMDB the recipe reaches the same dev accuracy in a third of the
 time. An epoch took 175 s against 518 s at 400 tokens; dev (the network alone) was
@@ -1862,6 +1871,7 @@ spread of two runs of one setting. Seed 2 ("Another seed" above) and the joint r
 below gave a tie at 200 tokens too, in a third to a half of the time, which made
 200 the default (`seqcli train classifier --max-tokens`).
 """,
+        table=run_table,
     )
 
 
